@@ -1,0 +1,70 @@
+# Switchboard: `make run` to try it, `make test` to check everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+VENDOR := ui/static/vendor
+PORT ?= $(or $(SWITCHBOARD_PORT),8000)
+
+.PHONY: help install run test lint typecheck layers pytest system-deps assets bench clean
+
+help:
+	@echo "make run      install, migrate, seed the demo and serve on http://127.0.0.1:$(PORT)"
+	@echo "make install  install Switchboard and its tools into $(VENV)"
+	@echo "make test     install what the tests need (PostgreSQL, Chromium) and run every check"
+	@echo "make bench    start-up time and idle memory against a bare Litestar app"
+
+$(VENV)/.installed: pyproject.toml setup.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(VENDOR)/.installed: package.json
+	@command -v npm >/dev/null || scripts/apt-install.sh nodejs npm
+	npm install --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	@touch $@
+
+assets: $(VENDOR)/.installed
+
+install: $(VENV)/.installed assets
+
+run: install
+	$(BIN)/switchboard db migrate
+	$(BIN)/switchboard demo
+	@echo
+	@echo "  Switchboard: http://127.0.0.1:$(PORT)"
+	@echo "  Sign in as admin@example.com (or alice@example.com, bob@example.com), password switchboard-demo"
+	@echo
+	$(BIN)/switchboard serve --port $(PORT)
+
+# PostgreSQL (server binaries for the throwaway test cluster) and Chromium (browser tests).
+system-deps:
+	@scripts/apt-install.sh postgresql chromium
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	@scripts/typecheck.sh
+
+layers: install
+	@scripts/check-layers.sh
+
+pytest: install system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck layers pytest
+
+bench: install
+	$(PY) tests/benchmarks/startup.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) build dist *.egg-info

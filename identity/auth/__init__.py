@@ -1,0 +1,1 @@
+"""Who is calling: the session cookie or bearer token resolved once per request, and guards."""

@@ -1,0 +1,57 @@
+"""Resolves the caller once per request and stores it as ``scope["user"]`` (None when anonymous).
+
+A request with ``Authorization: Bearer`` is authenticated by that token alone and its cookies are
+ignored, which is why such requests need no CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from litestar.datastructures import Headers
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+
+from switchboard.identity.principal import Principal
+from switchboard.identity.services.api_tokens import ApiTokenService
+from switchboard.identity.services.sessions import SessionService
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
+SESSION_COOKIE = "sb_session"
+UNAUTHENTICATED_PATHS = ("^/static/", "^/healthz$", "^/readyz$")
+
+
+def bearer_token(headers: Headers) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class AuthenticationMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+    exclude_path_pattern = UNAUTHENTICATED_PATHS
+
+    def __init__(self, sessions: SessionService, api_tokens: ApiTokenService) -> None:
+        self.sessions = sessions
+        self.api_tokens = api_tokens
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        scope["user"] = await self.resolve(Headers.from_scope(scope))
+        await next_app(scope, receive, send)
+
+    async def resolve(self, headers: Headers) -> Principal | None:
+        token = bearer_token(headers)
+        if token is not None:
+            return await self.api_tokens.authenticate(token)
+        cookie = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
+        return await self.sessions.authenticate(cookie) if cookie else None
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None

@@ -1,0 +1,17 @@
+"""Piccolo app for the identity tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from switchboard.identity.tables import ApiToken, Group, GroupMember, LoginSession, SignInThrottle, User
+
+APP_CONFIG = AppConfig(
+    app_name="identity",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[User, Group, GroupMember, LoginSession, ApiToken, SignInThrottle],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,1 @@
+"""Identity services: async, take their collaborators explicitly, raise domain errors."""

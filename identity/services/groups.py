@@ -1,0 +1,170 @@
+"""End-user groups: create, rename, delete, add and remove members."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from switchboard.identity.principal import Principal
+from switchboard.identity.schemas import GroupCreate, GroupOut, GroupUpdate, MemberOut
+from switchboard.identity.services.users import normalize_email
+from switchboard.identity.tables import Group, GroupMember, User
+from switchboard.platform.core.database import is_unique_violation
+from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("Enter a group name.", field="name")
+    if len(name) > 80:
+        raise InvalidInput("A group name can have at most 80 characters.", field="name")
+    return name
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"A group named {name!r} already exists.", field="name")
+
+
+class GroupService:
+    async def list_all(self) -> list[GroupOut]:
+        groups = await Group.objects().order_by(Group.name_key)
+        members = await self._members([group.id for group in groups])
+        return [self._out(group, members[group.id]) for group in groups]
+
+    async def get(self, group_id: UUID) -> GroupOut:
+        group = await self._load(group_id)
+        return self._out(group, (await self._members([group.id]))[group.id])
+
+    async def get_by_name(self, name: str) -> GroupOut:
+        group = await Group.objects().where(Group.name_key == _clean_name(name).lower()).first()
+        if group is None:
+            raise NotFound(f"No group named {name!r}.", field="group")
+        return self._out(group, (await self._members([group.id]))[group.id])
+
+    async def create(self, data: GroupCreate, *, actor: Principal | None) -> GroupOut:
+        if actor is not None:
+            actor.require_admin()
+        name = _clean_name(data.name)
+        if await Group.exists().where(Group.name_key == name.lower()):
+            raise _taken(name)
+        group = Group(
+            name=name, name_key=name.lower(), description=data.description.strip(), created_at=_now()
+        )
+        try:
+            await group.save()
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise _taken(name) from exc
+            raise
+        return self._out(group, [])
+
+    async def update(self, group_id: UUID, data: GroupUpdate, *, actor: Principal | None) -> GroupOut:
+        if actor is not None:
+            actor.require_admin()
+        group = await self._load(group_id)
+        if isinstance(data.name, str):
+            name = _clean_name(data.name)
+            clash = await Group.exists().where((Group.name_key == name.lower()) & (Group.id != group.id))
+            if clash:
+                raise _taken(name)
+            group.name, group.name_key = name, name.lower()
+        if isinstance(data.description, str):
+            group.description = data.description.strip()
+        try:
+            await group.save()
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise _taken(group.name) from exc
+            raise
+        return await self.get(group.id)
+
+    async def delete(self, group_id: UUID, *, actor: Principal | None) -> None:
+        if actor is not None:
+            actor.require_admin()
+        group = await self._load(group_id)
+        await GroupMember.delete().where(GroupMember.group == group.id)
+        await Group.delete().where(Group.id == group.id)
+
+    async def add_member(self, group_id: UUID, email: str, *, actor: Principal | None) -> GroupOut:
+        if actor is not None:
+            actor.require_admin()
+        group = await self._load(group_id)
+        user = await self._user(email)
+        already = await GroupMember.exists().where(
+            (GroupMember.group == group.id) & (GroupMember.user == user.id)
+        )
+        if already:
+            raise Conflict(f"{user.email} is already a member of {group.name}.", field="email")
+        try:
+            await GroupMember(group=group.id, user=user.id, added_at=_now()).save()
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict(f"{user.email} is already a member of {group.name}.", field="email") from exc
+            raise
+        return await self.get(group.id)
+
+    async def remove_member(self, group_id: UUID, email: str, *, actor: Principal | None) -> GroupOut:
+        if actor is not None:
+            actor.require_admin()
+        group = await self._load(group_id)
+        user = await self._user(email)
+        membership = GroupMember.exists().where(
+            (GroupMember.group == group.id) & (GroupMember.user == user.id)
+        )
+        if not await membership:
+            raise NotFound(f"{user.email} is not a member of {group.name}.", field="email")
+        await GroupMember.delete().where((GroupMember.group == group.id) & (GroupMember.user == user.id))
+        return await self.get(group.id)
+
+    async def _load(self, group_id: UUID) -> Group:
+        group = await Group.objects().where(Group.id == group_id).first()
+        if group is None:
+            raise NotFound("No such group.")
+        return group
+
+    async def _user(self, email: str) -> User:
+        user = await User.objects().where(User.email == normalize_email(email)).first()
+        if user is None:
+            raise NotFound(f"No user with the e-mail {normalize_email(email)}.", field="email")
+        return user
+
+    async def _members(self, group_ids: list[UUID]) -> dict[UUID, list[MemberOut]]:
+        result: dict[UUID, list[MemberOut]] = {group_id: [] for group_id in group_ids}
+        if not group_ids:
+            return result
+        rows = (
+            await GroupMember.select(
+                GroupMember.group,
+                GroupMember.user.id,
+                GroupMember.user.email,
+                GroupMember.user.name,
+                GroupMember.user.is_active,
+            )
+            .where(GroupMember.group.is_in(group_ids))
+            .order_by(GroupMember.user.email)
+        )
+        for row in rows:
+            result[row["group"]].append(
+                MemberOut(
+                    id=row["user.id"],
+                    email=row["user.email"],
+                    name=row["user.name"],
+                    is_active=row["user.is_active"],
+                )
+            )
+        return result
+
+    @staticmethod
+    def _out(group: Group, members: list[MemberOut]) -> GroupOut:
+        return GroupOut(
+            id=group.id,
+            name=group.name,
+            description=group.description,
+            created_at=group.created_at,
+            members=members,
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

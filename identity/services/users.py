@@ -1,0 +1,177 @@
+"""Managing users: create, change role, deactivate, reset password."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from uuid import UUID
+
+from switchboard.identity.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
+from switchboard.identity.principal import Principal
+from switchboard.identity.roles import Role
+from switchboard.identity.schemas import GroupRef, UserCreate, UserOut, UserUpdate
+from switchboard.identity.tables import GroupMember, LoginSession, User
+from switchboard.platform.core.database import is_unique_violation
+from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_email(email: str) -> str:
+    email = normalize_email(email)
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidInput("Enter a valid e-mail address, such as alice@example.com.", field="email")
+    return email
+
+
+def validate_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"The password can have at most {MAX_PASSWORD_LENGTH} characters.", field="password"
+        )
+    return password
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _groups_by_user(user_ids: list[UUID]) -> dict[UUID, list[GroupRef]]:
+    result: dict[UUID, list[GroupRef]] = {user_id: [] for user_id in user_ids}
+    if not user_ids:
+        return result
+    rows = (
+        await GroupMember.select(GroupMember.user, GroupMember.group.id, GroupMember.group.name)
+        .where(GroupMember.user.is_in(user_ids))
+        .order_by(GroupMember.group.name)
+    )
+    for row in rows:
+        result[row["user"]].append(GroupRef(id=row["group.id"], name=row["group.name"]))
+    return result
+
+
+def _out(user: User, groups: list[GroupRef]) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=Role(user.role),
+        is_active=user.is_active,
+        created_at=user.created_at,
+        last_sign_in_at=user.last_sign_in_at,
+        groups=groups,
+    )
+
+
+class UserService:
+    """User administration. Every method that changes a user takes the acting principal."""
+
+    async def list_all(self) -> list[UserOut]:
+        users = await User.objects().order_by(User.email)
+        groups = await _groups_by_user([user.id for user in users])
+        return [_out(user, groups[user.id]) for user in users]
+
+    async def get(self, user_id: UUID) -> UserOut:
+        user = await self._load(user_id)
+        return _out(user, (await _groups_by_user([user.id]))[user.id])
+
+    async def find_by_email(self, email: str) -> UserOut | None:
+        user = await User.objects().where(User.email == normalize_email(email)).first()
+        if user is None:
+            return None
+        return _out(user, (await _groups_by_user([user.id]))[user.id])
+
+    async def create(self, data: UserCreate, *, actor: Principal | None) -> UserOut:
+        """Create a user; ``actor`` is None only for the CLI and the demo seed, which run as the operator."""
+        if actor is not None:
+            actor.require_admin()
+            if data.role is Role.OWNER and actor.role is not Role.OWNER:
+                raise PermissionDenied("Only an owner can create another owner.", field="role")
+        email = validate_email(data.email)
+        validate_password(data.password)
+        if await User.exists().where(User.email == email):
+            raise Conflict(f"A user with the e-mail {email} already exists.", field="email")
+        user = User(
+            email=email,
+            name=data.name.strip(),
+            role=data.role.value,
+            password_hash=hash_password(data.password),
+            is_active=True,
+            created_at=_now(),
+        )
+        try:
+            await user.save()
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict(f"A user with the e-mail {email} already exists.", field="email") from exc
+            raise
+        return _out(user, [])
+
+    async def update(self, user_id: UUID, data: UserUpdate, *, actor: Principal | None) -> UserOut:
+        user = await self._load(user_id)
+        current_role = Role(user.role)
+        new_role = data.role if isinstance(data.role, Role) else current_role
+        if actor is not None:
+            actor.require_admin()
+            if Role.OWNER in {current_role, new_role} and actor.role is not Role.OWNER:
+                raise PermissionDenied(
+                    "Only an owner can change an owner or make someone an owner.", field="role"
+                )
+            if actor.user_id == user.id:
+                if new_role is not current_role:
+                    raise PermissionDenied("You cannot change your own role.", field="role")
+                if data.is_active is False:
+                    raise PermissionDenied("You cannot deactivate your own account.", field="is_active")
+        losing_owner = (
+            current_role is Role.OWNER
+            and user.is_active
+            and (new_role is not Role.OWNER or data.is_active is False)
+        )
+        if losing_owner and await self._active_owner_count() <= 1:
+            raise Conflict("Switchboard needs at least one active owner.", field="role")
+
+        if isinstance(data.name, str):
+            user.name = data.name.strip()
+        user.role = new_role.value
+        if isinstance(data.is_active, bool):
+            user.is_active = data.is_active
+        await user.save()
+        if not user.is_active:
+            await end_sessions(user.id)
+        return await self.get(user.id)
+
+    async def reset_password(self, user_id: UUID, password: str, *, actor: Principal | None) -> None:
+        """Set a new password and end the user's sessions, so the old password's sign-ins stop."""
+        user = await self._load(user_id)
+        if actor is not None:
+            actor.require_admin()
+            if Role(user.role) is Role.OWNER and actor.role is not Role.OWNER:
+                raise PermissionDenied("Only an owner can reset an owner's password.", field="password")
+        validate_password(password)
+        await User.update({User.password_hash: hash_password(password)}).where(User.id == user.id)
+        await end_sessions(user.id, keep=actor.session_id if actor and actor.user_id == user.id else None)
+
+    async def _load(self, user_id: UUID) -> User:
+        user = await User.objects().where(User.id == user_id).first()
+        if user is None:
+            raise NotFound("No such user.")
+        return user
+
+    async def _active_owner_count(self) -> int:
+        return int(await User.count().where((User.role == Role.OWNER.value) & (User.is_active == True)))  # noqa: E712
+
+
+async def end_sessions(user_id: UUID, *, keep: UUID | None = None) -> None:
+    """Revoke every sign-in session of a user (but ``keep``, the caller's own)."""
+    query = LoginSession.update({LoginSession.revoked_at: _now()}).where(
+        (LoginSession.user == user_id) & LoginSession.revoked_at.is_null()
+    )
+    if keep is not None:
+        query = query.where(LoginSession.id != keep)
+    await query

@@ -1,0 +1,80 @@
+"""The composition root: ``create_app(settings)`` wires every layer into one Litestar app.
+
+Nothing imports this module except the CLI and the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from switchboard.identity.auth.middleware import AuthenticationMiddleware
+from switchboard.identity.controllers import API_CONTROLLERS
+from switchboard.identity.deps import IdentityServices
+from switchboard.platform.core.csrf import BearerExemptCSRFMiddleware
+from switchboard.platform.core.database import Database
+from switchboard.platform.core.health import healthz, readyz
+from switchboard.platform.core.settings import Settings
+from switchboard.ui.errors import EXCEPTION_HANDLERS
+from switchboard.ui.pages import PAGE_CONTROLLERS
+from switchboard.ui.rendering import Flash, static_files, template_config
+
+VERSION = "0.1.0"
+MAX_REQUEST_BODY = 1024 * 1024
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Switchboard API",
+        version=VERSION,
+        description="Manage users, end-user groups and admin API tokens. Authenticate with the console "
+        "session (plus the x-csrftoken header on changes) or with an admin API token as a bearer token.",
+        path="/schema",
+        render_plugins=[JsonRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "apiToken": SecurityScheme(type="http", scheme="bearer", description="Admin API token")
+            }
+        ),
+        security=[{"apiToken": []}],
+    )
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
+    """Build the app. The database is connected on start-up and closed on shut-down."""
+    database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+    identity = IdentityServices.from_settings(settings)
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="sb_csrf",
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=True,
+        exclude=["/healthz", "/readyz"],
+    )
+    return Litestar(
+        route_handlers=[healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS],
+        dependencies=identity.dependencies(),
+        middleware=[
+            DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf),
+            AuthenticationMiddleware(sessions=identity.sessions, api_tokens=identity.api_tokens),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
+        openapi_config=_openapi(),
+        state=State({"settings": settings, "database": database, "flash": Flash(settings.secret_key)}),
+        on_startup=[database.connect],
+        on_shutdown=[database.close],
+        request_max_body_size=MAX_REQUEST_BODY,
+        logging_config=None,
+        debug=False,
+    )
+
+
+logging.getLogger("switchboard").addHandler(logging.NullHandler())

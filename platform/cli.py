@@ -1,0 +1,358 @@
+"""The ``switchboard`` command line: serve, database, demo seed, users and groups."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import msgspec
+
+from switchboard.identity.deps import IdentityServices
+from switchboard.identity.roles import Role
+from switchboard.identity.schemas import GroupCreate, UserCreate, UserOut, UserUpdate
+from switchboard.platform.core.database import Database, DatabaseUnavailable
+from switchboard.platform.core.errors import DomainError
+from switchboard.platform.core.migrations import MigrationFailed, migrate, pending_migrations
+from switchboard.platform.core.settings import Settings, SettingsError, load_settings
+from switchboard.platform.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+T = TypeVar("T")
+ROLE_CHOICE = click.Choice([role.value for role in Role])
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings | None = ctx.obj.get("settings")
+    if settings is None:
+        try:
+            settings = load_settings(config_file=ctx.obj.get("config"))
+        except SettingsError as exc:
+            _fail(str(exc), 2)
+            raise  # unreachable: _fail exits
+        ctx.obj["settings"] = settings
+    return settings
+
+
+def _run(ctx: click.Context, work: Callable[[IdentityServices, Database], Awaitable[T]]) -> T:
+    """Connect to the database, run ``work`` with the services, close; domain errors become one line."""
+    settings = _settings(ctx)
+
+    async def main() -> T:
+        database = Database(settings.database_url, pool_size=2)
+        await database.connect()
+        try:
+            return await work(IdentityServices.from_settings(settings), database)
+        finally:
+            await database.close()
+
+    try:
+        return asyncio.run(main())
+    except DatabaseUnavailable as exc:
+        _fail(str(exc))
+    except DomainError as exc:
+        _fail(exc.message)
+    except MigrationFailed as exc:
+        _fail(f"migration failed: {exc}")
+    raise AssertionError("unreachable")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML settings file (also SWITCHBOARD_CONFIG). Environment variables win over it.",
+)
+@click.pass_context
+def main(ctx: click.Context, config: Path | None) -> None:
+    """Switchboard: turn workflows into MCP tools that run with each end user's own access."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = str(config) if config else None
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default SWITCHBOARD_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default SWITCHBOARD_PORT or 8000).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve Switchboard over HTTP."""
+    import uvicorn
+
+    from switchboard.platform.app import create_app
+
+    settings = _settings(ctx)
+    if port is not None and not 1 <= port <= 65535:
+        _fail(f"--port {port} is invalid: expected an integer from 1 to 65535", 2)
+    host, port = host or settings.host, port or settings.port
+
+    async def check(_: IdentityServices, database: Database) -> list[str]:
+        return await pending_migrations(database)
+
+    pending = _run(ctx, check)
+    if pending:
+        click.echo(
+            f"warning: {len(pending)} migration(s) not applied; run `switchboard db migrate`", err=True
+        )
+    click.echo(f"Switchboard is serving on http://{host}:{port} (public URL {settings.base_url})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("migrate")
+@click.pass_context
+def db_migrate(ctx: click.Context) -> None:
+    """Apply every pending migration."""
+
+    async def work(_: IdentityServices, database: Database) -> list[str]:
+        return await migrate(database)
+
+    applied = _run(ctx, work)
+    click.echo(f"Applied {len(applied)} migration(s)." if applied else "The database is up to date.")
+    for name in applied:
+        click.echo(f"  {name}")
+
+
+@db.command("status")
+@click.pass_context
+def db_status(ctx: click.Context) -> None:
+    """List migrations that are not applied yet (exit 1 when any)."""
+
+    async def work(_: IdentityServices, database: Database) -> list[str]:
+        return await pending_migrations(database)
+
+    pending = _run(ctx, work)
+    if not pending:
+        click.echo("The database is up to date.")
+        return
+    click.echo(f"{len(pending)} migration(s) not applied:")
+    for name in pending:
+        click.echo(f"  {name}")
+    sys.exit(1)
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Create the demo users and groups (safe to run again)."""
+
+    async def work(services: IdentityServices, _: Database) -> list[str]:
+        return await seed_demo(services)
+
+    created = _run(ctx, work)
+    click.echo("Demo data: " + (", ".join(created) if created else "already in place."))
+    accounts = ", ".join(user.email for user in DEMO_USERS)
+    click.echo(f"Demo sign-in: {accounts} (password {DEMO_PASSWORD})")
+
+
+def _echo_user(user: UserOut, as_json: bool) -> None:
+    if as_json:
+        click.echo(msgspec.json.encode(user).decode())
+    else:
+        groups = ", ".join(group.name for group in user.groups) or "-"
+        state = "active" if user.is_active else "deactivated"
+        click.echo(f"{user.email}\t{user.role.value}\t{state}\tgroups: {groups}")
+
+
+@main.group()
+def users() -> None:
+    """Users and their roles."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."
+)
+@click.option("--role", type=ROLE_CHOICE, default=Role.MEMBER.value, show_default=True)
+@click.option("--name", default="", help="Display name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
+@click.pass_context
+def users_create(ctx: click.Context, email: str, password: str, role: str, name: str, as_json: bool) -> None:
+    """Create a user."""
+
+    async def work(services: IdentityServices, _: Database) -> UserOut:
+        return await services.users.create(
+            UserCreate(email=email, password=password, role=Role(role), name=name), actor=None
+        )
+
+    _echo_user(_run(ctx, work), as_json)
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+def users_list(ctx: click.Context, as_json: bool) -> None:
+    """List users."""
+
+    async def work(services: IdentityServices, _: Database) -> list[UserOut]:
+        return await services.users.list_all()
+
+    for user in _run(ctx, work):
+        _echo_user(user, as_json)
+
+
+def _update_user(ctx: click.Context, email: str, change: UserUpdate) -> None:
+    async def work(services: IdentityServices, _: Database) -> UserOut:
+        user = await services.users.find_by_email(email)
+        if user is None:
+            raise DomainError(f"No user with the e-mail {email.lower()}.")
+        return await services.users.update(user.id, change, actor=None)
+
+    _echo_user(_run(ctx, work), False)
+
+
+@users.command("set-role")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+@click.pass_context
+def users_set_role(ctx: click.Context, email: str, role: str) -> None:
+    """Change a user's role."""
+    _update_user(ctx, email, UserUpdate(role=Role(role)))
+
+
+@users.command("deactivate")
+@click.argument("email")
+@click.pass_context
+def users_deactivate(ctx: click.Context, email: str) -> None:
+    """Deactivate a user: their sessions end and they cannot sign in."""
+    _update_user(ctx, email, UserUpdate(is_active=False))
+
+
+@users.command("activate")
+@click.argument("email")
+@click.pass_context
+def users_activate(ctx: click.Context, email: str) -> None:
+    """Let a deactivated user sign in again."""
+    _update_user(ctx, email, UserUpdate(is_active=True))
+
+
+@users.command("reset-password")
+@click.argument("email")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."
+)
+@click.pass_context
+def users_reset_password(ctx: click.Context, email: str, password: str) -> None:
+    """Set a new password for a user and end their sessions."""
+
+    async def work(services: IdentityServices, _: Database) -> None:
+        user = await services.users.find_by_email(email)
+        if user is None:
+            raise DomainError(f"No user with the e-mail {email.lower()}.")
+        await services.users.reset_password(user.id, password, actor=None)
+
+    _run(ctx, work)
+    click.echo(f"Password reset for {email.lower()}; their sessions were signed out.")
+
+
+@main.group()
+def groups() -> None:
+    """End-user groups and their members."""
+
+
+def _group_command(
+    ctx: click.Context, work: Callable[[IdentityServices], Awaitable[Any]], done: Callable[[Any], str]
+) -> None:
+    async def run(services: IdentityServices, _: Database) -> Any:
+        return await work(services)
+
+    click.echo(done(_run(ctx, run)))
+
+
+@groups.command("create")
+@click.argument("name")
+@click.option("--description", default="")
+@click.pass_context
+def groups_create(ctx: click.Context, name: str, description: str) -> None:
+    """Create a group."""
+    _group_command(
+        ctx,
+        lambda s: s.groups.create(GroupCreate(name=name, description=description), actor=None),
+        lambda group: f"Group {group.name} created.",
+    )
+
+
+@groups.command("list")
+@click.pass_context
+def groups_list(ctx: click.Context) -> None:
+    """List groups with their members."""
+
+    async def work(services: IdentityServices) -> str:
+        rows = [
+            f"{group.name}\t{len(group.members)} member(s)\t{', '.join(m.email for m in group.members)}"
+            for group in await services.groups.list_all()
+        ]
+        return "\n".join(rows) or "No groups."
+
+    _group_command(ctx, work, str)
+
+
+@groups.command("add-member")
+@click.argument("group")
+@click.argument("email")
+@click.pass_context
+def groups_add_member(ctx: click.Context, group: str, email: str) -> None:
+    """Add the user with EMAIL to GROUP."""
+
+    async def work(services: IdentityServices) -> str:
+        found = await services.groups.get_by_name(group)
+        await services.groups.add_member(found.id, email, actor=None)
+        return f"{email.lower()} added to {found.name}."
+
+    _group_command(ctx, work, str)
+
+
+@groups.command("remove-member")
+@click.argument("group")
+@click.argument("email")
+@click.pass_context
+def groups_remove_member(ctx: click.Context, group: str, email: str) -> None:
+    """Remove the user with EMAIL from GROUP."""
+
+    async def work(services: IdentityServices) -> str:
+        found = await services.groups.get_by_name(group)
+        await services.groups.remove_member(found.id, email, actor=None)
+        return f"{email.lower()} removed from {found.name}."
+
+    _group_command(ctx, work, str)
+
+
+@groups.command("rename")
+@click.argument("group")
+@click.argument("new_name")
+@click.pass_context
+def groups_rename(ctx: click.Context, group: str, new_name: str) -> None:
+    """Rename GROUP to NEW_NAME."""
+    from switchboard.identity.schemas import GroupUpdate
+
+    async def work(services: IdentityServices) -> str:
+        found = await services.groups.get_by_name(group)
+        renamed = await services.groups.update(found.id, GroupUpdate(name=new_name), actor=None)
+        return f"Group {found.name} renamed to {renamed.name}."
+
+    _group_command(ctx, work, str)
+
+
+@groups.command("delete")
+@click.argument("group")
+@click.pass_context
+def groups_delete(ctx: click.Context, group: str) -> None:
+    """Delete GROUP (its members keep their accounts)."""
+
+    async def work(services: IdentityServices) -> str:
+        found = await services.groups.get_by_name(group)
+        await services.groups.delete(found.id, actor=None)
+        return f"Group {found.name} deleted."
+
+    _group_command(ctx, work, str)

@@ -1,0 +1,1 @@
+"""Lowest layer: settings, database access, errors and helpers every other layer may use."""

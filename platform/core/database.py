@@ -1,0 +1,115 @@
+"""The database: one Piccolo engine (SQLite or PostgreSQL) built from the database URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.table import Table
+
+from switchboard.platform.core import piccolo_conf
+
+PICCOLO_CONF_MODULE = "switchboard.platform.core.piccolo_conf"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached; the message is one line, without credentials."""
+
+
+def redact(url: str) -> str:
+    """The database URL with its password hidden, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _sqlite_path(url: str) -> Path:
+    # sqlite:///relative/path.db and sqlite:////absolute/path.db, as SQLAlchemy spells them.
+    path = url.removeprefix("sqlite://")
+    path = path[1:] if path.startswith("/") else path
+    return Path(unquote(path))
+
+
+def build_engine(url: str, *, pool_size: int) -> Engine[Any]:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        path = _sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=30)
+    dsn = "postgresql" + url[url.index(":") :] if scheme == "postgres" else url
+    return PostgresEngine(config={"dsn": dsn}, extra_nodes={}, log_queries=False)
+
+
+class Database:
+    """Owns the engine and binds every table to it.
+
+    Piccolo tables look up their engine globally; ``connect`` points them (and Piccolo's migration
+    runner, through ``piccolo_conf``) at this database.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self.engine = build_engine(url, pool_size=pool_size)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return isinstance(self.engine, SQLiteEngine)
+
+    def bind(self) -> None:
+        os.environ["PICCOLO_CONF"] = PICCOLO_CONF_MODULE
+        piccolo_conf.DB = self.engine
+        for table in _all_tables():
+            table._meta.db = self.engine
+
+    async def connect(self) -> None:
+        """Bind the tables, open the pool (PostgreSQL) and check the database answers."""
+        self.bind()
+        try:
+            if isinstance(self.engine, PostgresEngine):
+                await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size)
+            else:
+                await self.engine.run_ddl("PRAGMA journal_mode=WAL")
+            await self.ping()
+        except DatabaseUnavailable:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
+            await self.engine.close_connection_pool()
+
+    async def ping(self) -> None:
+        try:
+            await self.engine.run_ddl("SELECT 1")
+        except Exception as exc:  # any driver error means the same thing to the caller
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DatabaseUnavailable(f"cannot reach the database at {redact(self.url)}: {reason}") from exc
+
+
+def _all_tables() -> Iterator[type[Table]]:
+    """Every table of every registered app, and Piccolo's own migration table."""
+    from piccolo.apps.migrations.tables import Migration
+
+    yield Migration
+    for app_config in piccolo_conf.APP_REGISTRY.app_configs.values():
+        yield from app_config.table_classes
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether a driver error is a unique-constraint violation (SQLite or PostgreSQL)."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)

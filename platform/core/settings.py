@@ -1,0 +1,188 @@
+"""Settings: read once from the environment (and an optional TOML file), then passed down.
+
+Nothing reads the environment at import time; ``load_settings`` is called by the CLI and the
+tests build their own ``Settings``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+
+ENV_PREFIX = "SWITCHBOARD_"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """A setting is missing or has a bad value; the message is one line naming the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the running product is configured with."""
+
+    env: Literal["development", "production"] = "development"
+    base_url: str = "http://127.0.0.1:8000"
+    database_url: str = ""
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: str = "var"
+    session_lifetime_hours: int = 12
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 30
+    login_lockout_minutes: int = 15
+    database_pool_size: int = 10
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+# What each variable expects, for the one-line error a bad value produces.
+_EXPECTATIONS: dict[str, str] = {
+    "env": '"development" or "production"',
+    "base_url": "an absolute http(s) URL such as https://switchboard.example.com",
+    "database_url": "sqlite:///path/to/file.db or postgresql://user:password@host:5432/name",
+    "secret_key": f"a random string of at least {MIN_SECRET_KEY_LENGTH} characters",
+    "host": "a host name or IP address to listen on",
+    "port": "an integer from 1 to 65535",
+    "data_dir": "a directory path",
+    "session_lifetime_hours": "an integer from 1 to 720",
+    "login_max_failures_per_account": "an integer from 1 to 1000",
+    "login_max_failures_per_ip": "an integer from 1 to 100000",
+    "login_lockout_minutes": "an integer from 1 to 1440",
+    "database_pool_size": "an integer from 1 to 200",
+}
+
+_RANGES: dict[str, tuple[int, int]] = {
+    "port": (1, 65535),
+    "session_lifetime_hours": (1, 720),
+    "login_max_failures_per_account": (1, 1000),
+    "login_max_failures_per_ip": (1, 100000),
+    "login_lockout_minutes": (1, 1440),
+    "database_pool_size": (1, 200),
+}
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def _bad(field: str, value: object) -> SettingsError:
+    return SettingsError(f"{env_name(field)}={value!r} is invalid: expected {_EXPECTATIONS[field]}")
+
+
+def _check(settings: Settings) -> None:
+    for field, (low, high) in _RANGES.items():
+        value = getattr(settings, field)
+        if not low <= value <= high:
+            raise _bad(field, value)
+    base = urlsplit(settings.base_url)
+    if base.scheme not in {"http", "https"} or not base.hostname or base.query or base.fragment:
+        raise _bad("base_url", settings.base_url)
+    if settings.base_url.endswith("/"):
+        raise _bad("base_url", settings.base_url)
+    scheme = urlsplit(settings.database_url).scheme
+    if settings.database_url and scheme not in {"sqlite", "postgresql", "postgres"}:
+        raise _bad("database_url", settings.database_url)
+    if not settings.host:
+        raise _bad("host", settings.host)
+    if settings.secret_key and len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise _bad("secret_key", "***")
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise SettingsError(f"{ENV_PREFIX}CONFIG={str(path)!r} cannot be read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{ENV_PREFIX}CONFIG={str(path)!r} is not valid TOML: {exc}") from exc
+    section = data.get("switchboard", data)
+    if not isinstance(section, dict):
+        raise SettingsError(f"{ENV_PREFIX}CONFIG={str(path)!r}: [switchboard] must be a table")
+    return section
+
+
+def load_settings(environ: Mapping[str, str] | None = None, config_file: str | None = None) -> Settings:
+    """Build settings from a TOML file (optional) overlaid with ``SWITCHBOARD_*`` variables.
+
+    In development a missing secret key is generated once and kept in ``<data_dir>/secret_key``;
+    in production a missing or short key refuses to start.
+    """
+    environ = os.environ if environ is None else environ
+    fields = Settings.__struct_fields__
+    raw: dict[str, Any] = {}
+    config_file = config_file or environ.get(f"{ENV_PREFIX}CONFIG")
+    if config_file:
+        for key, value in _from_toml(Path(config_file)).items():
+            if key not in fields:
+                raise SettingsError(f"{ENV_PREFIX}CONFIG: unknown setting {key!r} in {config_file}")
+            raw[key] = value
+    for field in fields:
+        value = environ.get(env_name(field))
+        if value is not None:
+            raw[field] = value
+    for field, value in raw.items():
+        if field in _RANGES and isinstance(value, str):
+            try:
+                raw[field] = int(value.strip())
+            except ValueError:
+                raise _bad(field, value) from None
+    if isinstance(raw.get("base_url"), str):
+        raw["base_url"] = raw["base_url"].strip().rstrip("/")
+    try:
+        settings = msgspec.convert(raw, Settings)
+    except msgspec.ValidationError as exc:
+        raise _describe(exc, raw) from None
+
+    updates: dict[str, str] = {}
+    if not settings.database_url:
+        updates["database_url"] = f"sqlite:///{Path(settings.data_dir) / 'switchboard.db'}"
+    if not settings.secret_key:
+        if settings.is_production:
+            raise SettingsError(
+                f"{env_name('secret_key')} is required when {env_name('env')}=production: "
+                f"expected {_EXPECTATIONS['secret_key']}"
+            )
+        updates["secret_key"] = _development_secret(Path(settings.data_dir))
+    return msgspec.structs.replace(settings, **updates) if updates else settings
+
+
+def _describe(exc: msgspec.ValidationError | SettingsError, raw: Mapping[str, Any]) -> SettingsError:
+    if isinstance(exc, SettingsError):
+        return exc
+    message = str(exc)
+    for field in Settings.__struct_fields__:
+        if f"`$.{field}`" in message:
+            return _bad(field, raw.get(field))
+    return SettingsError(f"invalid settings: {message}")
+
+
+def _development_secret(data_dir: Path) -> str:
+    """Generate the development secret once and keep it, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key) >= MIN_SECRET_KEY_LENGTH:
+            return key
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return key

@@ -1,0 +1,11 @@
+"""Server-rendered pages: sign-in, the admin console and the member's own area."""
+
+from __future__ import annotations
+
+from switchboard.ui.pages.api_tokens import ApiTokenPages
+from switchboard.ui.pages.auth import AuthPages
+from switchboard.ui.pages.groups import GroupPages
+from switchboard.ui.pages.me import MePages
+from switchboard.ui.pages.users import UserPages
+
+PAGE_CONTROLLERS = [AuthPages, MePages, UserPages, GroupPages, ApiTokenPages]
