@@ -5,6 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.principal import Principal
@@ -18,15 +20,25 @@ class ApiTokenController(Controller):
     guards = [requires_admin]
 
     @get(summary="List admin API tokens")
-    async def list_tokens(self, api_tokens: ApiTokenService, principal: Principal) -> list[ApiTokenOut]:
+    async def list_tokens(
+        self, api_tokens: NamedDependency[ApiTokenService], principal: NamedDependency[Principal]
+    ) -> list[ApiTokenOut]:
         return await api_tokens.list_all(actor=principal)
 
     @post(summary="Create an admin API token; the token is shown only in this response")
     async def create_token(
-        self, data: ApiTokenCreate, api_tokens: ApiTokenService, principal: Principal
+        self,
+        data: ApiTokenCreate,
+        api_tokens: NamedDependency[ApiTokenService],
+        principal: NamedDependency[Principal],
     ) -> ApiTokenCreated:
         return await api_tokens.create(data.name, actor=principal)
 
     @delete("/{token_id:uuid}", summary="Revoke an admin API token")
-    async def revoke_token(self, token_id: UUID, api_tokens: ApiTokenService, principal: Principal) -> None:
+    async def revoke_token(
+        self,
+        token_id: FromPath[UUID],
+        api_tokens: NamedDependency[ApiTokenService],
+        principal: NamedDependency[Principal],
+    ) -> None:
         await api_tokens.revoke(token_id, actor=principal)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.principal import Principal
@@ -18,35 +20,54 @@ class GroupController(Controller):
     guards = [requires_admin]
 
     @get(summary="List groups with their members")
-    async def list_groups(self, groups: GroupService) -> list[GroupOut]:
+    async def list_groups(self, groups: NamedDependency[GroupService]) -> list[GroupOut]:
         return await groups.list_all()
 
     @post(summary="Create a group")
-    async def create_group(self, data: GroupCreate, groups: GroupService, principal: Principal) -> GroupOut:
+    async def create_group(
+        self, data: GroupCreate, groups: NamedDependency[GroupService], principal: NamedDependency[Principal]
+    ) -> GroupOut:
         return await groups.create(data, actor=principal)
 
     @get("/{group_id:uuid}", summary="Get a group")
-    async def get_group(self, group_id: UUID, groups: GroupService) -> GroupOut:
+    async def get_group(self, group_id: FromPath[UUID], groups: NamedDependency[GroupService]) -> GroupOut:
         return await groups.get(group_id)
 
     @patch("/{group_id:uuid}", summary="Rename a group or change its description")
     async def update_group(
-        self, group_id: UUID, data: GroupUpdate, groups: GroupService, principal: Principal
+        self,
+        group_id: FromPath[UUID],
+        data: GroupUpdate,
+        groups: NamedDependency[GroupService],
+        principal: NamedDependency[Principal],
     ) -> GroupOut:
         return await groups.update(group_id, data, actor=principal)
 
     @delete("/{group_id:uuid}", summary="Delete a group")
-    async def delete_group(self, group_id: UUID, groups: GroupService, principal: Principal) -> None:
+    async def delete_group(
+        self,
+        group_id: FromPath[UUID],
+        groups: NamedDependency[GroupService],
+        principal: NamedDependency[Principal],
+    ) -> None:
         await groups.delete(group_id, actor=principal)
 
     @post("/{group_id:uuid}/members", summary="Add a member by e-mail")
     async def add_member(
-        self, group_id: UUID, data: MemberAdd, groups: GroupService, principal: Principal
+        self,
+        group_id: FromPath[UUID],
+        data: MemberAdd,
+        groups: NamedDependency[GroupService],
+        principal: NamedDependency[Principal],
     ) -> GroupOut:
         return await groups.add_member(group_id, data.email, actor=principal)
 
     @delete("/{group_id:uuid}/members/{email:str}", status_code=200, summary="Remove a member")
     async def remove_member(
-        self, group_id: UUID, email: str, groups: GroupService, principal: Principal
+        self,
+        group_id: FromPath[UUID],
+        email: FromPath[str],
+        groups: NamedDependency[GroupService],
+        principal: NamedDependency[Principal],
     ) -> GroupOut:
         return await groups.remove_member(group_id, email, actor=principal)

@@ -67,7 +67,7 @@ class ApiTokenService:
         await ApiToken.delete().where(ApiToken.id == token_id)
 
     async def authenticate(self, token: str) -> Principal | None:
-        """The admin behind a bearer token; None when the token is unknown or its owner no longer qualifies."""
+        """The admin behind a bearer token; None if the token is unknown or its owner no longer qualifies."""
         if not token.startswith(TOKEN_PREFIX):
             return None
         row = (

@@ -38,6 +38,18 @@ def _sqlite_path(url: str) -> Path:
     return Path(unquote(path))
 
 
+class _PostgresEngine(PostgresEngine):
+    """Piccolo's engine without its connect-at-construction version check.
+
+    Piccolo checks the server version synchronously when an engine is built, which would block and
+    connect before settings are even validated; ``Database.connect`` checks reachability instead.
+    No extension is needed: UUID defaults use the built-in ``gen_random_uuid()`` (PostgreSQL 13+).
+    """
+
+    async def check_version(self) -> None:
+        return None
+
+
 def build_engine(url: str, *, pool_size: int) -> Engine[Any]:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
@@ -45,7 +57,7 @@ def build_engine(url: str, *, pool_size: int) -> Engine[Any]:
         path.parent.mkdir(parents=True, exist_ok=True)
         return SQLiteEngine(path=str(path), timeout=30)
     dsn = "postgresql" + url[url.index(":") :] if scheme == "postgres" else url
-    return PostgresEngine(config={"dsn": dsn}, extra_nodes={}, log_queries=False)
+    return _PostgresEngine(config={"dsn": dsn}, extensions=(), log_queries=False)
 
 
 class Database:
@@ -59,6 +71,7 @@ class Database:
         self.url = url
         self.pool_size = pool_size
         self.engine = build_engine(url, pool_size=pool_size)
+        self._connected = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -73,26 +86,32 @@ class Database:
     async def connect(self) -> None:
         """Bind the tables, open the pool (PostgreSQL) and check the database answers."""
         self.bind()
+        if self._connected:
+            return
         try:
             if isinstance(self.engine, PostgresEngine):
                 await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size)
             else:
                 await self.engine.run_ddl("PRAGMA journal_mode=WAL")
-            await self.ping()
-        except DatabaseUnavailable:
+        except Exception as exc:  # any driver error means the same thing to the caller
             await self.close()
-            raise
+            raise self._unavailable(exc) from exc
+        self._connected = True
 
     async def close(self) -> None:
+        self._connected = False
         if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
             await self.engine.close_connection_pool()
 
     async def ping(self) -> None:
         try:
             await self.engine.run_ddl("SELECT 1")
-        except Exception as exc:  # any driver error means the same thing to the caller
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise DatabaseUnavailable(f"cannot reach the database at {redact(self.url)}: {reason}") from exc
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: Exception) -> DatabaseUnavailable:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return DatabaseUnavailable(f"cannot reach the database at {redact(self.url)}: {reason}")
 
 
 def _all_tables() -> Iterator[type[Table]]:

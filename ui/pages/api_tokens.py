@@ -6,6 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Template
 
 from switchboard.identity.auth.guards import requires_admin
@@ -23,13 +25,19 @@ class ApiTokenPages(Controller):
 
     @get()
     async def list_tokens(
-        self, request: Request[Any, Any, Any], api_tokens: ApiTokenService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        api_tokens: NamedDependency[ApiTokenService],
+        principal: NamedDependency[Principal],
     ) -> Template:
         return await self._list(request, api_tokens, principal)
 
     @post()
     async def create_token(
-        self, request: Request[Any, Any, Any], api_tokens: ApiTokenService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        api_tokens: NamedDependency[ApiTokenService],
+        principal: NamedDependency[Principal],
     ) -> Template:
         name = (await form_fields(request, "name"))["name"]
         try:
@@ -50,9 +58,9 @@ class ApiTokenPages(Controller):
     async def revoke_token(
         self,
         request: Request[Any, Any, Any],
-        token_id: UUID,
-        api_tokens: ApiTokenService,
-        principal: Principal,
+        token_id: FromPath[UUID],
+        api_tokens: NamedDependency[ApiTokenService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         await api_tokens.revoke(token_id, actor=principal)
         return redirect(
@@ -62,8 +70,8 @@ class ApiTokenPages(Controller):
     async def _list(
         self,
         request: Request[Any, Any, Any],
-        api_tokens: ApiTokenService,
-        principal: Principal,
+        api_tokens: NamedDependency[ApiTokenService],
+        principal: NamedDependency[Principal],
         *,
         created: Any = None,
         errors: dict[str, str] | None = None,

@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from switchboard.identity.auth.middleware import SESSION_COOKIE
@@ -31,14 +33,16 @@ class AuthPages(Controller):
 
     @get("/login")
     async def login_form(
-        self, request: Request[Any, Any, Any], next: str | None = None
+        self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
     ) -> Template | Redirect:
         if principal_of(request) is not None:
             return Redirect(path=safe_next(next, _home_for(request)), status_code=303)
         return page(request, "login.html", title="Sign in", next=safe_next(next, ""), values={}, error=None)
 
     @post("/login")
-    async def login(self, request: Request[Any, Any, Any], sessions: SessionService) -> Response[Any]:
+    async def login(
+        self, request: Request[Any, Any, Any], sessions: NamedDependency[SessionService]
+    ) -> Response[Any]:
         values = await form_fields(request, "email", "password", "next")
         client = request.client.host if request.client else ""
         try:
@@ -79,7 +83,9 @@ class AuthPages(Controller):
         return response
 
     @post("/logout")
-    async def logout(self, request: Request[Any, Any, Any], sessions: SessionService) -> Response[Any]:
+    async def logout(
+        self, request: Request[Any, Any, Any], sessions: NamedDependency[SessionService]
+    ) -> Response[Any]:
         principal = principal_of(request)
         if principal is not None and principal.session_id is not None:
             await sessions.sign_out(principal.session_id)

@@ -6,6 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Template
 
 from switchboard.identity.auth.guards import requires_admin
@@ -28,12 +30,17 @@ class GroupPages(Controller):
     guards = [requires_admin]
 
     @get()
-    async def list_groups(self, request: Request[Any, Any, Any], groups: GroupService) -> Template:
+    async def list_groups(
+        self, request: Request[Any, Any, Any], groups: NamedDependency[GroupService]
+    ) -> Template:
         return await self._list(request, groups)
 
     @post()
     async def create_group(
-        self, request: Request[Any, Any, Any], groups: GroupService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        groups: NamedDependency[GroupService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         values = await form_fields(request, "name", "description")
         try:
@@ -46,7 +53,11 @@ class GroupPages(Controller):
 
     @get("/{group_id:uuid}")
     async def group_detail(
-        self, request: Request[Any, Any, Any], group_id: UUID, groups: GroupService, users: UserService
+        self,
+        request: Request[Any, Any, Any],
+        group_id: FromPath[UUID],
+        groups: NamedDependency[GroupService],
+        users: NamedDependency[UserService],
     ) -> Template:
         return await self._detail(request, groups, users, group_id)
 
@@ -54,10 +65,10 @@ class GroupPages(Controller):
     async def rename_group(
         self,
         request: Request[Any, Any, Any],
-        group_id: UUID,
-        groups: GroupService,
-        users: UserService,
-        principal: Principal,
+        group_id: FromPath[UUID],
+        groups: NamedDependency[GroupService],
+        users: NamedDependency[UserService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         values = await form_fields(request, "name", "description")
         try:
@@ -78,10 +89,10 @@ class GroupPages(Controller):
     async def add_member(
         self,
         request: Request[Any, Any, Any],
-        group_id: UUID,
-        groups: GroupService,
-        users: UserService,
-        principal: Principal,
+        group_id: FromPath[UUID],
+        groups: NamedDependency[GroupService],
+        users: NamedDependency[UserService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         email = (await form_fields(request, "email"))["email"]
         try:
@@ -102,10 +113,10 @@ class GroupPages(Controller):
     async def remove_member(
         self,
         request: Request[Any, Any, Any],
-        group_id: UUID,
-        groups: GroupService,
-        users: UserService,
-        principal: Principal,
+        group_id: FromPath[UUID],
+        groups: NamedDependency[GroupService],
+        users: NamedDependency[UserService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         email = (await form_fields(request, "email"))["email"]
         try:
@@ -118,7 +129,11 @@ class GroupPages(Controller):
 
     @post("/{group_id:uuid}/delete")
     async def delete_group(
-        self, request: Request[Any, Any, Any], group_id: UUID, groups: GroupService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        group_id: FromPath[UUID],
+        groups: NamedDependency[GroupService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         group = await groups.get(group_id)
         await groups.delete(group_id, actor=principal)
@@ -127,7 +142,7 @@ class GroupPages(Controller):
     async def _list(
         self,
         request: Request[Any, Any, Any],
-        groups: GroupService,
+        groups: NamedDependency[GroupService],
         *,
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
@@ -146,9 +161,9 @@ class GroupPages(Controller):
     async def _detail(
         self,
         request: Request[Any, Any, Any],
-        groups: GroupService,
-        users: UserService,
-        group_id: UUID,
+        groups: NamedDependency[GroupService],
+        users: NamedDependency[UserService],
+        group_id: FromPath[UUID],
         *,
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from switchboard.identity.auth.guards import requires_sign_in
@@ -20,7 +21,10 @@ class MePages(Controller):
 
     @get()
     async def profile(
-        self, request: Request[Any, Any, Any], users: UserService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        users: NamedDependency[UserService],
+        principal: NamedDependency[Principal],
     ) -> Template:
         user = await users.get(principal.user_id)
         return page(request, "me/profile.html", title="My profile", user=user)

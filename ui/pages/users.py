@@ -6,6 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Template
 
 from switchboard.identity.auth.guards import requires_admin
@@ -37,12 +39,17 @@ class UserPages(Controller):
     guards = [requires_admin]
 
     @get()
-    async def list_users(self, request: Request[Any, Any, Any], users: UserService) -> Template:
+    async def list_users(
+        self, request: Request[Any, Any, Any], users: NamedDependency[UserService]
+    ) -> Template:
         return await self._list(request, users)
 
     @post()
     async def create_user(
-        self, request: Request[Any, Any, Any], users: UserService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        users: NamedDependency[UserService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         values = await form_fields(request, "email", "name", "password", "role")
         try:
@@ -62,13 +69,17 @@ class UserPages(Controller):
 
     @get("/{user_id:uuid}")
     async def user_detail(
-        self, request: Request[Any, Any, Any], user_id: UUID, users: UserService
+        self, request: Request[Any, Any, Any], user_id: FromPath[UUID], users: NamedDependency[UserService]
     ) -> Template:
         return await self._detail(request, users, user_id)
 
     @post("/{user_id:uuid}")
     async def update_user(
-        self, request: Request[Any, Any, Any], user_id: UUID, users: UserService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[UUID],
+        users: NamedDependency[UserService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         values = await form_fields(request, "name", "role")
         try:
@@ -81,7 +92,11 @@ class UserPages(Controller):
 
     @post("/{user_id:uuid}/active")
     async def set_active(
-        self, request: Request[Any, Any, Any], user_id: UUID, users: UserService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[UUID],
+        users: NamedDependency[UserService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         active = (await form_fields(request, "active"))["active"] == "1"
         try:
@@ -95,7 +110,11 @@ class UserPages(Controller):
 
     @post("/{user_id:uuid}/password")
     async def reset_password(
-        self, request: Request[Any, Any, Any], user_id: UUID, users: UserService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[UUID],
+        users: NamedDependency[UserService],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         password = (await form_fields(request, "password"))["password"]
         try:
@@ -109,7 +128,7 @@ class UserPages(Controller):
     async def _list(
         self,
         request: Request[Any, Any, Any],
-        users: UserService,
+        users: NamedDependency[UserService],
         *,
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
@@ -129,8 +148,8 @@ class UserPages(Controller):
     async def _detail(
         self,
         request: Request[Any, Any, Any],
-        users: UserService,
-        user_id: UUID,
+        users: NamedDependency[UserService],
+        user_id: FromPath[UUID],
         *,
         errors: dict[str, str] | None = None,
         status_code: int = 200,

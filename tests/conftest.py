@@ -1,0 +1,171 @@
+"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL server.
+
+Each test gets its own database, cloned from a template that was migrated once per run (a file
+copy for SQLite, ``CREATE DATABASE … TEMPLATE`` for PostgreSQL). When PostgreSQL cannot be started
+its tests are skipped with a loud notice; with SWITCHBOARD_REQUIRE_ALL=1 (as in CI) that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from switchboard.identity.deps import IdentityServices
+from switchboard.platform.app import create_app
+from switchboard.platform.core.database import Database
+from switchboard.platform.core.settings import Settings
+from tests.support.postgres import PostgresCluster, PostgresUnavailable
+from tests.support.runner import run_async, sqlite_url
+from tests.support.web import Browserless
+
+REQUIRE_ALL = os.environ.get("SWITCHBOARD_REQUIRE_ALL") == "1"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+_missing_components: list[str] = []
+
+
+def require_component(name: str, reason: str) -> None:
+    """Skip (or, with SWITCHBOARD_REQUIRE_ALL=1, fail) because a real component is missing."""
+    message = f"{name} unavailable: {reason}"
+    if message not in _missing_components:
+        _missing_components.append(message)
+    if REQUIRE_ALL:
+        pytest.fail(f"{message} (SWITCHBOARD_REQUIRE_ALL=1 makes this a failure)", pytrace=False)
+    pytest.skip(message)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _missing_components:
+        bar = "!" * 78
+        terminalreporter.write_line(bar, red=True, bold=True)
+        for message in _missing_components:
+            terminalreporter.write_line(f"SKIPPED TESTS: {message}", red=True, bold=True)
+        terminalreporter.write_line("Run `make test` to install what is missing.", red=True, bold=True)
+        terminalreporter.write_line(bar, red=True, bold=True)
+
+
+async def _migrate(url: str) -> None:
+    from switchboard.platform.core.migrations import migrate
+
+    database = Database(url)
+    await database.connect()
+    try:
+        await migrate(database)
+    finally:
+        await database.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster | None]:
+    try:
+        cluster = PostgresCluster()
+        cluster.start()
+    except PostgresUnavailable as exc:
+        _missing_components.append(f"PostgreSQL unavailable: {exc}")
+        yield None
+        return
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    run_async(_migrate(sqlite_url(path)))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_cluster: PostgresCluster | None) -> str | None:
+    if postgres_cluster is None:
+        return None
+    run_async(_execute(postgres_cluster.url(), "CREATE DATABASE switchboard_template"))
+    run_async(_migrate(postgres_cluster.url("switchboard_template")))
+    return "switchboard_template"
+
+
+async def _execute(url: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+) -> Iterator[str]:
+    """A fresh, migrated database on each engine."""
+    if request.param == "sqlite":
+        path = tmp_path / "switchboard.db"
+        shutil.copyfile(sqlite_template, path)
+        yield sqlite_url(path)
+        return
+    cluster: PostgresCluster | None = request.getfixturevalue("postgres_cluster")
+    template: str | None = request.getfixturevalue("postgres_template")
+    if cluster is None or template is None:
+        require_component("PostgreSQL", "the server could not be started (see the first notice)")
+        raise AssertionError("unreachable")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    run_async(_execute(cluster.url(), f"CREATE DATABASE {name} TEMPLATE {template}"))
+    yield cluster.url(name)
+    run_async(_execute(cluster.url(), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        secret_key=TEST_SECRET,
+        database_url=db_url,
+        data_dir=str(tmp_path),
+        base_url="http://testserver.local",
+    )
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.database_url, pool_size=4)
+    await database.connect()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def services(settings: Settings, database: Database) -> IdentityServices:
+    """The identity services, on the test's database (acting as the operator when actor=None)."""
+    return IdentityServices.from_settings(settings)
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database) -> Litestar:
+    return create_app(settings, database=database)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client calling the app in the test's own event loop (so it shares the database pool).
+
+    The ``database`` fixture has connected the database already, which is all the app's start-up does.
+    """
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 51000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+        yield client
+
+
+@pytest.fixture
+def web(client: httpx.AsyncClient) -> Browserless:
+    """Sign-in and form helpers over the test client, as a browser would send them."""
+    return Browserless(client)
