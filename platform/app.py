@@ -15,7 +15,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from switchboard.identity.auth.middleware import AuthenticationMiddleware
+from switchboard.identity.auth.middleware import SESSION_COOKIE, AuthenticationMiddleware
 from switchboard.identity.controllers import API_CONTROLLERS
 from switchboard.identity.deps import IdentityServices
 from switchboard.platform.core.csrf import BearerExemptCSRFMiddleware
@@ -62,7 +62,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         route_handlers=[healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS],
         dependencies=identity.dependencies(),
         middleware=[
-            DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf),
+            DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf, session_cookie=SESSION_COOKIE),
             AuthenticationMiddleware(sessions=identity.sessions, api_tokens=identity.api_tokens),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -41,14 +41,32 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
-def _run(ctx: click.Context, work: Callable[[IdentityServices, Database], Awaitable[T]]) -> T:
-    """Connect to the database, run ``work`` with the services, close; domain errors become one line."""
+class SchemaNotReady(Exception):
+    """The database has migrations to apply before a command can use its tables."""
+
+
+def _run(
+    ctx: click.Context,
+    work: Callable[[IdentityServices, Database], Awaitable[T]],
+    *,
+    needs_schema: bool = True,
+) -> T:
+    """Connect to the database, run ``work`` with the services, close; domain errors become one line.
+
+    Commands that use the tables (``needs_schema``) first check that every migration is applied,
+    so an unmigrated database gives one line saying what to run instead of a driver traceback.
+    """
     settings = _settings(ctx)
 
     async def main() -> T:
         database = Database(settings.database_url, pool_size=2)
         await database.connect()
         try:
+            if needs_schema and (pending := await pending_migrations(database)):
+                raise SchemaNotReady(
+                    f"the database is not migrated ({len(pending)} migration(s) not applied); "
+                    "run `switchboard db migrate`"
+                )
             return await work(IdentityServices.from_settings(settings), database)
         finally:
             await database.close()
@@ -61,6 +79,8 @@ def _run(ctx: click.Context, work: Callable[[IdentityServices, Database], Awaita
         _fail(exc.message)
     except MigrationFailed as exc:
         _fail(f"migration failed: {exc}")
+    except SchemaNotReady as exc:
+        _fail(str(exc))
     raise AssertionError("unreachable")
 
 
@@ -95,7 +115,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     async def check(_: IdentityServices, database: Database) -> list[str]:
         return await pending_migrations(database)
 
-    pending = _run(ctx, check)
+    pending = _run(ctx, check, needs_schema=False)
     if pending:
         click.echo(
             f"warning: {len(pending)} migration(s) not applied; run `switchboard db migrate`", err=True
@@ -117,7 +137,7 @@ def db_migrate(ctx: click.Context) -> None:
     async def work(_: IdentityServices, database: Database) -> list[str]:
         return await migrate(database)
 
-    applied = _run(ctx, work)
+    applied = _run(ctx, work, needs_schema=False)
     click.echo(f"Applied {len(applied)} migration(s)." if applied else "The database is up to date.")
     for name in applied:
         click.echo(f"  {name}")
@@ -131,7 +151,7 @@ def db_status(ctx: click.Context) -> None:
     async def work(_: IdentityServices, database: Database) -> list[str]:
         return await pending_migrations(database)
 
-    pending = _run(ctx, work)
+    pending = _run(ctx, work, needs_schema=False)
     if not pending:
         click.echo("The database is up to date.")
         return

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, profiles
 from litestar import Litestar
 
+from switchboard.identity import passwords
 from switchboard.identity.deps import IdentityServices
 from switchboard.platform.app import create_app
 from switchboard.platform.core.database import Database
@@ -28,6 +30,7 @@ from tests.support.web import Browserless
 REQUIRE_ALL = os.environ.get("SWITCHBOARD_REQUIRE_ALL") == "1"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 _missing_components: list[str] = []
+_PRODUCTION_HASHING = (passwords._hasher, passwords._DUMMY_HASH)
 
 
 def require_component(name: str, reason: str) -> None:
@@ -48,6 +51,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"SKIPPED TESTS: {message}", red=True, bold=True)
         terminalreporter.write_line("Run `make test` to install what is missing.", red=True, bold=True)
         terminalreporter.write_line(bar, red=True, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with argon2-cffi's profile for tests: the same code paths, without seconds of hashing.
+
+    Servers started as separate processes hash as in production. Tests about the stored hash itself
+    ask for ``production_password_hashing``.
+    """
+    hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    monkeypatch.setattr(passwords, "_hasher", hasher)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", hasher.hash("switchboard-timing-equaliser"))
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch, cheap_password_hashing: None) -> None:
+    monkeypatch.setattr(passwords, "_hasher", _PRODUCTION_HASHING[0])
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", _PRODUCTION_HASHING[1])
 
 
 async def _migrate(url: str) -> None:

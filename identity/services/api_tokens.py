@@ -11,6 +11,7 @@ from uuid import UUID
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import ApiTokenCreated, ApiTokenOut
+from switchboard.identity.services.users import validate_text
 from switchboard.identity.tables import ApiToken
 from switchboard.platform.core.errors import InvalidInput, NotFound
 from switchboard.platform.core.tokens import new_token, token_hash
@@ -22,7 +23,7 @@ _TOUCH_INTERVAL = timedelta(minutes=1)
 class ApiTokenService:
     async def create(self, name: str, *, actor: Principal) -> ApiTokenCreated:
         actor.require_admin()
-        name = name.strip()
+        name = validate_text(name.strip(), field="name")
         if not name:
             raise InvalidInput("Give the token a name, such as the script that will use it.", field="name")
         if len(name) > 80:

@@ -7,14 +7,14 @@ from uuid import UUID
 
 from switchboard.identity.principal import Principal
 from switchboard.identity.schemas import GroupCreate, GroupOut, GroupUpdate, MemberOut
-from switchboard.identity.services.users import normalize_email
+from switchboard.identity.services.users import is_possible_email, normalize_email, validate_text
 from switchboard.identity.tables import Group, GroupMember, User
 from switchboard.platform.core.database import is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join(name.split())
+    name = validate_text(" ".join(name.split()), field="name")
     if not name:
         raise InvalidInput("Enter a group name.", field="name")
     if len(name) > 80:
@@ -49,7 +49,10 @@ class GroupService:
         if await Group.exists().where(Group.name_key == name.lower()):
             raise _taken(name)
         group = Group(
-            name=name, name_key=name.lower(), description=data.description.strip(), created_at=_now()
+            name=name,
+            name_key=name.lower(),
+            description=validate_text(data.description.strip(), field="description"),
+            created_at=_now(),
         )
         try:
             await group.save()
@@ -70,7 +73,7 @@ class GroupService:
                 raise _taken(name)
             group.name, group.name_key = name, name.lower()
         if isinstance(data.description, str):
-            group.description = data.description.strip()
+            group.description = validate_text(data.description.strip(), field="description")
         try:
             await group.save()
         except Exception as exc:
@@ -124,9 +127,10 @@ class GroupService:
         return group
 
     async def _user(self, email: str) -> User:
-        user = await User.objects().where(User.email == normalize_email(email)).first()
+        email = normalize_email(email)
+        user = await User.objects().where(User.email == email).first() if is_possible_email(email) else None
         if user is None:
-            raise NotFound(f"No user with the e-mail {normalize_email(email)}.", field="email")
+            raise NotFound(f"No user with the e-mail {email}.", field="email")
         return user
 
     async def _members(self, group_ids: list[UUID]) -> dict[UUID, list[MemberOut]]:

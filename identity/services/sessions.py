@@ -15,7 +15,7 @@ from switchboard.identity.passwords import hash_password, needs_rehash, verify_p
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
 from switchboard.identity.services.throttle import SignInThrottler
-from switchboard.identity.services.users import normalize_email
+from switchboard.identity.services.users import is_possible_email, normalize_email
 from switchboard.identity.tables import LoginSession, User
 from switchboard.platform.core.errors import NotAuthenticated
 from switchboard.platform.core.tokens import Signer, new_token, token_hash
@@ -41,12 +41,12 @@ class SessionService:
         """Check the credentials and open a session. Every refusal reads the same to the caller."""
         email = normalize_email(email)
         await self.throttler.check(email, ip_address)
-        user = await User.objects().where(User.email == email).first() if email else None
-        password_ok = verify_password(user.password_hash if user else None, password)
+        user = await User.objects().where(User.email == email).first() if is_possible_email(email) else None
+        password_ok = await verify_password(user.password_hash if user else None, password)
         if user is None or not password_ok or not user.is_active:
             await self.throttler.record_failure(email, ip_address)
             raise NotAuthenticated(WRONG_CREDENTIALS)
-        await self.throttler.record_success(email)
+        await self.throttler.record_success(email, ip_address)
 
         now = datetime.now(UTC)
         token = new_token()
@@ -62,7 +62,7 @@ class SessionService:
         await session.save()
         changes: dict[object, object] = {User.last_sign_in_at: now}
         if needs_rehash(user.password_hash):
-            changes[User.password_hash] = hash_password(password)
+            changes[User.password_hash] = await hash_password(password)
         await User.update(changes).where(User.id == user.id)  # type: ignore[arg-type]
         return NewSession(
             cookie_value=self.signer.sign(token),

@@ -1,6 +1,9 @@
 """Sign-in throttling: after repeated failures an account, or an address, is locked for a while.
 
-Counters live in the database so that every process behind a load balancer sees the same ones.
+Counters live in the database so that every process behind a load balancer sees the same ones. Each
+attempt is counted, with single atomic statements, before its password is checked: parallel guesses
+can neither overwrite each other's count nor all slip through while the first are being verified. A
+successful sign-in gives its attempt back.
 """
 
 from __future__ import annotations
@@ -25,22 +28,34 @@ class ThrottlePolicy(msgspec.Struct, frozen=True):
 
 
 def _keys(email: str, ip_address: str) -> dict[str, str]:
-    return {"account": f"account:{email}", "ip": f"ip:{ip_address or 'unknown'}"}
+    # Whatever was typed must fit the key column and be storable (PostgreSQL refuses NUL); no account
+    # has a longer e-mail, so cutting it short only merges the counters of impossible addresses.
+    email = email.replace("\x00", "")[:254]
+    return {"account": f"account:{email}", "ip": f"ip:{ip_address[:64] or 'unknown'}"}
 
 
 class SignInThrottler:
     def __init__(self, policy: ThrottlePolicy) -> None:
         self.policy = policy
+        self.limits = {"account": policy.max_failures_per_account, "ip": policy.max_failures_per_ip}
 
     async def check(self, email: str, ip_address: str) -> None:
-        """Raise ``Throttled`` while the account or the address is locked."""
+        """Count an attempt; raise ``Throttled`` while the account or the address is locked."""
         now = datetime.now(UTC)
-        rows = await SignInThrottle.objects().where(
-            SignInThrottle.key.is_in(list(_keys(email, ip_address).values()))
-        )
-        locked = [row.locked_until for row in rows if row.locked_until is not None and row.locked_until > now]
-        if locked:
-            seconds = math.ceil((max(locked) - now).total_seconds())
+        keys = _keys(email, ip_address)
+        until: list[datetime] = []
+        for kind, key in keys.items():
+            attempt, locked_until = await self._count_attempt(key, now)
+            if locked_until is not None and locked_until > now:
+                until.append(locked_until)
+            elif attempt > self.limits[kind]:
+                # Made in parallel with the attempt that is about to lock.
+                until.append(now + self.policy.window)
+        if until:
+            # A refused attempt checks no password, so it is not counted as a failure.
+            for key in keys.values():
+                await self._give_back(key)
+            seconds = math.ceil((max(until) - now).total_seconds())
             minutes = max(1, math.ceil(seconds / 60))
             unit = "minute" if minutes == 1 else "minutes"
             raise Throttled(
@@ -48,18 +63,47 @@ class SignInThrottler:
             )
 
     async def record_failure(self, email: str, ip_address: str) -> None:
-        limits = {"account": self.policy.max_failures_per_account, "ip": self.policy.max_failures_per_ip}
+        """The counted attempt failed: lock what has reached its limit."""
         now = datetime.now(UTC)
         for kind, key in _keys(email, ip_address).items():
-            row = await SignInThrottle.objects().where(SignInThrottle.key == key).first()
-            if row is None:
-                row = SignInThrottle(key=key, failures=0, window_started_at=now, locked_until=None)
-            elif row.window_started_at + self.policy.window < now:
-                row.failures, row.window_started_at, row.locked_until = 0, now, None
-            row.failures += 1
-            if row.failures >= limits[kind]:
-                row.locked_until = now + self.policy.window
-            await row.save()
+            await SignInThrottle.update({SignInThrottle.locked_until: now + self.policy.window}).where(
+                (SignInThrottle.key == key)
+                & (SignInThrottle.failures >= self.limits[kind])
+                & (SignInThrottle.locked_until.is_null() | (SignInThrottle.locked_until <= now))
+            )
 
-    async def record_success(self, email: str) -> None:
-        await SignInThrottle.delete().where(SignInThrottle.key == _keys(email, "")["account"])
+    async def record_success(self, email: str, ip_address: str) -> None:
+        """Forget the account's failures and give the address its attempt back."""
+        keys = _keys(email, ip_address)
+        await SignInThrottle.delete().where(SignInThrottle.key == keys["account"])
+        await self._give_back(keys["ip"])
+
+    async def _count_attempt(self, key: str, now: datetime) -> tuple[int, datetime | None]:
+        """Count one attempt atomically; return its number in the window and the lock, if any."""
+        await SignInThrottle.insert(
+            SignInThrottle(key=key, failures=0, window_started_at=now, locked_until=None)
+        ).on_conflict(action="DO NOTHING")
+        # A window that has passed (and holds no lock) starts again.
+        await SignInThrottle.update(
+            {
+                SignInThrottle.failures: 0,
+                SignInThrottle.window_started_at: now,
+                SignInThrottle.locked_until: None,
+            }
+        ).where(
+            (SignInThrottle.key == key)
+            & (SignInThrottle.window_started_at < now - self.policy.window)
+            & (SignInThrottle.locked_until.is_null() | (SignInThrottle.locked_until <= now))
+        )
+        rows = (
+            await SignInThrottle.update({SignInThrottle.failures: SignInThrottle.failures + 1})
+            .where(SignInThrottle.key == key)
+            .returning(SignInThrottle.failures, SignInThrottle.locked_until)
+        )
+        return int(rows[0]["failures"]), rows[0]["locked_until"]
+
+    @staticmethod
+    async def _give_back(key: str) -> None:
+        await SignInThrottle.update({SignInThrottle.failures: SignInThrottle.failures - 1}).where(
+            (SignInThrottle.key == key) & (SignInThrottle.failures > 0)
+        )

@@ -14,18 +14,32 @@ from switchboard.identity.tables import GroupMember, LoginSession, User
 from switchboard.platform.core.database import is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]+$")
+# No name or address needs control characters, and PostgreSQL cannot even store NUL.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def is_possible_email(email: str) -> bool:
+    """Whether a normalized e-mail could belong to a user; lookups skip the database otherwise."""
+    return len(email) <= 254 and _EMAIL.match(email) is not None
+
+
 def validate_email(email: str) -> str:
     email = normalize_email(email)
-    if len(email) > 254 or not _EMAIL.match(email):
+    if not is_possible_email(email):
         raise InvalidInput("Enter a valid e-mail address, such as alice@example.com.", field="email")
     return email
+
+
+def validate_text(text: str, *, field: str) -> str:
+    """Refuse control characters in a name or description (the caller checks length and blanks)."""
+    if _CONTROL_CHARACTERS.search(text):
+        raise InvalidInput("Control characters (such as line breaks) are not allowed here.", field=field)
+    return text
 
 
 def validate_password(password: str) -> str:
@@ -82,7 +96,8 @@ class UserService:
         return _out(user, (await _groups_by_user([user.id]))[user.id])
 
     async def find_by_email(self, email: str) -> UserOut | None:
-        user = await User.objects().where(User.email == normalize_email(email)).first()
+        email = normalize_email(email)
+        user = await User.objects().where(User.email == email).first() if is_possible_email(email) else None
         if user is None:
             return None
         return _out(user, (await _groups_by_user([user.id]))[user.id])
@@ -95,13 +110,14 @@ class UserService:
                 raise PermissionDenied("Only an owner can create another owner.", field="role")
         email = validate_email(data.email)
         validate_password(data.password)
+        name = validate_text(data.name.strip(), field="name")
         if await User.exists().where(User.email == email):
             raise Conflict(f"A user with the e-mail {email} already exists.", field="email")
         user = User(
             email=email,
-            name=data.name.strip(),
+            name=name,
             role=data.role.value,
-            password_hash=hash_password(data.password),
+            password_hash=await hash_password(data.password),
             is_active=True,
             created_at=_now(),
         )
@@ -133,15 +149,20 @@ class UserService:
             and user.is_active
             and (new_role is not Role.OWNER or data.is_active is False)
         )
+        last_owner = Conflict("Switchboard needs at least one active owner.", field="role")
         if losing_owner and await self._active_owner_count() <= 1:
-            raise Conflict("Switchboard needs at least one active owner.", field="role")
+            raise last_owner
 
         if isinstance(data.name, str):
-            user.name = data.name.strip()
+            user.name = validate_text(data.name.strip(), field="name")
         user.role = new_role.value
         if isinstance(data.is_active, bool):
             user.is_active = data.is_active
         await user.save()
+        if losing_owner and await self._active_owner_count() == 0:
+            # Two owners demoted each other at the same moment: whoever sees none left undoes theirs.
+            await User.update({User.role: Role.OWNER.value, User.is_active: True}).where(User.id == user.id)
+            raise last_owner
         if not user.is_active:
             await end_sessions(user.id)
         return await self.get(user.id)
@@ -154,7 +175,7 @@ class UserService:
             if Role(user.role) is Role.OWNER and actor.role is not Role.OWNER:
                 raise PermissionDenied("Only an owner can reset an owner's password.", field="password")
         validate_password(password)
-        await User.update({User.password_hash: hash_password(password)}).where(User.id == user.id)
+        await User.update({User.password_hash: await hash_password(password)}).where(User.id == user.id)
         await end_sessions(user.id, keep=actor.session_id if actor and actor.user_id == user.id else None)
 
     async def _load(self, user_id: UUID) -> User:

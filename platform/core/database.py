@@ -14,21 +14,13 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table
 
 from switchboard.platform.core import piccolo_conf
+from switchboard.platform.core.settings import redact_url
 
 PICCOLO_CONF_MODULE = "switchboard.platform.core.piccolo_conf"
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message is one line, without credentials."""
-
-
-def redact(url: str) -> str:
-    """The database URL with its password hidden, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
 
 
 def _sqlite_path(url: str) -> Path:
@@ -53,9 +45,8 @@ class _PostgresEngine(PostgresEngine):
 def build_engine(url: str, *, pool_size: int) -> Engine[Any]:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
-        path = _sqlite_path(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=30)
+        # The file's folder is created by ``Database.connect``, where a failure is reported properly.
+        return SQLiteEngine(path=str(_sqlite_path(url)), timeout=30)
     dsn = "postgresql" + url[url.index(":") :] if scheme == "postgres" else url
     return _PostgresEngine(config={"dsn": dsn}, extensions=(), log_queries=False)
 
@@ -90,8 +81,10 @@ class Database:
             return
         try:
             if isinstance(self.engine, PostgresEngine):
-                await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size)
+                # A short connect timeout: an unreachable host fails the start in seconds, not a minute.
+                await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size, timeout=10)
             else:
+                _sqlite_path(self.url).parent.mkdir(parents=True, exist_ok=True)
                 await self.engine.run_ddl("PRAGMA journal_mode=WAL")
         except Exception as exc:  # any driver error means the same thing to the caller
             await self.close()
@@ -111,7 +104,10 @@ class Database:
 
     def _unavailable(self, exc: Exception) -> DatabaseUnavailable:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return DatabaseUnavailable(f"cannot reach the database at {redact(self.url)}: {reason}")
+        password = urlsplit(self.url).password
+        if password:  # in case a driver quotes the URL it was given
+            reason = reason.replace(password, "***").replace(unquote(password), "***")
+        return DatabaseUnavailable(f"cannot reach the database at {redact_url(self.url)}: {reason}")
 
 
 def _all_tables() -> Iterator[type[Table]]:

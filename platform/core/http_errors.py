@@ -49,8 +49,9 @@ def validation_field(exc: ValidationException) -> tuple[str | None, str]:
 
 def validation_error_json(exc: ValidationException) -> Response[Any]:
     field, message = validation_field(exc)
-    if message.startswith("Object contains unknown field"):
-        return api_error(422, "invalid_input", message, field or message.split("`")[1])
+    if message.startswith(("Object contains unknown field `", "Object missing required field `")):
+        # Litestar reports the body itself ("data") as the key; the field is named in the message.
+        field = message.split("`")[1]
     return api_error(422, "invalid_input", message, field)
 
 

@@ -55,12 +55,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 # What each variable expects, for the one-line error a bad value produces.
 _EXPECTATIONS: dict[str, str] = {
     "env": '"development" or "production"',
-    "base_url": "an absolute http(s) URL such as https://switchboard.example.com",
+    "base_url": "an absolute http(s) URL without a path, such as https://switchboard.example.com",
     "database_url": "sqlite:///path/to/file.db or postgresql://user:password@host:5432/name",
     "secret_key": f"a random string of at least {MIN_SECRET_KEY_LENGTH} characters",
     "host": "a host name or IP address to listen on",
     "port": "an integer from 1 to 65535",
-    "data_dir": "a directory path",
+    "data_dir": "a writable directory path",
     "session_lifetime_hours": "an integer from 1 to 720",
     "login_max_failures_per_account": "an integer from 1 to 1000",
     "login_max_failures_per_ip": "an integer from 1 to 100000",
@@ -82,8 +82,47 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
+def redact_url(url: str) -> str:
+    """The URL with its password hidden, for messages and logs (works on malformed URLs too)."""
+    scheme, separator, rest = url.partition("://")
+    netloc_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    userinfo, at, host = rest[:netloc_end].rpartition("@")
+    if not separator or not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}{rest[netloc_end:]}"
+
+
 def _bad(field: str, value: object) -> SettingsError:
+    if field == "database_url" and isinstance(value, str):
+        value = redact_url(value)
     return SettingsError(f"{env_name(field)}={value!r} is invalid: expected {_EXPECTATIONS[field]}")
+
+
+def _valid_base_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    # Pages redirect to root-relative paths, so the product cannot live under a path prefix.
+    return (
+        parts.scheme in {"http", "https"}
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not (parts.path or parts.query or parts.fragment)
+    )
+
+
+def _valid_database_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    if parts.scheme == "sqlite":
+        # sqlite:///relative.db or sqlite:////absolute.db; the path names a file, not a directory.
+        return not parts.netloc and bool(parts.path.lstrip("/")) and not parts.path.endswith("/")
+    return parts.scheme in {"postgresql", "postgres"}
 
 
 def _check(settings: Settings) -> None:
@@ -91,16 +130,14 @@ def _check(settings: Settings) -> None:
         value = getattr(settings, field)
         if not low <= value <= high:
             raise _bad(field, value)
-    base = urlsplit(settings.base_url)
-    if base.scheme not in {"http", "https"} or not base.hostname or base.query or base.fragment:
+    if not _valid_base_url(settings.base_url):
         raise _bad("base_url", settings.base_url)
-    if settings.base_url.endswith("/"):
-        raise _bad("base_url", settings.base_url)
-    scheme = urlsplit(settings.database_url).scheme
-    if settings.database_url and scheme not in {"sqlite", "postgresql", "postgres"}:
+    if settings.database_url and not _valid_database_url(settings.database_url):
         raise _bad("database_url", settings.database_url)
     if not settings.host:
         raise _bad("host", settings.host)
+    if not settings.data_dir.strip():
+        raise _bad("data_dir", settings.data_dir)
     if settings.secret_key and len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
         raise _bad("secret_key", "***")
 
@@ -177,12 +214,21 @@ def _describe(exc: msgspec.ValidationError | SettingsError, raw: Mapping[str, An
 def _development_secret(data_dir: Path) -> str:
     """Generate the development secret once and keep it, so sessions survive restarts."""
     path = data_dir / "secret_key"
-    if path.exists():
-        key = path.read_text().strip()
-        if len(key) >= MIN_SECRET_KEY_LENGTH:
-            return key
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.touch(mode=0o600)
-    path.write_text(key + "\n")
+    try:
+        if path.exists():
+            key = path.read_text().strip()
+            if len(key) >= MIN_SECRET_KEY_LENGTH:
+                return key
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # Created owner-only; an older, too short file is replaced and its mode tightened too.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(key + "\n")
+    except OSError as exc:
+        raise SettingsError(
+            f"{env_name('data_dir')}={str(data_dir)!r} is invalid: cannot keep the development secret key "
+            f"in {path}: {exc.strerror}"
+        ) from exc
     return key
