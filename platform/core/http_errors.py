@@ -36,6 +36,10 @@ def domain_error_json(exc: DomainError) -> Response[Any]:
     return api_error(exc.status, exc.code, exc.message, exc.field)
 
 
+# The name Litestar gives the request body in its validation details.
+_BODY = "data"
+
+
 def validation_field(exc: ValidationException) -> tuple[str | None, str]:
     """The first offending field and a readable message, from Litestar's validation details."""
     details = exc.extra if isinstance(exc.extra, list) else []
@@ -52,6 +56,13 @@ def validation_error_json(exc: ValidationException) -> Response[Any]:
     if message.startswith(("Object contains unknown field `", "Object missing required field `")):
         # Litestar reports the body itself ("data") as the key; the field is named in the message.
         field = message.split("`")[1]
+    elif field == _BODY:
+        # The body as a whole is wrong: missing (Litestar says just "'data'") or not an object.
+        field = None
+        missing = message.strip("'") == _BODY
+        message = (
+            "Send a JSON object as the request body." if missing else f"The request body is wrong: {message}"
+        )
     return api_error(422, "invalid_input", message, field)
 
 

@@ -130,3 +130,18 @@ async def test_a_server_error_does_not_leak_its_detail(api: httpx.AsyncClient) -
     response = await api.get("/broken")
     assert response.status_code == 503
     assert response.json() == {"error": "error", "message": "Something went wrong on our side."}
+
+
+async def test_a_missing_body_is_named_as_the_body_not_as_a_field(api: httpx.AsyncClient) -> None:
+    response = await api.post("/things", content=b"", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json() == {"error": "invalid_input", "message": "Send a JSON object as the request body."}
+
+
+async def test_a_body_that_is_not_an_object_says_what_it_is(api: httpx.AsyncClient) -> None:
+    response = await api.post("/things", content=b"[]", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "invalid_input",
+        "message": "The request body is wrong: Expected `object`, got `array`",
+    }
