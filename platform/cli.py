@@ -14,6 +14,7 @@ import msgspec
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import GroupCreate, UserCreate, UserOut, UserUpdate
+from switchboard.platform.core import piccolo_conf
 from switchboard.platform.core.database import Database, DatabaseUnavailable
 from switchboard.platform.core.errors import DomainError
 from switchboard.platform.core.migrations import MigrationFailed, migrate, pending_migrations
@@ -141,6 +142,27 @@ def db_migrate(ctx: click.Context) -> None:
     click.echo(f"Applied {len(applied)} migration(s)." if applied else "The database is up to date.")
     for name in applied:
         click.echo(f"  {name}")
+
+
+@db.command("new-migration")
+@click.argument("app")
+@click.option("--description", "-d", default="", help="What the migration does.")
+@click.option("--empty", is_flag=True, help="An empty migration to fill in by hand (raw SQL steps).")
+@click.pass_context
+def db_new_migration(ctx: click.Context, app: str, description: str, empty: bool) -> None:
+    """For developers: write a migration for APP (such as identity) from its changed tables.
+
+    The migration is written into the app's piccolo_migrations folder of a source checkout; review it
+    and run the tests on both engines before committing it.
+    """
+    from piccolo.apps.migrations.commands.new import new
+
+    settings = _settings(ctx)
+    known = [config.app_name for config in piccolo_conf.APP_REGISTRY.app_configs.values()]
+    if app not in known:
+        _fail(f"unknown app {app!r}: expected one of {', '.join(known)}", 2)
+    Database(settings.database_url).bind()
+    asyncio.run(new(app_name=app, auto=not empty, desc=description, auto_input="y"))
 
 
 @db.command("status")
