@@ -5,9 +5,17 @@ and so on. The root folders have no ``__init__.py`` (they are namespace portions
 subpackage, including folders holding only templates or static files, is listed here by name.
 """
 
+from pathlib import Path
+
 from setuptools import find_namespace_packages, setup
 
-ROOT_FOLDERS = ("platform", "identity", "connectors", "recipes", "ui")
+HERE = Path(__file__).parent
+# An area that has no code yet is left out rather than installed empty.
+ROOT_FOLDERS = tuple(
+    folder
+    for folder in ("platform", "identity", "connectors", "recipes", "ui")
+    if any((HERE / folder).rglob("*.py"))
+)
 
 
 def _packages() -> list[str]:

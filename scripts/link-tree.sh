@@ -7,6 +7,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tree="$root/build/linked"
 rm -rf "$tree" && mkdir -p "$tree/switchboard"
 for folder in platform identity connectors recipes ui; do
-  ln -s "$root/$folder" "$tree/switchboard/$folder"
+  [ -d "$root/$folder" ] && ln -s "$root/$folder" "$tree/switchboard/$folder"
 done
 echo "$tree"
