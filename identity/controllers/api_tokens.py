@@ -6,7 +6,7 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.principal import Principal
@@ -28,7 +28,7 @@ class ApiTokenController(Controller):
     @post(summary="Create an admin API token; the token is shown only in this response")
     async def create_token(
         self,
-        data: ApiTokenCreate,
+        data: JSONBody[ApiTokenCreate],
         api_tokens: NamedDependency[ApiTokenService],
         principal: NamedDependency[Principal],
     ) -> ApiTokenCreated:

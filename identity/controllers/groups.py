@@ -6,7 +6,7 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.principal import Principal
@@ -25,7 +25,10 @@ class GroupController(Controller):
 
     @post(summary="Create a group")
     async def create_group(
-        self, data: GroupCreate, groups: NamedDependency[GroupService], principal: NamedDependency[Principal]
+        self,
+        data: JSONBody[GroupCreate],
+        groups: NamedDependency[GroupService],
+        principal: NamedDependency[Principal],
     ) -> GroupOut:
         return await groups.create(data, actor=principal)
 
@@ -37,7 +40,7 @@ class GroupController(Controller):
     async def update_group(
         self,
         group_id: FromPath[UUID],
-        data: GroupUpdate,
+        data: JSONBody[GroupUpdate],
         groups: NamedDependency[GroupService],
         principal: NamedDependency[Principal],
     ) -> GroupOut:
@@ -56,7 +59,7 @@ class GroupController(Controller):
     async def add_member(
         self,
         group_id: FromPath[UUID],
-        data: MemberAdd,
+        data: JSONBody[MemberAdd],
         groups: NamedDependency[GroupService],
         principal: NamedDependency[Principal],
     ) -> GroupOut:

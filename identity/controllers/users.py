@@ -6,7 +6,7 @@ from uuid import UUID
 
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from switchboard.identity.auth.guards import requires_admin, requires_sign_in
@@ -36,7 +36,10 @@ class UserController(Controller):
 
     @post(summary="Create a user")
     async def create_user(
-        self, data: UserCreate, users: NamedDependency[UserService], principal: NamedDependency[Principal]
+        self,
+        data: JSONBody[UserCreate],
+        users: NamedDependency[UserService],
+        principal: NamedDependency[Principal],
     ) -> UserOut:
         return await users.create(data, actor=principal)
 
@@ -48,7 +51,7 @@ class UserController(Controller):
     async def update_user(
         self,
         user_id: FromPath[UUID],
-        data: UserUpdate,
+        data: JSONBody[UserUpdate],
         users: NamedDependency[UserService],
         principal: NamedDependency[Principal],
     ) -> UserOut:
@@ -58,7 +61,7 @@ class UserController(Controller):
     async def reset_password(
         self,
         user_id: FromPath[UUID],
-        data: PasswordReset,
+        data: JSONBody[PasswordReset],
         users: NamedDependency[UserService],
         principal: NamedDependency[Principal],
     ) -> None:

@@ -10,6 +10,7 @@ import msgspec
 import pytest
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.params import JSONBody
 
 from switchboard.platform.core.errors import Conflict, DomainError, Throttled
 from switchboard.platform.core.http_errors import domain_error_json, http_error_json, validation_error_json
@@ -21,7 +22,7 @@ class Thing(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @post("/things", sync_to_thread=False)
-def create_thing(data: Thing) -> Thing:
+def create_thing(data: JSONBody[Thing]) -> Thing:
     return data
 
 
