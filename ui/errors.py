@@ -41,9 +41,15 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(_API_PREFIXES)
 
 
-def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+def _error_page(
+    request: Request[Any, Any, Any], status: int, message: str, *, title: str | None = None
+) -> Response[Any]:
     return page(
-        request, "error.html", status_code=status, title=_TITLES.get(status, "Error"), message=message
+        request,
+        "error.html",
+        status_code=status,
+        title=title or _TITLES.get(status, "Error"),
+        message=message,
     )
 
 
@@ -68,13 +74,16 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if _wants_json(request):
         return http_error_json(exc)
     message = exc.detail if exc.status_code < 500 else "Please try again in a moment."
+    title = None
     if exc.status_code == 403 and "CSRF" in exc.detail:
+        # Not a permission problem: the form's token is stale (or the post is forged).
+        title = "This form has expired"
         message = (
             "This form has expired or was sent from another site. Go back, reload the page and try again."
         )
     elif exc.status_code == 404:
         message = "There is nothing at this address."
-    return _error_page(request, exc.status_code, message)
+    return _error_page(request, exc.status_code, message, title=title)
 
 
 def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request
 
@@ -18,7 +19,17 @@ async def form_fields(request: Request[Any, Any, Any], *names: str) -> dict[str,
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths are followed after sign-in (no //host, no scheme)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths are followed after sign-in (no //host, no scheme).
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so a slash, a tab and
+    another slash, or a slash and a backslash, would leave the site: any whitespace, control character
+    or backslash refuses.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if any(char.isspace() or not char.isprintable() or char == "\\" for char in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return default
     return target

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
 
 from litestar import Request, Response
 from litestar.contrib.jinja import JinjaTemplateEngine
@@ -43,9 +43,12 @@ class Flash:
         self.signer = Signer(secret_key, "flash")
 
     def cookie(self, message: str) -> Cookie:
+        # base64url, not percent-encoding: cookie parsing percent-decodes values, which would break
+        # the signature over an encoded message.
+        encoded = urlsafe_b64encode(message[:300].encode()).decode().rstrip("=")
         return Cookie(
             key=FLASH_COOKIE,
-            value=self.signer.sign(quote(message[:300], safe="")),
+            value=self.signer.sign(encoded),
             httponly=True,
             samesite="lax",
             max_age=60,
@@ -54,7 +57,12 @@ class Flash:
     def read(self, request: Request[Any, Any, Any]) -> str | None:
         raw = request.cookies.get(FLASH_COOKIE)
         value = self.signer.unsign(raw) if raw else None
-        return unquote(value) if value else None
+        if not value:
+            return None
+        try:
+            return urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
 
 
 def page(

@@ -1,0 +1,98 @@
+"""Every page loads cleanly and fits the screen, from a phone to a desktop.
+
+Set SWITCHBOARD_SCREENSHOTS=<dir> to keep a full-page screenshot of each page for a visual review.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, Response, expect
+
+from tests.e2e.live_server import LiveServer
+from tests.e2e.steps import ALICE, expect_heading
+
+SCREENSHOTS = os.environ.get("SWITCHBOARD_SCREENSHOTS")
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def overflowing(page: Page) -> list[str]:
+    """Elements that stick out of the viewport sideways (what makes a page scroll horizontally)."""
+    return page.evaluate(
+        """() => {
+          const width = document.documentElement.clientWidth;
+          if (document.documentElement.scrollWidth <= width) return [];
+          return [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > width + 1)
+            .filter(e => !e.parentElement.closest('.table-wrap'))
+            .slice(0, 5)
+            .map(e => `${e.tagName.toLowerCase()}.${e.className} ${e.getBoundingClientRect().right}`);
+        }"""
+    )
+
+
+def console_pages(page: Page) -> list[tuple[str, str]]:
+    """(name, path) of each page an admin opens, found by following the console's own links."""
+    page.goto("/console/users")
+    user_path = page.get_by_role("link", name=ALICE).get_attribute("href")
+    page.goto("/console/groups")
+    group_path = page.get_by_role("link", name="Sales", exact=True).get_attribute("href")
+    assert user_path
+    assert group_path
+    return [
+        ("users", "/console/users"),
+        ("user", user_path),
+        ("groups", "/console/groups"),
+        ("group", group_path),
+        ("api-tokens", "/console/api-tokens"),
+        ("me", "/me"),
+        ("connections", "/me/connections"),
+        ("not-found", "/no/such/page"),
+    ]
+
+
+@pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_every_page_fits_the_screen_and_loads_without_browser_errors(
+    admin_page: Page, live_server: LiveServer, screen: dict[str, int], request: pytest.FixtureRequest
+) -> None:
+    page = admin_page
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # The browser reports the not-found page's own 404 status; that one is expected.
+        if message.type == "error" and not message.location.get("url", "").endswith("/no/such/page"):
+            problems.append(f"console error: {message.text} at {message.location.get('url')}")
+
+    def on_response(response: Response) -> None:
+        if response.url.startswith(live_server.url + "/static/") and response.status != 200:
+            problems.append(f"{response.status} for {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("response", on_response)
+    page.set_viewport_size(screen)
+
+    pages = console_pages(page)
+    for name, path in pages:
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert overflowing(page) == [], f"{name} scrolls sideways on a {screen['width']}px screen"
+        # The style sheets applied: the header's rule comes from app.css.
+        assert page.evaluate(
+            "getComputedStyle(document.querySelector('.site-header')).borderBottomStyle"
+        ) == ("solid")
+        if SCREENSHOTS:
+            engine = request.node.callspec.params["live_server"]
+            folder = Path(SCREENSHOTS)
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=folder / f"{engine}-{screen['width']}-{name}.png", full_page=True)
+    page.context.clear_cookies()
+    page.goto("/login")
+    expect_heading(page, "Sign in to Switchboard")
+    assert overflowing(page) == []
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / f"{screen['width']}-login.png", full_page=True)
+    assert problems == []

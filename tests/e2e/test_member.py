@@ -1,0 +1,38 @@
+"""What a member sees: their own profile and connections, never the console."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.steps import ALICE, FORBIDDEN, expect_heading, expect_path, sign_in, sign_out
+
+
+def test_a_member_sees_only_my_profile_and_my_connections_and_is_refused_the_console(page: Page) -> None:
+    sign_in(page, ALICE)
+    expect_path(page, r"^/me$")
+    expect_heading(page, "My profile")
+    menu = page.get_by_role("navigation", name="Main")
+    expect(menu.get_by_role("link")).to_have_text(["Switchboard", "My profile", "My connections"])
+    expect(menu.get_by_role("button")).to_have_text(["Sign out"])
+    facts = page.locator("dl")
+    expect(facts).to_contain_text(ALICE)
+    expect(facts).to_contain_text("Alice Anders")
+    expect(facts).to_contain_text("Member")
+    expect(facts).to_contain_text("Sales")
+
+    menu.get_by_role("link", name="My connections").click()
+    expect_path(page, r"^/me/connections$")
+    expect_heading(page, "My connections")
+    expect(page.get_by_text("You have not connected any apps yet.")).to_be_visible()
+
+    for path in ("/console/users", "/console/groups", "/console/api-tokens"):
+        response = page.goto(path)
+        assert response is not None
+        assert response.status == 403
+        expect_heading(page, FORBIDDEN)
+        expect(page.get_by_text("Only owners and admins can open this.")).to_be_visible()
+        expect(menu.get_by_role("link", name="Users")).to_have_count(0)
+
+    sign_out(page)
+    page.goto("/me")
+    expect_path(page, r"^/login\?next=%2Fme$")
