@@ -93,9 +93,19 @@ def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Resp
     return _error_page(request, 500, "Please try again in a moment. The error has been logged.")
 
 
+def on_recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """msgspec refuses JSON nested too deeply to decode: bad input, not a fault of ours."""
+    if "deserializing" not in str(exc):
+        return on_unexpected_error(request, exc)
+    return on_http_error(
+        request, HTTPException(status_code=400, detail="The request body is nested too deeply.")
+    )
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: on_domain_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
+    RecursionError: on_recursion_error,
     Exception: on_unexpected_error,
 }
