@@ -18,7 +18,7 @@ from switchboard.platform.core import piccolo_conf
 from switchboard.platform.core.database import Database, DatabaseUnavailable
 from switchboard.platform.core.errors import DomainError
 from switchboard.platform.core.migrations import MigrationFailed, migrate, pending_migrations
-from switchboard.platform.core.settings import Settings, SettingsError, load_settings
+from switchboard.platform.core.settings import Settings, SettingsError, load_settings, local_base_url
 from switchboard.platform.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
 T = TypeVar("T")
@@ -112,6 +112,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     if port is not None and not 1 <= port <= 65535:
         _fail(f"--port {port} is invalid: expected an integer from 1 to 65535", 2)
     host, port = host or settings.host, port or settings.port
+    if settings.base_url == local_base_url(settings.host, settings.port):
+        # No public URL was configured: it follows where this server listens.
+        settings = msgspec.structs.replace(settings, base_url=local_base_url(host, port))
 
     async def check(_: IdentityServices, database: Database) -> list[str]:
         return await pending_migrations(database)

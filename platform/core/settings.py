@@ -189,6 +189,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | N
         raise _describe(exc, raw) from None
 
     updates: dict[str, str] = {}
+    if "base_url" not in raw:
+        updates["base_url"] = local_base_url(settings.host, settings.port)
     if not settings.database_url:
         updates["database_url"] = f"sqlite:///{Path(settings.data_dir) / 'switchboard.db'}"
     if not settings.secret_key:
@@ -209,6 +211,13 @@ def _describe(exc: msgspec.ValidationError | SettingsError, raw: Mapping[str, An
         if f"`$.{field}`" in message:
             return _bad(field, raw.get(field))
     return SettingsError(f"invalid settings: {message}")
+
+
+def local_base_url(host: str, port: int) -> str:
+    """The public URL when none is configured: where ``serve`` listens (loopback for a wildcard)."""
+    if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - naming the wildcard, not binding to it
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _development_secret(data_dir: Path) -> str:

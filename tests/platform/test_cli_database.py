@@ -217,7 +217,7 @@ def test_serve_answers_health_checks_on_the_chosen_port(db_url: str, tmp_path: P
         server.terminate()
         stdout, stderr = server.communicate(timeout=20)
     assert stdout.startswith(
-        f"Switchboard is serving on http://127.0.0.1:{port} (public URL http://127.0.0.1:8000)\n"
+        f"Switchboard is serving on http://127.0.0.1:{port} (public URL http://127.0.0.1:{port})\n"
     )
     assert "Traceback" not in stderr
 

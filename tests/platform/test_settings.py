@@ -32,6 +32,18 @@ def environ(tmp_path: Path) -> dict[str, str]:
     return {"SWITCHBOARD_DATA_DIR": str(tmp_path)}
 
 
+def test_without_a_base_url_the_public_url_follows_the_host_and_port(environ: dict[str, str]) -> None:
+    settings = load_settings(environ | {"SWITCHBOARD_PORT": "8125", "SWITCHBOARD_HOST": "0.0.0.0"})  # noqa: S104
+    assert settings.base_url == "http://127.0.0.1:8125"
+
+
+def test_a_configured_base_url_is_kept_whatever_the_port(environ: dict[str, str]) -> None:
+    settings = load_settings(
+        environ | {"SWITCHBOARD_PORT": "8125", "SWITCHBOARD_BASE_URL": "https://switchboard.example.com/"}
+    )
+    assert settings.base_url == "https://switchboard.example.com"
+
+
 def write_toml(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "switchboard.toml"
     path.write_text(text)
