@@ -108,19 +108,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_template(postgres_cluster: PostgresCluster | None) -> str | None:
     if postgres_cluster is None:
         return None
-    run_async(_execute(postgres_cluster.url(), "CREATE DATABASE switchboard_template"))
+    postgres_cluster.execute("CREATE DATABASE switchboard_template")
     run_async(_migrate(postgres_cluster.url("switchboard_template")))
     return "switchboard_template"
-
-
-async def _execute(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -141,9 +131,9 @@ def db_url(
         require_component("PostgreSQL", "the server could not be started (see the first notice)")
         raise AssertionError("unreachable")
     name = f"test_{uuid.uuid4().hex[:12]}"
-    run_async(_execute(cluster.url(), f"CREATE DATABASE {name} TEMPLATE {template}"))
+    cluster.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
     yield cluster.url(name)
-    run_async(_execute(cluster.url(), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tests.conftest import require_component
 from tests.e2e.live_server import LiveServer, ServerFailed
 from tests.e2e.steps import ADMIN, sign_in
 from tests.support.postgres import PostgresCluster
-from tests.support.runner import run_async, sqlite_url
+from tests.support.runner import sqlite_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,16 +34,6 @@ CHROMIUM_ARGS = [
 ]
 # Pages answer in milliseconds; a step that waits longer than this has failed.
 STEP_TIMEOUT_MS = 10_000
-
-
-async def _execute(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="package")
@@ -72,7 +62,7 @@ def _start(engine: str, data_dir: Path, cluster: PostgresCluster | None) -> Live
         return "PostgreSQL could not be started (see the first notice)"
     else:
         name = f"e2e_{uuid.uuid4().hex[:12]}"
-        run_async(_execute(cluster.url(), f"CREATE DATABASE {name}"))
+        cluster.execute(f"CREATE DATABASE {name}")
         database_url = cluster.url(name)
     server = LiveServer(database_url, data_dir)
     try:

@@ -83,19 +83,9 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     cluster = running_cluster(request.getfixturevalue("postgres_cluster"))
     name = f"empty_{uuid.uuid4().hex[:12]}"
-    run_async(_execute(cluster.url(), f"CREATE DATABASE {name}"))
+    cluster.execute(f"CREATE DATABASE {name}")
     yield cluster.url(name)
-    run_async(_execute(cluster.url(), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-
-
-async def _execute(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+    cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -70,6 +70,21 @@ class PostgresCluster:
             "-l", str(self.base / "server.log"), "-w", "-t", "60", "start",
         )  # fmt: skip
 
+    def execute(self, sql: str, database: str = "postgres") -> None:
+        """Run one statement (such as CREATE DATABASE) from synchronous code."""
+        from tests.support.runner import run_async
+
+        async def run() -> None:
+            import asyncpg
+
+            connection = await asyncpg.connect(self.url(database))
+            try:
+                await connection.execute(sql)
+            finally:
+                await connection.close()
+
+        run_async(run())
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
