@@ -10,6 +10,14 @@ from litestar.connection import ASGIConnection
 from litestar.di import Provide
 
 from switchboard.identity.auth.guards import current_principal
+from switchboard.identity.oauth.audit import AuditLog
+from switchboard.identity.oauth.clients import ClientService, MetadataFetcher
+from switchboard.identity.oauth.consent import ConsentService
+from switchboard.identity.oauth.keys import SigningKeys
+from switchboard.identity.oauth.resources import ResourceDirectory, StaticResources
+from switchboard.identity.oauth.revocation import RevocationList
+from switchboard.identity.oauth.server import AuthorizationServer, Lifetimes, RateLimits
+from switchboard.identity.oauth.verifier import TokenVerifier
 from switchboard.identity.principal import Principal
 from switchboard.identity.services.api_tokens import ApiTokenService
 from switchboard.identity.services.groups import GroupService
@@ -24,9 +32,16 @@ class IdentityServices(msgspec.Struct, frozen=True):
     groups: GroupService
     sessions: SessionService
     api_tokens: ApiTokenService
+    oauth: AuthorizationServer
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> IdentityServices:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        resources: ResourceDirectory | None = None,
+        metadata_fetcher: MetadataFetcher | None = None,
+    ) -> IdentityServices:
         policy = ThrottlePolicy(
             max_failures_per_account=settings.login_max_failures_per_account,
             max_failures_per_ip=settings.login_max_failures_per_ip,
@@ -41,6 +56,7 @@ class IdentityServices(msgspec.Struct, frozen=True):
                 throttler=SignInThrottler(policy),
             ),
             api_tokens=ApiTokenService(),
+            oauth=_authorization_server(settings, resources or StaticResources(), metadata_fetcher),
         )
 
     def dependencies(self) -> dict[str, Provide]:
@@ -49,9 +65,45 @@ class IdentityServices(msgspec.Struct, frozen=True):
             "groups": Provide(lambda: self.groups, sync_to_thread=False),
             "sessions": Provide(lambda: self.sessions, sync_to_thread=False),
             "api_tokens": Provide(lambda: self.api_tokens, sync_to_thread=False),
+            "oauth": Provide(lambda: self.oauth, sync_to_thread=False),
             "principal": Provide(_principal, sync_to_thread=False),
         }
 
 
 def _principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return current_principal(request)
+
+
+def _authorization_server(
+    settings: Settings, resources: ResourceDirectory, fetcher: MetadataFetcher | None
+) -> AuthorizationServer:
+    lifetimes = Lifetimes(
+        access_token=timedelta(minutes=settings.access_token_lifetime_minutes),
+        refresh_token=timedelta(days=settings.refresh_token_lifetime_days),
+        code=timedelta(seconds=settings.authorization_code_lifetime_seconds),
+        refresh_reuse_grace=timedelta(seconds=settings.refresh_reuse_grace_seconds),
+    )
+    audit = AuditLog()
+    revocations = RevocationList(lifetimes.access_token)
+    keys = SigningKeys(settings.secret_key, lifetimes.access_token)
+    return AuthorizationServer(
+        issuer=settings.base_url,
+        clients=ClientService(
+            audit=audit,
+            revocations=revocations,
+            fetcher=fetcher,
+            unused_lifetime=timedelta(hours=settings.unused_client_lifetime_hours),
+        ),
+        consents=ConsentService(audit, revocations),
+        keys=keys,
+        revocations=revocations,
+        verifier=TokenVerifier(settings.base_url, keys, revocations),
+        audit=audit,
+        resources=resources,
+        lifetimes=lifetimes,
+        limits=RateLimits(
+            token_per_client_per_minute=settings.token_requests_per_minute_per_client,
+            token_per_ip_per_minute=settings.token_requests_per_minute_per_ip,
+            registrations_per_ip_per_hour=settings.registrations_per_hour_per_ip,
+        ),
+    )

@@ -6,12 +6,46 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from switchboard.identity.tables import ApiToken, Group, GroupMember, LoginSession, SignInThrottle, User
+from switchboard.identity.tables import (
+    ApiToken,
+    AuditEvent,
+    Group,
+    GroupMember,
+    IdentitySetting,
+    LoginSession,
+    OAuthClient,
+    OAuthCode,
+    OAuthConsent,
+    OAuthGrant,
+    OAuthRefreshToken,
+    RateLimitWindow,
+    Revocation,
+    SigningKey,
+    SignInThrottle,
+    User,
+)
 
 APP_CONFIG = AppConfig(
     app_name="identity",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[User, Group, GroupMember, LoginSession, ApiToken, SignInThrottle],
+    table_classes=[
+        User,
+        Group,
+        GroupMember,
+        LoginSession,
+        ApiToken,
+        SignInThrottle,
+        OAuthClient,
+        OAuthGrant,
+        OAuthCode,
+        OAuthRefreshToken,
+        OAuthConsent,
+        SigningKey,
+        Revocation,
+        AuditEvent,
+        IdentitySetting,
+        RateLimitWindow,
+    ],
     migration_dependencies=[],
     commands=[],
 )

@@ -18,6 +18,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from switchboard.identity.auth.middleware import SESSION_COOKIE, AuthenticationMiddleware
 from switchboard.identity.controllers import API_CONTROLLERS
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.oauth.clients import MetadataFetcher
+from switchboard.identity.oauth.endpoints import CLIENT_ENDPOINTS, OAuthEndpoints
+from switchboard.identity.oauth.resources import ResourceDirectory
 from switchboard.platform.core.csrf import BearerExemptCSRFMiddleware
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.health import healthz, readyz
@@ -47,19 +50,31 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
-    """Build the app. The database is connected on start-up and closed on shut-down."""
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    resources: ResourceDirectory | None = None,
+    metadata_fetcher: MetadataFetcher | None = None,
+) -> Litestar:
+    """Build the app. The database is connected on start-up and closed on shut-down.
+
+    ``resources`` are what OAuth tokens can be issued for (RFC 8707); ``metadata_fetcher`` fetches
+    client ID metadata documents (tests pass their own to inject faults).
+    """
     database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
-    identity = IdentityServices.from_settings(settings)
+    identity = IdentityServices.from_settings(
+        settings, resources=resources, metadata_fetcher=metadata_fetcher
+    )
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="sb_csrf",
         cookie_secure=settings.secure_cookies,
         cookie_httponly=True,
-        exclude=["/healthz", "/readyz"],
+        exclude=["/healthz", "/readyz", *CLIENT_ENDPOINTS],
     )
     return Litestar(
-        route_handlers=[healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS],
+        route_handlers=[healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS, OAuthEndpoints],
         dependencies=identity.dependencies(),
         middleware=[
             DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf, session_cookie=SESSION_COOKIE),
@@ -68,7 +83,14 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(),
         openapi_config=_openapi(),
-        state=State({"settings": settings, "database": database, "flash": Flash(settings.secret_key)}),
+        state=State(
+            {
+                "settings": settings,
+                "database": database,
+                "flash": Flash(settings.secret_key),
+                "identity": identity,
+            }
+        ),
         on_startup=[database.connect],
         on_shutdown=[database.close],
         request_max_body_size=MAX_REQUEST_BODY,

@@ -39,6 +39,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures_per_ip: int = 30
     login_lockout_minutes: int = 15
     database_pool_size: int = 10
+    access_token_lifetime_minutes: int = 60
+    refresh_token_lifetime_days: int = 30
+    refresh_reuse_grace_seconds: int = 10
+    authorization_code_lifetime_seconds: int = 600
+    unused_client_lifetime_hours: int = 24
+    token_requests_per_minute_per_client: int = 120
+    token_requests_per_minute_per_ip: int = 600
+    registrations_per_hour_per_ip: int = 60
 
     def __post_init__(self) -> None:
         _check(self)
@@ -66,6 +74,14 @@ _EXPECTATIONS: dict[str, str] = {
     "login_max_failures_per_ip": "an integer from 1 to 100000",
     "login_lockout_minutes": "an integer from 1 to 1440",
     "database_pool_size": "an integer from 1 to 200",
+    "access_token_lifetime_minutes": "an integer from 1 to 1440",
+    "refresh_token_lifetime_days": "an integer from 1 to 365",
+    "refresh_reuse_grace_seconds": "an integer from 0 to 300",
+    "authorization_code_lifetime_seconds": "an integer from 10 to 600",
+    "unused_client_lifetime_hours": "an integer from 1 to 8760",
+    "token_requests_per_minute_per_client": "an integer from 1 to 100000",
+    "token_requests_per_minute_per_ip": "an integer from 1 to 100000",
+    "registrations_per_hour_per_ip": "an integer from 1 to 100000",
 }
 
 _RANGES: dict[str, tuple[int, int]] = {
@@ -75,6 +91,14 @@ _RANGES: dict[str, tuple[int, int]] = {
     "login_max_failures_per_ip": (1, 100000),
     "login_lockout_minutes": (1, 1440),
     "database_pool_size": (1, 200),
+    "access_token_lifetime_minutes": (1, 1440),
+    "refresh_token_lifetime_days": (1, 365),
+    "refresh_reuse_grace_seconds": (0, 300),
+    "authorization_code_lifetime_seconds": (10, 600),
+    "unused_client_lifetime_hours": (1, 8760),
+    "token_requests_per_minute_per_client": (1, 100000),
+    "token_requests_per_minute_per_ip": (1, 100000),
+    "registrations_per_hour_per_ip": (1, 100000),
 }
 
 

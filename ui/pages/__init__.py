@@ -6,6 +6,7 @@ from switchboard.ui.pages.api_tokens import ApiTokenPages
 from switchboard.ui.pages.auth import AuthPages
 from switchboard.ui.pages.groups import GroupPages
 from switchboard.ui.pages.me import MePages
+from switchboard.ui.pages.oauth import AuthorizePages
 from switchboard.ui.pages.users import UserPages
 
-PAGE_CONTROLLERS = [AuthPages, MePages, UserPages, GroupPages, ApiTokenPages]
+PAGE_CONTROLLERS = [AuthPages, MePages, UserPages, GroupPages, ApiTokenPages, AuthorizePages]

@@ -1,0 +1,131 @@
+"""The authorization server's HTTP endpoints for clients: metadata, JWKS, token, registration,
+revocation and introspection. (The authorization endpoint is a page: ``ui.pages.oauth``.)
+
+These endpoints are called by MCP clients, some of them from a browser on another origin (the MCP
+Inspector): they answer CORS requests without credentials, and carry no cookies or CSRF tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, route
+from litestar.di import NamedDependency
+from litestar.enums import HttpMethod
+
+from switchboard.identity.oauth.errors import OAuthError, invalid_request
+from switchboard.identity.oauth.server import AuthorizationServer, RequestContext
+
+CLIENT_ENDPOINTS = ("/oauth/token", "/oauth/register", "/oauth/revoke", "/oauth/introspect")
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, MCP-Protocol-Version",
+    "Access-Control-Max-Age": "600",
+}
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_MAX_FORM = 64 * 1024
+
+
+def oauth_error_response(exc: OAuthError) -> Response[Any]:
+    headers = {**_CORS, **_NO_STORE}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.www_authenticate:
+        headers["WWW-Authenticate"] = exc.www_authenticate
+    return Response(exc.body(), status_code=exc.status, headers=headers, media_type="application/json")
+
+
+def _json(body: Any, status: int = 200, *, cacheable: bool = False) -> Response[Any]:
+    headers = {**_CORS, **({"Cache-Control": "public, max-age=300"} if cacheable else _NO_STORE)}
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else ""
+
+
+async def _context(request: Request[Any, Any, Any]) -> RequestContext:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise invalid_request("Send the parameters as application/x-www-form-urlencoded.")
+    body = await request.body()
+    if len(body) > _MAX_FORM:
+        raise invalid_request("The request is too large.")
+    try:
+        form = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=False, max_num_fields=100)
+    except (UnicodeDecodeError, ValueError):
+        raise invalid_request("The request body is not a valid form.") from None
+    if any("\x00" in key or any("\x00" in value for value in values) for key, values in form.items()):
+        raise invalid_request("The request contains NUL characters.")
+    return RequestContext(form=form, headers=dict(request.headers), ip_address=_ip(request))
+
+
+class OAuthEndpoints(Controller):
+    include_in_schema = False
+
+    @get("/.well-known/oauth-authorization-server")
+    async def metadata(self, oauth: NamedDependency[AuthorizationServer]) -> Response[Any]:
+        return _json(oauth.metadata(), cacheable=True)
+
+    @get("/oauth/jwks")
+    async def jwks(self, oauth: NamedDependency[AuthorizationServer]) -> Response[Any]:
+        return _json(await oauth.keys.jwks(), cacheable=False)
+
+    @post("/oauth/token", status_code=200)
+    async def token(
+        self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
+    ) -> Response[Any]:
+        try:
+            answer = await oauth.token(await _context(request))
+        except OAuthError as exc:
+            return oauth_error_response(exc)
+        return _json(msgspec.to_builtins(answer))
+
+    @post("/oauth/register", status_code=201)
+    async def register(
+        self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
+    ) -> Response[Any]:
+        try:
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                raise OAuthError("invalid_client_metadata", "Send the client metadata as application/json.")
+            body = await request.body()
+            try:
+                metadata = msgspec.json.decode(body)
+            except msgspec.DecodeError:
+                raise OAuthError("invalid_client_metadata", "The request body is not valid JSON.") from None
+            answer = await oauth.register(metadata, ip_address=_ip(request))
+        except OAuthError as exc:
+            return oauth_error_response(exc)
+        return _json(answer, status=201)
+
+    @post("/oauth/revoke", status_code=200)
+    async def revoke(
+        self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
+    ) -> Response[Any]:
+        try:
+            await oauth.revoke(await _context(request))
+        except OAuthError as exc:
+            return oauth_error_response(exc)
+        return Response(b"", status_code=200, headers={**_CORS, **_NO_STORE})
+
+    @post("/oauth/introspect", status_code=200)
+    async def introspect(
+        self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
+    ) -> Response[Any]:
+        try:
+            answer = await oauth.introspect(await _context(request))
+        except OAuthError as exc:
+            return oauth_error_response(exc)
+        return _json(answer)
+
+    @route(
+        ["/.well-known/oauth-authorization-server", "/oauth/jwks", *CLIENT_ENDPOINTS],
+        http_method=[HttpMethod.OPTIONS],
+        status_code=204,
+    )
+    async def preflight(self) -> Response[None]:
+        return Response(None, status_code=204, headers=_CORS)

@@ -1,0 +1,35 @@
+"""Fixed-window rate limits kept in the database, so every process counts the same requests."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from switchboard.identity.oauth.errors import OAuthError
+from switchboard.identity.tables import RateLimitWindow
+
+
+class RateLimiter:
+    async def hit(self, key: str, *, limit: int, window: timedelta) -> None:
+        """Count a request under ``key``; raise a 429 ``OAuthError`` once ``limit`` is passed."""
+        now = datetime.now(UTC)
+        key = key.replace("\x00", "")[:600]
+        await RateLimitWindow.insert(RateLimitWindow(key=key, window_started_at=now, hits=0)).on_conflict(
+            action="DO NOTHING"
+        )
+        await RateLimitWindow.update({RateLimitWindow.hits: 0, RateLimitWindow.window_started_at: now}).where(
+            (RateLimitWindow.key == key) & (RateLimitWindow.window_started_at <= now - window)
+        )
+        rows = (
+            await RateLimitWindow.update({RateLimitWindow.hits: RateLimitWindow.hits + 1})
+            .where(RateLimitWindow.key == key)
+            .returning(RateLimitWindow.hits, RateLimitWindow.window_started_at)
+        )
+        if rows and int(rows[0]["hits"]) > limit:
+            retry_after = max(1, math.ceil((rows[0]["window_started_at"] + window - now).total_seconds()))
+            raise OAuthError(
+                "too_many_requests",
+                f"Too many requests; try again in {retry_after} seconds.",
+                status=429,
+                retry_after=retry_after,
+            )

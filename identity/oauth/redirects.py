@@ -1,0 +1,89 @@
+"""Redirect URI rules: what a client may register and how a request's URI must match it.
+
+Registered URIs are https, http on a loopback address (RFC 8252 §7.3), or a private-use scheme such
+as ``cursor://…`` (RFC 8252 §7.1). Matching is exact, except that a loopback URI's port may vary.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from switchboard.identity.oauth.errors import OAuthError
+
+_FORBIDDEN_SCHEMES = frozenset(
+    {"javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss"}
+)
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def problem(uri: str) -> str | None:
+    """Why ``uri`` cannot be registered, or None when it can."""
+    if not uri or len(uri) > 2000 or any(ch.isspace() or ord(ch) < 0x20 for ch in uri):
+        return "must be a non-empty URI without spaces, at most 2000 characters"
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "is not a valid URI"
+    scheme = parts.scheme.lower()
+    if "#" in uri:
+        return "must not contain a fragment"
+    if not scheme or not _SCHEME.fullmatch(scheme):
+        return "must be an absolute URI"
+    if scheme in _FORBIDDEN_SCHEMES:
+        return f"uses the forbidden scheme {scheme}:"
+    if scheme == "https":
+        return None if parts.hostname else "must name a host"
+    if scheme == "http":
+        if is_loopback_host(parts.hostname):
+            return None
+        return "may use http only on a loopback address (localhost, 127.0.0.1 or [::1]); use https"
+    # A private-use scheme (RFC 8252 §7.1) for native apps, such as cursor://anysphere.cursor-mcp/…
+    if not (parts.netloc or parts.path):
+        return "must have a path"
+    return None
+
+
+def check_all(uris: list[str]) -> None:
+    """Raise ``invalid_redirect_uri`` naming the first URI that cannot be registered."""
+    for uri in uris:
+        reason = problem(uri)
+        if reason:
+            raise OAuthError("invalid_redirect_uri", f"redirect URI {uri[:200]!r} {reason}.")
+
+
+def matches(requested: str, registered: list[str]) -> bool:
+    """Exact match, except that a loopback http URI's port may differ (RFC 8252 §7.3)."""
+    if requested in registered:
+        return True
+    try:
+        asked = urlsplit(requested)
+        asked.port  # noqa: B018
+    except ValueError:
+        return False
+    if asked.scheme != "http" or not is_loopback_host(asked.hostname) or "#" in requested:
+        return False
+    for uri in registered:
+        known = urlsplit(uri)
+        if (
+            known.scheme == "http"
+            and known.hostname == asked.hostname
+            and known.path == asked.path
+            and known.query == asked.query
+        ):
+            return True
+    return False

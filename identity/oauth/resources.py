@@ -1,0 +1,42 @@
+"""The protected resources tokens can be issued for (RFC 8707): Switchboard's MCP servers.
+
+The MCP layer, above identity, provides the directory; identity only asks it what a resource URL is and
+whether a user may use it, at consent time.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+
+class ProtectedResource(msgspec.Struct, frozen=True):
+    url: str
+    name: str
+    scopes: tuple[str, ...] = ()
+
+
+class ResourceDirectory(Protocol):
+    async def find(self, url: str) -> ProtectedResource | None:
+        """The resource at exactly ``url``, or None when this server knows no such resource."""
+
+    async def access_problem(self, resource: ProtectedResource, user_id: UUID) -> str | None:
+        """Why the user may not use the resource (shown on the consent page), or None when they may."""
+
+
+class StaticResources:
+    """A fixed list of resources, anyone may use them (tests, and until MCP servers exist)."""
+
+    def __init__(self, resources: list[ProtectedResource] | None = None) -> None:
+        self._resources = {resource.url: resource for resource in resources or []}
+
+    def add(self, resource: ProtectedResource) -> None:
+        self._resources[resource.url] = resource
+
+    async def find(self, url: str) -> ProtectedResource | None:
+        return self._resources.get(url)
+
+    async def access_problem(self, resource: ProtectedResource, user_id: UUID) -> str | None:
+        return None

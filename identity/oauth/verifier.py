@@ -1,0 +1,112 @@
+"""Verifying access tokens: what a resource server (the MCP layer) does on every request.
+
+Signature, ``typ``, issuer, audience, expiry and revocation are all checked in memory; the database is
+read only to learn of a new signing key or, at most twice a second, of new revocations.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import msgspec
+from joserfc import jws
+from joserfc.errors import JoseError
+
+from switchboard.identity.oauth.keys import ALGORITHM, SigningKeys
+from switchboard.identity.oauth.revocation import RevocationList
+
+_LEEWAY = 30
+
+
+class InvalidToken(Exception):
+    """The bearer token cannot be used; the message says why (for logs and WWW-Authenticate)."""
+
+
+class AccessToken(msgspec.Struct, frozen=True):
+    subject: str
+    client_id: str
+    audience: str
+    scopes: tuple[str, ...]
+    token_id: str
+    grant_id: str
+    expires_at: int
+
+
+class _Claims(msgspec.Struct):
+    iss: str
+    sub: str
+    aud: str | list[str]
+    client_id: str
+    exp: int
+    iat: int
+    jti: str
+    scope: str = ""
+    gid: str = ""
+
+
+_decode_claims = msgspec.json.Decoder(_Claims).decode
+_decode_header = msgspec.json.Decoder(dict[str, object]).decode
+
+
+class TokenVerifier:
+    def __init__(self, issuer: str, keys: SigningKeys, revocations: RevocationList) -> None:
+        self._issuer = issuer
+        self._keys = keys
+        self._revocations = revocations
+
+    async def verify(self, token: str, *, audience: str | None) -> AccessToken:
+        """The token's claims, when it is valid for ``audience``; else ``InvalidToken``.
+
+        ``audience=None`` accepts any audience: only for this server's own revocation and introspection.
+        """
+        kid = _kid(token)
+        key = self._keys.cached_key(kid) or await self._keys.verification_key(kid)
+        if key is None:
+            raise InvalidToken("the token was not signed by a key of this server")
+        try:
+            signed = jws.deserialize_compact(token, key, algorithms=[ALGORITHM])
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken("the token's signature is invalid") from exc
+        if signed.headers().get("typ") != "at+jwt":
+            raise InvalidToken("the token is not an access token")
+        try:
+            claims = _decode_claims(signed.payload)
+        except msgspec.DecodeError as exc:
+            raise InvalidToken("the token's claims are malformed") from exc
+        if claims.iss != self._issuer:
+            raise InvalidToken("the token was issued by another server")
+        audiences = [claims.aud] if isinstance(claims.aud, str) else claims.aud
+        if audience is not None and audience not in audiences:
+            raise InvalidToken("the token is meant for another resource")
+        if claims.exp + _LEEWAY < time.time():
+            raise InvalidToken("the token has expired")
+        await self._revocations.refresh()
+        if self._revocations.is_revoked(
+            jti=claims.jti, grant_id=claims.gid, client_id=claims.client_id, subject=claims.sub
+        ):
+            raise InvalidToken("the token has been revoked")
+        return AccessToken(
+            subject=claims.sub,
+            client_id=claims.client_id,
+            audience=audience if audience is not None else audiences[0],
+            scopes=tuple(claims.scope.split()),
+            token_id=claims.jti,
+            grant_id=claims.gid,
+            expires_at=claims.exp,
+        )
+
+
+def _kid(token: str) -> str:
+    header, _, rest = token.partition(".")
+    if not rest or len(token) > 8192:
+        raise InvalidToken("the token is not a JWT")
+    try:
+        padded = header + "=" * (-len(header) % 4)
+
+        kid = _decode_header(base64.urlsafe_b64decode(padded)).get("kid")
+    except (ValueError, msgspec.DecodeError) as exc:
+        raise InvalidToken("the token is not a JWT") from exc
+    if not isinstance(kid, str):
+        raise InvalidToken("the token names no signing key")
+    return kid

@@ -1,0 +1,185 @@
+"""The authorization endpoint as people see it: sign-in, approval state, access, consent, redirect.
+
+``GET /oauth/authorize`` checks the request; an unknown client or redirect URI is shown an error page
+(never redirected). A signed-out person signs in first and comes back here. When the person already
+allowed this client the same (or more) for the same resource, the code is issued at once; otherwise
+the consent page asks, and its form posts back here with the original request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+
+from switchboard.identity.oauth.audit import AuditEntry
+from switchboard.identity.oauth.models import ClientStatus
+from switchboard.identity.oauth.server import (
+    AuthorizationRequest,
+    AuthorizationServer,
+    PageError,
+    RedirectError,
+)
+from switchboard.identity.principal import Principal
+from switchboard.ui.forms import form_fields
+from switchboard.ui.rendering import page, principal_of
+
+# Not frameable (clickjacking); no form-action limit: the answer redirects to the client.
+_PAGE_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+_MAX_QUERY = 8192
+
+
+def _protected(response: Response[Any]) -> Response[Any]:
+    response.headers.update(_PAGE_HEADERS)
+    return response
+
+
+def _message(request: Request[Any, Any, Any], title: str, message: str, status: int) -> Response[Any]:
+    return _protected(page(request, "oauth/message.html", status_code=status, title=title, message=message))
+
+
+def _to_client(location: str) -> Response[Any]:
+    # 303 after the consent form's POST, and fine for GET too: the client receives a GET.
+    return _protected(Redirect(path=location, status_code=303))
+
+
+class AuthorizePages(Controller):
+    include_in_schema = False
+
+    @get("/oauth/authorize")
+    async def authorize(
+        self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
+    ) -> Response[Any]:
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        return await self._handle(request, oauth, query, decision=None)
+
+    @post("/oauth/authorize")
+    async def decide(
+        self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
+    ) -> Response[Any]:
+        values = await form_fields(request, "request", "decision")
+        return await self._handle(request, oauth, values["request"], decision=values["decision"] or "deny")
+
+    async def _handle(
+        self,
+        request: Request[Any, Any, Any],
+        oauth: AuthorizationServer,
+        query: str,
+        *,
+        decision: str | None,
+    ) -> Response[Any]:
+        if len(query) > _MAX_QUERY:
+            return _message(request, "This sign-in link is not valid", "The request is too long.", 400)
+        params = parse_qs(query, keep_blank_values=True)
+        try:
+            auth = await oauth.validate_authorization(params)
+        except PageError as exc:
+            return _message(request, exc.title, exc.message, exc.status)
+        except RedirectError as exc:
+            return _to_client(exc.location)
+        principal = principal_of(request)
+        if principal is None:
+            return _protected(
+                Redirect(path=f"/login?next={quote('/oauth/authorize?' + query)}", status_code=303)
+            )
+        refusal = await self._refusal(request, oauth, auth, principal)
+        if refusal is not None:
+            return refusal
+        if decision == "deny":
+            await oauth.audit.record(
+                AuditEntry(
+                    action="consent.denied",
+                    actor=principal.email,
+                    subject=principal.email,
+                    client_id=auth.client.client_id,
+                    client_name=auth.client.name,
+                    reason=auth.audience,
+                )
+            )
+            return _to_client(
+                oauth.redirect_with(
+                    auth.redirect_uri,
+                    auth.state,
+                    error="access_denied",
+                    error_description="The user denied the request.",
+                )
+            )
+        covered = auth.client.status is ClientStatus.APPROVED and await oauth.consents.covers(
+            principal.user_id, auth.client.id, auth.audience, auth.scopes
+        )
+        if decision != "allow" and not covered:
+            return self._consent_page(request, auth, query, principal)
+        if auth.client.status is ClientStatus.PENDING:
+            # An owner or admin completing the first authorization approves the client.
+            await oauth.clients.approve(auth.client.client_id, actor=principal)
+        if decision == "allow":
+            await oauth.consents.grant(
+                user_id=principal.user_id,
+                user_email=principal.email,
+                client_pk=auth.client.id,
+                client_id=auth.client.client_id,
+                client_name=auth.client.name,
+                resource=auth.audience,
+                requested=auth.scopes,
+            )
+        code = await oauth.issue_code(auth, user_id=principal.user_id)
+        return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, code=code))
+
+    async def _refusal(
+        self,
+        request: Request[Any, Any, Any],
+        oauth: AuthorizationServer,
+        auth: AuthorizationRequest,
+        principal: Principal,
+    ) -> Response[Any] | None:
+        if auth.client.status is ClientStatus.PENDING and not principal.is_admin:
+            await oauth.audit.record(
+                AuditEntry(
+                    action="authorization.refused",
+                    outcome="refused",
+                    actor=principal.email,
+                    subject=principal.email,
+                    client_id=auth.client.client_id,
+                    client_name=auth.client.name,
+                    reason="client awaiting approval",
+                )
+            )
+            return _message(
+                request,
+                "This app awaits approval",
+                f"{auth.client.name} has not been approved by a Switchboard administrator yet. Ask an "
+                "administrator to approve it under MCP clients, then try again.",
+                403,
+            )
+        if auth.resource is not None:
+            problem = await oauth.resources.access_problem(auth.resource, principal.user_id)
+            if problem:
+                await oauth.audit.record(
+                    AuditEntry(
+                        action="authorization.refused",
+                        outcome="refused",
+                        actor=principal.email,
+                        subject=principal.email,
+                        client_id=auth.client.client_id,
+                        client_name=auth.client.name,
+                        reason=problem,
+                    )
+                )
+                return _message(request, "You do not have access", problem, 403)
+        return None
+
+    def _consent_page(
+        self, request: Request[Any, Any, Any], auth: AuthorizationRequest, query: str, principal: Principal
+    ) -> Response[Any]:
+        template: Template = page(
+            request,
+            "oauth/consent.html",
+            title=f"Allow {auth.client.name}?",
+            auth=auth,
+            request_query=query,
+            approving=auth.client.status is ClientStatus.PENDING and principal.is_admin,
+        )
+        return _protected(template)
