@@ -15,7 +15,7 @@ help:
 	@echo "make run      install, migrate, seed the demo and serve on http://127.0.0.1:$(PORT)"
 	@echo "make install  install Switchboard and its tools into $(VENV)"
 	@echo "make test     install what the tests need (PostgreSQL, Chromium) and run every check"
-	@echo "make bench    start-up time and idle memory against a bare Litestar app"
+	@echo "make bench    start-up, idle memory and token verification against bare baselines"
 
 $(VENV)/.installed: pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,12 @@ $(VENV)/.installed: pyproject.toml setup.py
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-$(VENDOR)/.installed: package.json
+# Also Node 22 (node_modules/.bin/node) and the MCP conformance suite, which the tests run.
+$(VENDOR)/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || scripts/apt-install.sh nodejs npm
 	npm install --no-audit --no-fund --loglevel=error
+	@node_modules/.bin/node --version | grep -q '^v22\.' || { echo "node_modules/.bin/node is not Node 22"; exit 1; }
+	@test -f node_modules/.bin/conformance || { echo "the MCP conformance suite is not installed"; exit 1; }
 	mkdir -p $(VENDOR)
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
@@ -64,7 +67,8 @@ pytest: install system-deps
 test: lint typecheck layers pytest
 
 bench: install
-	$(PY) tests/benchmarks/startup.py
+	$(PY) bench/startup.py
+	$(PY) bench/token_verify.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) build dist *.egg-info

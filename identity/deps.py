@@ -14,6 +14,7 @@ from switchboard.identity.oauth.audit import AuditLog
 from switchboard.identity.oauth.clients import ClientService, MetadataFetcher
 from switchboard.identity.oauth.consent import ConsentService
 from switchboard.identity.oauth.keys import SigningKeys
+from switchboard.identity.oauth.metadata_documents import MetadataDocumentFetcher
 from switchboard.identity.oauth.resources import ResourceDirectory, StaticResources
 from switchboard.identity.oauth.revocation import RevocationList
 from switchboard.identity.oauth.server import AuthorizationServer, Lifetimes, RateLimits
@@ -91,7 +92,7 @@ def _authorization_server(
         clients=ClientService(
             audit=audit,
             revocations=revocations,
-            fetcher=fetcher,
+            fetcher=fetcher or MetadataDocumentFetcher(),
             unused_lifetime=timedelta(hours=settings.unused_client_lifetime_hours),
         ),
         consents=ConsentService(audit, revocations),

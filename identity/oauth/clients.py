@@ -385,19 +385,24 @@ class ClientService:
 
     # Approval and deletion ---------------------------------------------------------------------------
 
-    async def approve(self, client_id: str, *, actor: Principal) -> Client:
-        actor.require_admin()
+    async def approve(self, client_id: str, *, actor: Principal | None) -> Client:
+        """Approve a pending client (``actor=None``: the operator, from the command line)."""
+        if actor is not None:
+            actor.require_admin()
         client = await self.get(client_id)
         await OAuthClient.update(
             {
                 OAuthClient.status: ClientStatus.APPROVED.value,
-                OAuthClient.approved_by: actor.user_id,
+                OAuthClient.approved_by: actor.user_id if actor else None,
                 OAuthClient.approved_at: _now(),
             }
         ).where(OAuthClient.id == client.id)
         await self._audit.record(
             AuditEntry(
-                action="client.approved", actor=actor.email, client_id=client_id, client_name=client.name
+                action="client.approved",
+                actor=actor.email if actor else "",
+                client_id=client_id,
+                client_name=client.name,
             )
         )
         return await self.get(client_id)

@@ -4,7 +4,9 @@ from tests.support.oauth import OAuthClient, decode_jwt
 from tests.support.web import Browserless
 
 
-async def test_public_client_gets_tokens_after_consent(oauth: OAuthClient, alice: Browserless, open_policy: None) -> None:
+async def test_public_client_gets_tokens_after_consent(
+    oauth: OAuthClient, alice: Browserless, open_policy: None
+) -> None:
     client = await oauth.registered(token_endpoint_auth_method="none")
     attempt = await oauth.authorize(alice, client["client_id"])
     assert attempt.response.status_code == 303, attempt.response.text
@@ -16,6 +18,10 @@ async def test_public_client_gets_tokens_after_consent(oauth: OAuthClient, alice
     assert header["typ"] == "at+jwt"
     assert claims["aud"] == "http://testserver.local/mcp/test"
     refreshed = await oauth.token(
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client["client_id"]}
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": client["client_id"],
+        }
     )
     assert refreshed.status_code == 200, refreshed.text

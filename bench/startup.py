@@ -4,7 +4,7 @@ Both are started the same way (a fresh process, uvicorn, SQLite), timed from spa
 200 from their readiness URL, then left idle after a few requests before their resident memory is
 read. Targets from the foundation issue: under 3 s to ready, under 150 MB RSS idle.
 
-    .venv/bin/python tests/benchmarks/startup.py [--runs 3]
+    .venv/bin/python bench/startup.py [--runs 3]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TARGET_SECONDS = 3.0
 TARGET_MB = 150.0
