@@ -13,17 +13,25 @@ from typing import Any
 import msgspec
 
 from switchboard.identity.oauth.clients import MetadataFetchFailed
-from switchboard.platform.core.safe_fetch import FetchPolicy, FetchRefused, SafeFetcher
+from switchboard.platform.core.safe_fetch import (
+    FetchPolicy,
+    FetchRefused,
+    Resolver,
+    SafeFetcher,
+    resolve_host,
+)
 
 # Small documents, fetched while a person waits on the authorization page.
 _POLICY = FetchPolicy(timeout_seconds=5.0, max_bytes=16 * 1024, max_redirects=0, cache_default_seconds=300.0)
 
 
 class MetadataDocumentFetcher:
-    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
-        self._public = SafeFetcher(_POLICY, ssl_context=ssl_context)
+    def __init__(
+        self, *, ssl_context: ssl.SSLContext | None = None, resolver: Resolver = resolve_host
+    ) -> None:
+        self._public = SafeFetcher(_POLICY, ssl_context=ssl_context, resolver=resolver)
         self._private = SafeFetcher(
-            msgspec.structs.replace(_POLICY, allow_private=True), ssl_context=ssl_context
+            msgspec.structs.replace(_POLICY, allow_private=True), ssl_context=ssl_context, resolver=resolver
         )
 
     async def fetch(self, url: str, *, allow_private: bool) -> Any:
