@@ -181,7 +181,6 @@ class AuthorizationServer:
             "scopes_supported": list(scopes.SUPPORTED_SCOPES),
             "client_id_metadata_document_supported": True,
             "authorization_response_iss_parameter_supported": True,
-            "service_documentation": f"{base}/docs/oauth",
         }
 
     # Authorization endpoint ----------------------------------------------------------------------------
