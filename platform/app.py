@@ -20,6 +20,7 @@ from switchboard.identity.controllers import API_CONTROLLERS
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.clients import MetadataFetcher
 from switchboard.identity.oauth.endpoints import CLIENT_ENDPOINTS, OAuthEndpoints
+from switchboard.identity.oauth.housekeeping import Housekeeper
 from switchboard.identity.oauth.resources import ResourceDirectory
 from switchboard.platform.core.csrf import BearerExemptCSRFMiddleware
 from switchboard.platform.core.database import Database
@@ -66,6 +67,7 @@ def create_app(
     identity = IdentityServices.from_settings(
         settings, resources=resources, metadata_fetcher=metadata_fetcher
     )
+    housekeeper = Housekeeper(identity.oauth)
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="sb_csrf",
@@ -91,8 +93,8 @@ def create_app(
                 "identity": identity,
             }
         ),
-        on_startup=[database.connect],
-        on_shutdown=[database.close],
+        on_startup=[database.connect, housekeeper.start],
+        on_shutdown=[housekeeper.stop, database.close],
         request_max_body_size=MAX_REQUEST_BODY,
         logging_config=None,
         debug=False,

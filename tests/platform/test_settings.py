@@ -393,3 +393,28 @@ def test_production_with_a_long_secret_key_starts(environ: dict[str, str]) -> No
     settings = load_settings({**environ, "SWITCHBOARD_ENV": "production", "SWITCHBOARD_SECRET_KEY": GOOD_KEY})
     assert settings.is_production
     assert settings.secret_key == GOOD_KEY
+
+
+OAUTH_SETTINGS = {
+    "access_token_lifetime_minutes": (60, 1, 1440),
+    "refresh_token_lifetime_days": (30, 1, 365),
+    "refresh_reuse_grace_seconds": (10, 0, 300),
+    "authorization_code_lifetime_seconds": (600, 10, 600),
+    "unused_client_lifetime_hours": (24, 1, 8760),
+    "token_requests_per_minute_per_client": (120, 1, 100000),
+    "token_requests_per_minute_per_ip": (600, 1, 100000),
+    "registrations_per_hour_per_ip": (60, 1, 100000),
+}
+
+
+@pytest.mark.parametrize(("field", "limits"), OAUTH_SETTINGS.items())
+def test_oauth_settings_have_safe_defaults_and_refuse_values_out_of_range(
+    environ: dict[str, str], field: str, limits: tuple[int, int, int]
+) -> None:
+    default, low, high = limits
+    variable = f"SWITCHBOARD_{field.upper()}"
+    assert getattr(load_settings(environ), field) == default
+    assert getattr(load_settings({**environ, variable: str(high)}), field) == high
+    for bad in (low - 1, high + 1):
+        with pytest.raises(SettingsError, match=f"^{variable}={bad} is invalid: expected an integer from"):
+            load_settings({**environ, variable: str(bad)})
