@@ -293,14 +293,14 @@ class AuthorizationServer:
     def _requested_scopes(
         self, scope: str | None, client: Client, resource: ProtectedResource | None
     ) -> tuple[str, ...]:
-        requested = scopes.parse(scope)
-        if not requested:
-            return scopes.DEFAULT_SCOPES
+        registered = scopes.parse(client.scope)
+        # Without a scope: the scopes the client registered, else every tool the user may use and a
+        # refresh token.
+        requested = scopes.parse(scope) or registered or scopes.DEFAULT_SCOPES
         catalogue = resource.scopes if resource else ()
         for item in requested:
             if not scopes.is_well_formed(item) or not scopes.is_known(item, catalogue):
                 raise invalid_scope(f"The scope {item[:60]} is not offered by this server.")
-        registered = scopes.parse(client.scope)
         if registered and not scopes.covers(registered, requested):
             raise invalid_scope("The client asked for scopes beyond those it registered.")
         return requested
@@ -348,6 +348,8 @@ class AuthorizationServer:
                 limit=self.limits.token_per_client_per_minute,
                 window=timedelta(minutes=1),
             )
+            if not grant_type:
+                raise invalid_request("Send grant_type.")
             if grant_type not in GRANT_TYPES:
                 raise OAuthError(
                     "unsupported_grant_type", "Use authorization_code, refresh_token or client_credentials."
@@ -388,7 +390,7 @@ class AuthorizationServer:
         return response
 
     async def _authenticate(self, context: RequestContext) -> Client:
-        basic_id, basic_secret = spec.basic_credentials(context.headers)
+        basic_id, basic_secret = _basic_credentials(context.headers)
         form_id = _single(context.form, "client_id")
         form_secret = _single(context.form, "client_secret")
         if basic_id is not None:
@@ -475,34 +477,42 @@ class AuthorizationServer:
         now = _now()
         if row.expires_at <= now:
             raise invalid_grant("The refresh token has expired.")
+        if cast("datetime | None", row.used_at) is not None:
+            await self._reused(row.id, grant.id)
+        # A request refused for its scope or resource leaves an unused token usable (RFC 6749 §5.2).
+        requested = scopes.parse(_single(form, "scope"))
+        granted = scopes.parse(grant.scope)
+        if requested and not scopes.covers(granted, requested):
+            raise invalid_scope("A refresh can only keep or narrow the granted scopes.")
+        resource = _single(form, "resource")
+        if resource is not None and resource != grant.resource:
+            raise invalid_target("The resource differs from the one that was authorized.")
         used = (
             await OAuthRefreshToken.update({OAuthRefreshToken.used_at: now})
             .where((OAuthRefreshToken.id == row.id) & OAuthRefreshToken.used_at.is_null())
             .returning(OAuthRefreshToken.id)
         )
         if not used:
-            first_use = (
-                await OAuthRefreshToken.select(OAuthRefreshToken.used_at)
-                .where(OAuthRefreshToken.id == row.id)
-                .first()
-            )
-            used_at = first_use["used_at"] if first_use else None
-            if used_at is None or now - used_at > self.lifetimes.refresh_reuse_grace:
-                await revoke_grant(self.revocations, grant.id, reason="refresh token reused")
-                raise invalid_grant(
-                    "The refresh token was already used; every token of this grant is revoked."
-                )
-        requested = scopes.parse(_single(form, "scope"))
-        granted = scopes.parse(grant.scope)
-        if requested and not set(requested) <= set(granted):
-            raise invalid_scope("A refresh can only keep or narrow the granted scopes.")
-        resource = _single(form, "resource")
-        if resource is not None and resource != grant.resource:
-            raise invalid_target("The resource differs from the one that was authorized.")
+            await self._reused(row.id, grant.id)
         user = await self._active_user(grant.user)
         await OAuthGrant.update({OAuthGrant.last_used_at: now}).where(OAuthGrant.id == grant.id)
         response = await self._tokens(client, grant, with_refresh=True, scope=requested or granted)
         return response, user
+
+    async def _reused(self, token_id: UUID, grant_id: UUID) -> None:
+        """A refresh token presented again: allowed only within the grace window after its first use
+        (a client that sent the same refresh twice concurrently); otherwise the token leaked and the
+        whole grant is revoked. A grace of zero allows no second use at all."""
+        first_use = (
+            await OAuthRefreshToken.select(OAuthRefreshToken.used_at)
+            .where(OAuthRefreshToken.id == token_id)
+            .first()
+        )
+        used_at = first_use["used_at"] if first_use else None
+        grace = self.lifetimes.refresh_reuse_grace
+        if used_at is None or grace <= timedelta(0) or _now() - used_at > grace:
+            await revoke_grant(self.revocations, grant_id, reason="refresh token reused")
+            raise invalid_grant("The refresh token was already used; every token of this grant is revoked.")
 
     async def _client_credentials(
         self, client: Client, form: Mapping[str, Sequence[str]]
@@ -698,6 +708,23 @@ class AuthorizationServer:
             answer["client_secret"] = secret
             answer["client_secret_expires_at"] = 0
         return answer
+
+
+def _basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """HTTP Basic client credentials (RFC 6749 §2.3.1), whatever the case of the header's name.
+
+    Servers hand headers over with lower-cased names while Authlib looks up ``Authorization``.
+    """
+    authorization = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
+    if authorization[:6].lower() != "basic ":
+        return None, None
+    try:
+        client_id, secret = spec.basic_credentials({"Authorization": authorization})
+    except ValueError:  # not UTF-8 once decoded
+        client_id = None
+    if not client_id:
+        raise invalid_client("The Authorization header is not valid HTTP Basic credentials.", basic=True)
+    return client_id, secret
 
 
 def _single_or_none(form: Mapping[str, Sequence[str]], name: str) -> str | None:

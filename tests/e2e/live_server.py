@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -28,9 +29,12 @@ class ServerFailed(Exception):
 
 
 class LiveServer:
-    """Serves one database on a free local port until ``stop``."""
+    """Serves one database on a free local port until ``stop``.
 
-    def __init__(self, database_url: str, data_dir: Path) -> None:
+    ``serve`` replaces ``switchboard serve`` by another command taking ``--host`` and ``--port``.
+    """
+
+    def __init__(self, database_url: str, data_dir: Path, *, serve: Sequence[str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
@@ -43,6 +47,7 @@ class LiveServer:
             SWITCHBOARD_BASE_URL=self.url,
             SWITCHBOARD_PORT=str(self.port),
         )
+        self.serve_command = list(serve or [*switchboard_command(), "serve"])
         self._process: subprocess.Popen[bytes] | None = None
 
     def _cli(self, *args: str) -> None:
@@ -57,7 +62,7 @@ class LiveServer:
         self._cli("demo")
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
-                [*switchboard_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [*self.serve_command, "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

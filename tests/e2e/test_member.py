@@ -7,12 +7,12 @@ from playwright.sync_api import Page, expect
 from tests.e2e.steps import ALICE, FORBIDDEN, expect_heading, expect_path, sign_in, sign_out
 
 
-def test_a_member_sees_only_my_profile_and_my_connections_and_is_refused_the_console(page: Page) -> None:
+def test_a_member_sees_only_their_own_pages_and_is_refused_the_console(page: Page) -> None:
     sign_in(page, ALICE)
     expect_path(page, r"^/me$")
     expect_heading(page, "My profile")
     menu = page.get_by_role("navigation", name="Main")
-    expect(menu.get_by_role("link")).to_have_text(["Switchboard", "My profile", "My connections"])
+    expect(menu.get_by_role("link")).to_have_text(["Switchboard", "My profile", "My connections", "My apps"])
     expect(menu.get_by_role("button")).to_have_text(["Sign out"])
     facts = page.locator("dl")
     expect(facts).to_contain_text(ALICE)

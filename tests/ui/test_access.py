@@ -85,12 +85,12 @@ async def test_members_and_builders_get_the_403_page_on_every_console_page_and_f
     assert "No API tokens yet." in Page((await web.client.get("/console/api-tokens")).text).text
 
 
-async def test_a_member_sees_only_their_profile_and_connections_in_the_menu(as_member: Browserless) -> None:
+async def test_a_member_sees_only_their_own_pages_in_the_menu(as_member: Browserless) -> None:
     response = await as_member.client.get("/me")
     assert response.status_code == 200
     page = Page(response.text)
     menu = [link.text for link in page.all("a") if link.attrs.get("href", "").startswith(("/me", "/console"))]
-    assert menu == ["My profile", "My connections", "Open My connections"]
+    assert menu == ["My profile", "My connections", "My apps", "Open My connections"]
     assert "Signed in as alice@example.com (Member)" in page.text
     assert "Sales" in page.by_id("main").text
     connections = await as_member.client.get("/me/connections")

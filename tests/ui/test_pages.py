@@ -28,8 +28,11 @@ async def every_page(web: Browserless, demo: Demo) -> dict[str, httpx.Response]:
         "/console/groups",
         f"/console/groups/{sales.id}",
         "/console/api-tokens",
+        "/console/clients",
+        "/console/audit",
         "/me",
         "/me/connections",
+        "/me/apps",
         "/no/such/page",
     ):
         pages[path] = await web.client.get(path)
@@ -47,7 +50,9 @@ async def test_every_field_on_every_page_has_a_label(as_admin: Browserless, demo
     for name, response in (await every_page(as_admin, demo)).items():
         page = Page(response.text)
         controls = page.fillable_controls()
-        assert controls or name in {"/me", "/me/connections", "/no/such/page"}, f"{name} has no fields"
+        assert controls or name in {"/me", "/me/connections", "/me/apps", "/no/such/page"}, (
+            f"{name} has no fields"
+        )
         for control in controls:
             label = page.label_for(control)
             assert label, f"{name}: {control} has no <label for>"

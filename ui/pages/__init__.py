@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from switchboard.ui.pages.api_tokens import ApiTokenPages
+from switchboard.ui.pages.apps import AppPages
+from switchboard.ui.pages.audit import AuditPages
 from switchboard.ui.pages.auth import AuthPages
+from switchboard.ui.pages.clients import ClientPages
 from switchboard.ui.pages.groups import GroupPages
 from switchboard.ui.pages.me import MePages
 from switchboard.ui.pages.oauth import AuthorizePages
 from switchboard.ui.pages.users import UserPages
 
-PAGE_CONTROLLERS = [AuthPages, MePages, UserPages, GroupPages, ApiTokenPages, AuthorizePages]
+PAGE_CONTROLLERS = [
+    AuthPages,
+    MePages,
+    AppPages,
+    UserPages,
+    GroupPages,
+    ClientPages,
+    ApiTokenPages,
+    AuditPages,
+    AuthorizePages,
+]

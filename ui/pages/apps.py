@@ -1,0 +1,66 @@
+"""My apps: the MCP clients a person has authorized, and revoking them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.response import Template
+
+from switchboard.identity.auth.guards import requires_sign_in
+from switchboard.identity.oauth.server import AuthorizationServer
+from switchboard.identity.principal import Principal
+from switchboard.platform.core.errors import DomainError
+from switchboard.ui.forms import form_fields
+from switchboard.ui.rendering import page, redirect
+
+
+class AppPages(Controller):
+    path = "/me/apps"
+    include_in_schema = False
+    guards = [requires_sign_in]
+
+    @get()
+    async def list_apps(
+        self,
+        request: Request[Any, Any, Any],
+        oauth: NamedDependency[AuthorizationServer],
+        principal: NamedDependency[Principal],
+    ) -> Template:
+        return await self._list(request, oauth, principal)
+
+    @post("/revoke")
+    async def revoke_app(
+        self,
+        request: Request[Any, Any, Any],
+        oauth: NamedDependency[AuthorizationServer],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        # A form field, not a path: metadata-document client IDs are URLs.
+        client_id = (await form_fields(request, "client_id"))["client_id"]
+        names = {app.client_id: app.client_name for app in await oauth.consents.apps(principal.user_id)}
+        try:
+            await oauth.consents.revoke_app(principal.user_id, principal.email, client_id)
+        except DomainError as exc:
+            return await self._list(request, oauth, principal, error=exc.message, status_code=exc.status)
+        name = names.get(client_id, client_id)
+        return redirect(request, "/me/apps", f"{name} can no longer use Switchboard as you.")
+
+    async def _list(
+        self,
+        request: Request[Any, Any, Any],
+        oauth: AuthorizationServer,
+        principal: Principal,
+        *,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        return page(
+            request,
+            "me/apps.html",
+            status_code=status_code,
+            title="My apps",
+            apps=await oauth.consents.apps(principal.user_id),
+            error=error,
+        )
