@@ -38,6 +38,26 @@ SECRET_PREFIX = "sbs_"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 USER_GRANTS = frozenset({"authorization_code", "refresh_token"})
 ALL_GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})
+# The client metadata of RFC 7591 §2 this server keeps and answers with. Anything else a client sends is
+# ignored (§2: "the authorization server MUST ignore any client metadata sent by the client that it does
+# not understand"), notably values only the server issues, such as client_id and client_secret.
+_CLIENT_METADATA = frozenset(
+    {
+        "redirect_uris",
+        "token_endpoint_auth_method",
+        "grant_types",
+        "response_types",
+        "client_name",
+        "client_uri",
+        "logo_uri",
+        "scope",
+        "contacts",
+        "tos_uri",
+        "policy_uri",
+        "software_id",
+        "software_version",
+    }
+)
 _POLICY_KEY = "registration_policy"
 _ALLOW_PRIVATE_KEY = "metadata_fetch_allow_private"
 _TOUCH_INTERVAL = timedelta(minutes=1)
@@ -182,7 +202,11 @@ class ClientService:
         for field in ("client_name", "client_uri", "logo_uri", "scope", "token_endpoint_auth_method"):
             if field in metadata and not isinstance(metadata[field], str):
                 raise OAuthError("invalid_client_metadata", f"{field} must be a string.")
-        cleaned = spec.validate_client_metadata(metadata)
+        cleaned = {
+            key: value
+            for key, value in spec.validate_client_metadata(metadata).items()
+            if key in _CLIENT_METADATA
+        }
         # RFC 7591 defaults to authorization_code alone; MCP clients need refreshes too, and the
         # registration response tells the client what it got.
         grant_types = cleaned.get("grant_types") or ["authorization_code", "refresh_token"]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.oauth.models import ClientWithSecret, RegistrationPolicy, StaticClientCreate
 from switchboard.identity.oauth.resources import ProtectedResource, StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.roles import Role
@@ -20,6 +25,14 @@ from tests.support.web import Browserless
 
 
 @pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The test settings, changed for one test by ``@pytest.mark.parametrize("settings", [{field: value}],
+    indirect=True)``."""
+    changes: dict[str, Any] = getattr(request, "param", {})
+    return msgspec.structs.replace(settings, **changes)
+
+
+@pytest.fixture
 def resources() -> StaticResources:
     return StaticResources([ProtectedResource(url=RESOURCE, name="Test server", scopes=("mcp:tools:echo",))])
 
@@ -27,6 +40,13 @@ def resources() -> StaticResources:
 @pytest.fixture
 def app(settings: Settings, database: Database, resources: StaticResources) -> Litestar:
     return create_app(settings, database=database, resources=resources)
+
+
+@pytest.fixture
+def services(app: Litestar) -> IdentityServices:
+    """The app's own identity services: one revocation list and key cache, as in a running process."""
+    identity: IdentityServices = app.state.identity
+    return identity
 
 
 @pytest.fixture
@@ -50,7 +70,7 @@ async def _browser(app: Litestar, services: IdentityServices, email: str, role: 
 
 
 @pytest.fixture
-async def alice(app: Litestar, services: IdentityServices) -> Browserless:
+async def alice(app: Litestar, services: IdentityServices) -> AsyncIterator[Browserless]:
     """A signed-in member's browser."""
     browser = await _browser(app, services, "alice@example.com", Role.MEMBER)
     yield browser
@@ -58,7 +78,7 @@ async def alice(app: Litestar, services: IdentityServices) -> Browserless:
 
 
 @pytest.fixture
-async def boss(app: Litestar, services: IdentityServices) -> Browserless:
+async def boss(app: Litestar, services: IdentityServices) -> AsyncIterator[Browserless]:
     """A signed-in admin's browser."""
     browser = await _browser(app, services, "boss@example.com", Role.ADMIN)
     yield browser
@@ -67,9 +87,27 @@ async def boss(app: Litestar, services: IdentityServices) -> Browserless:
 
 @pytest.fixture
 async def open_policy(services: IdentityServices, oauth_server: AuthorizationServer) -> None:
-    from switchboard.identity.oauth.models import RegistrationPolicy
-
     await oauth_server.clients.set_policy(RegistrationPolicy.OPEN, actor=None)
+
+
+@pytest.fixture
+async def public_client(oauth: OAuthClient, open_policy: None) -> dict[str, Any]:
+    """An approved public (``none``) client, as an MCP client registers itself."""
+    return await oauth.registered(client_name="Public app", token_endpoint_auth_method="none")
+
+
+@pytest.fixture
+async def confidential_client(oauth: OAuthClient, open_policy: None) -> dict[str, Any]:
+    """An approved confidential client (client_secret_basic); ``client_secret`` is in the answer."""
+    return await oauth.registered(client_name="Confidential app")
+
+
+@pytest.fixture
+async def service_client(oauth_server: AuthorizationServer) -> ClientWithSecret:
+    """A static confidential client for the client credentials grant, bound to a service account."""
+    return await oauth_server.clients.create_static(
+        StaticClientCreate(name="Nightly report", grant_types=["client_credentials"]), actor=None
+    )
 
 
 __all__ = ["UserOut"]

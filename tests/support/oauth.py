@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import msgspec
 
+from switchboard.identity.oauth.server import AuthorizationServer
+from switchboard.identity.oauth.verifier import InvalidToken
 from tests.support.web import Browserless, csrf_from
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -31,11 +33,21 @@ def query_of(location: str) -> dict[str, str]:
 def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(header, claims) without checking the signature."""
     header, payload, _ = token.split(".")
-    pad = lambda part: part + "=" * (-len(part) % 4)  # noqa: E731
-    return (
-        msgspec.json.decode(base64.urlsafe_b64decode(pad(header))),
-        msgspec.json.decode(base64.urlsafe_b64decode(pad(payload))),
-    )
+
+    def decoded(part: str) -> dict[str, Any]:
+        result: dict[str, Any] = msgspec.json.decode(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        return result
+
+    return decoded(header), decoded(payload)
+
+
+async def verifies(server: AuthorizationServer, token: str, audience: str = RESOURCE) -> bool:
+    """Whether a resource server (the MCP layer) would accept the access token for ``audience``."""
+    try:
+        await server.verifier.verify(token, audience=audience)
+    except InvalidToken:
+        return False
+    return True
 
 
 class AuthorizationAttempt(msgspec.Struct):
@@ -47,11 +59,16 @@ class AuthorizationAttempt(msgspec.Struct):
 
     @property
     def location(self) -> str:
-        return self.response.headers.get("location", "")
+        return str(self.response.headers.get("location", ""))
 
     @property
     def callback(self) -> dict[str, str]:
         return query_of(self.location)
+
+    @property
+    def asks_consent(self) -> bool:
+        """The person is shown the consent page (with its Allow and Deny buttons)."""
+        return self.response.status_code == 200 and 'name="decision"' in self.response.text
 
 
 class OAuthClient:
@@ -90,8 +107,6 @@ class OAuthClient:
         query, verifier = self.authorization_params(client_id, **params)
         response = await browser.client.get("/oauth/authorize", params=query, follow_redirects=False)
         if response.status_code == 200 and decision is not None and 'name="decision"' in response.text:
-            form = parse_qs(urlsplit("?" + _hidden(response.text, "request")).query)
-            assert form is not None
             response = await browser.client.post(
                 "/oauth/authorize",
                 data={
@@ -120,6 +135,53 @@ class OAuthClient:
         if secret is not None:
             data["client_secret"] = secret
         return await self.token(data)
+
+    async def tokens(
+        self, browser: Browserless, client_id: str, *, secret: str | None = None, **params: str | None
+    ) -> dict[str, Any]:
+        """Authorize (allowing on the consent page when it is shown) and exchange the code."""
+        attempt = await self.authorize(browser, client_id, **params)
+        assert "code" in attempt.callback, f"no code: {attempt.response.status_code} {attempt.location}"
+        answer = await self.exchange(attempt, secret=secret)
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    async def refresh(
+        self, refresh_token: str, client_id: str, *, secret: str | None = None, **extra: str
+    ) -> httpx.Response:
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": client_id,
+            **extra,
+        }
+        if secret is not None:
+            data["client_secret"] = secret
+        return await self.token(data)
+
+    async def client_credentials(self, client_id: str, secret: str, **extra: str) -> httpx.Response:
+        return await self.token({"grant_type": "client_credentials", **extra}, auth=(client_id, secret))
+
+    async def revoke(self, token: str, client_id: str, *, secret: str | None = None) -> httpx.Response:
+        data = {"token": token, "client_id": client_id}
+        if secret is not None:
+            data["client_secret"] = secret
+        return await self.http.post("/oauth/revoke", data=data)
+
+    async def introspect(self, token: str, *, auth: tuple[str, str] | None = None) -> httpx.Response:
+        return await self.http.post(
+            "/oauth/introspect", data={"token": token}, auth=auth or httpx.USE_CLIENT_DEFAULT
+        )
+
+
+def error_of(response: httpx.Response) -> tuple[int, str]:
+    """Status and RFC 6749 error code together, so that one assertion shows both when it fails."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.status_code, f"<not JSON: {response.text[:200]}>"
+    return response.status_code, str(body.get("error")) if isinstance(body, dict) else repr(body)
 
 
 def _hidden(page: str, name: str) -> str:
