@@ -44,6 +44,8 @@ from switchboard.identity.tables import OAuthCode, OAuthGrant, OAuthRefreshToken
 from switchboard.platform.core.tokens import new_token, token_hash
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+# OpenID Connect's prompt values, which OAuth clients (the MCP SDK among them) also send.
+_PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 CODE_PREFIX = "sbo_"
 REFRESH_PREFIX = "sbr_"
 
@@ -88,6 +90,7 @@ class AuthorizationRequest(msgspec.Struct, frozen=True, kw_only=True):
     scopes: tuple[str, ...]
     resource: ProtectedResource | None
     code_challenge: str
+    prompt: frozenset[str] = frozenset()
 
     @property
     def audience(self) -> str:
@@ -228,11 +231,20 @@ class AuthorizationServer:
             return RedirectError(location, error)
 
         try:
-            for name in ("response_type", "code_challenge", "code_challenge_method", "scope", "state"):
+            for name in (
+                "response_type",
+                "code_challenge",
+                "code_challenge_method",
+                "scope",
+                "state",
+                "prompt",
+            ):
                 _single(params, name)
         except OAuthError as exc:
             raise fail("invalid_request", exc.description) from None
         response_type = _single(params, "response_type")
+        if not response_type:
+            raise fail("invalid_request", "Send response_type=code.")
         if response_type != "code":
             raise fail("unsupported_response_type", "Only response_type=code is supported.")
         if "authorization_code" not in client.grant_types:
@@ -259,6 +271,9 @@ class AuthorizationServer:
             requested = self._requested_scopes(_single(params, "scope"), client, resource)
         except OAuthError as exc:
             raise fail(exc.code, exc.description) from None
+        prompt = frozenset((_single(params, "prompt") or "").split())
+        if not prompt <= _PROMPTS or ("none" in prompt and len(prompt) > 1):
+            raise fail("invalid_request", "prompt may be none, or any of login, consent and select_account.")
         return AuthorizationRequest(
             client=client,
             redirect_uri=redirect_uri,
@@ -266,6 +281,7 @@ class AuthorizationServer:
             scopes=requested,
             resource=resource,
             code_challenge=challenge,
+            prompt=prompt,
         )
 
     async def _client_for_authorization(self, client_id: str) -> Client:
@@ -418,20 +434,10 @@ class AuthorizationServer:
         row = await OAuthCode.objects().where(OAuthCode.code_hash == token_hash(code)).first()
         if row is None:
             raise invalid_grant("The authorization code is unknown, expired or already used.")
+        if cast("datetime | None", row.used_at) is not None:
+            await self._code_replayed(row.id)
+        # Checked before the code is spent, so that a mistaken request leaves the client its code.
         now = _now()
-        used = (
-            await OAuthCode.update({OAuthCode.used_at: now})
-            .where((OAuthCode.id == row.id) & OAuthCode.used_at.is_null())
-            .returning(OAuthCode.id)
-        )
-        if not used:
-            # Replay: the code leaked. Whatever it produced is revoked (RFC 6749 §4.1.2, OAuth 2.1).
-            fresh = await OAuthCode.select(OAuthCode.grant).where(OAuthCode.id == row.id).first()
-            if fresh and fresh["grant"]:
-                await revoke_grant(self.revocations, fresh["grant"], reason="authorization code replayed")
-            raise invalid_grant(
-                "The authorization code was already used; the tokens it produced are revoked."
-            )
         if row.client != client.id:
             raise invalid_grant("The authorization code was issued to another client.")
         if row.expires_at <= now:
@@ -454,9 +460,25 @@ class AuthorizationServer:
             last_used_at=now,
         )
         await grant.save()
-        await OAuthCode.update({OAuthCode.grant: grant.id}).where(OAuthCode.id == row.id)
+        # Spending the code and recording what it produced is one statement: a concurrent replay
+        # either finds the code unspent (and loses here) or finds the grant to revoke.
+        spent = (
+            await OAuthCode.update({OAuthCode.used_at: now, OAuthCode.grant: grant.id})
+            .where((OAuthCode.id == row.id) & OAuthCode.used_at.is_null())
+            .returning(OAuthCode.id)
+        )
+        if not spent:
+            await OAuthGrant.delete().where(OAuthGrant.id == grant.id)
+            await self._code_replayed(row.id)
         response = await self._tokens(client, grant, with_refresh=True)
         return response, user
+
+    async def _code_replayed(self, code_id: UUID) -> None:
+        """The code leaked: whatever it produced is revoked (OAuth 2.1 §4.1.3), and the request refused."""
+        spent = await OAuthCode.select(OAuthCode.grant).where(OAuthCode.id == code_id).first()
+        if spent and spent["grant"]:
+            await revoke_grant(self.revocations, spent["grant"], reason="authorization code replayed")
+        raise invalid_grant("The authorization code was already used; the tokens it produced are revoked.")
 
     async def _refresh(self, client: Client, form: Mapping[str, Sequence[str]]) -> tuple[TokenResponse, str]:
         presented = _single(form, "refresh_token")

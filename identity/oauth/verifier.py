@@ -83,7 +83,11 @@ class TokenVerifier:
             raise InvalidToken("the token has expired")
         await self._revocations.refresh()
         if self._revocations.is_revoked(
-            jti=claims.jti, grant_id=claims.gid, client_id=claims.client_id, subject=claims.sub
+            jti=claims.jti,
+            grant_id=claims.gid,
+            client_id=claims.client_id,
+            subject=claims.sub,
+            issued_at=claims.iat,
         ):
             raise InvalidToken("the token has been revoked")
         return AccessToken(

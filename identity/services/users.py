@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from uuid import UUID
 
+from switchboard.identity.oauth.revocation import LONGEST_ACCESS_TOKEN_LIFETIME, Revoked, record_revocation
 from switchboard.identity.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
@@ -165,6 +166,9 @@ class UserService:
             raise last_owner
         if not user.is_active:
             await end_sessions(user.id)
+            # Their OAuth access tokens stop too, in every process within a second (refreshes and
+            # client-credentials requests already refuse a deactivated account).
+            await record_revocation(Revoked.USER, str(user.id), LONGEST_ACCESS_TOKEN_LIFETIME)
         return await self.get(user.id)
 
     async def reset_password(self, user_id: UUID, password: str, *, actor: Principal | None) -> None:

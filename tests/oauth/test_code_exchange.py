@@ -101,3 +101,15 @@ async def test_a_code_is_bound_to_its_client_redirect_uri_pkce_verifier_and_reso
         answer = await oauth.exchange(attempt, **change)
         assert error_of(answer) == (400, error), case
         assert description in answer.json()["error_description"], case
+
+
+async def test_a_refused_exchange_leaves_the_code_to_its_client(
+    oauth: OAuthClient, alice: Browserless, public_client: dict[str, Any]
+) -> None:
+    attempt = await oauth.authorize(alice, public_client["client_id"])
+    wrong = await oauth.exchange(attempt, code_verifier=pkce_pair()[0])
+    assert error_of(wrong) == (400, "invalid_grant")
+    right = await oauth.exchange(attempt)
+    assert right.status_code == 200, right.text
+    replay = await oauth.exchange(attempt)
+    assert error_of(replay) == (400, "invalid_grant")

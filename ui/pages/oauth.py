@@ -61,7 +61,9 @@ class AuthorizePages(Controller):
         self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
     ) -> Response[Any]:
         values = await form_fields(request, "request", "decision")
-        return await self._handle(request, oauth, values["request"], decision=values["decision"] or "deny")
+        # Anything but an explicit "allow" is a refusal.
+        decision = "allow" if values["decision"] == "allow" else "deny"
+        return await self._handle(request, oauth, values["request"], decision=decision)
 
     async def _handle(
         self,
@@ -81,12 +83,16 @@ class AuthorizePages(Controller):
         except RedirectError as exc:
             return _to_client(exc.location)
         principal = principal_of(request)
+        if principal is None and "none" in auth.prompt:
+            return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="login_required"))
         if principal is None:
             return _protected(
                 Redirect(path=f"/login?next={quote('/oauth/authorize?' + query)}", status_code=303)
             )
         refusal = await self._refusal(request, oauth, auth, principal)
         if refusal is not None:
+            if "none" in auth.prompt:
+                return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="access_denied"))
             return refusal
         if decision == "deny":
             await oauth.audit.record(
@@ -110,7 +116,9 @@ class AuthorizePages(Controller):
         covered = auth.client.status is ClientStatus.APPROVED and await oauth.consents.covers(
             principal.user_id, auth.client.id, auth.audience, auth.scopes
         )
-        if decision != "allow" and not covered:
+        if decision is None and "none" in auth.prompt and not covered:
+            return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="consent_required"))
+        if decision is None and (not covered or "consent" in auth.prompt):
             return self._consent_page(request, auth, query, principal)
         if auth.client.status is ClientStatus.PENDING:
             # An owner or admin completing the first authorization approves the client.

@@ -1,0 +1,44 @@
+"""A deactivated user's tokens stop working; once reactivated, new ones work again."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from switchboard.identity.deps import IdentityServices
+from switchboard.identity.oauth.server import AuthorizationServer
+from switchboard.identity.schemas import UserUpdate
+from tests.support.oauth import OAuthClient, error_of, verifies
+from tests.support.web import Browserless
+
+
+async def test_deactivation_revokes_access_and_refresh_and_reactivation_allows_new_tokens(
+    oauth: OAuthClient,
+    alice: Browserless,
+    public_client: dict[str, Any],
+    services: IdentityServices,
+    oauth_server: AuthorizationServer,
+) -> None:
+    tokens = await oauth.tokens(alice, public_client["client_id"])
+    assert await verifies(oauth_server, tokens["access_token"])
+    user = await services.users.find_by_email("alice@example.com")
+    assert user is not None
+
+    await services.users.update(user.id, UserUpdate(is_active=False), actor=None)
+    await asyncio.sleep(0.6)  # at most one revocation poll
+    assert not await verifies(oauth_server, tokens["access_token"])
+    refused = await oauth.refresh(tokens["refresh_token"], public_client["client_id"])
+    assert error_of(refused) == (400, "invalid_grant")
+    assert "deactivated" in refused.json()["error_description"]
+
+    await services.users.update(user.id, UserUpdate(is_active=True), actor=None)
+    await asyncio.sleep(1.0)  # tokens issued from now on carry a later iat than the revocation
+    again = await oauth.tokens(await _signed_in_again(alice), public_client["client_id"])
+    assert await verifies(oauth_server, again["access_token"])
+
+
+async def _signed_in_again(browser: Browserless) -> Browserless:
+    from tests.identity.support import signed_in
+
+    await signed_in(browser, "alice@example.com")
+    return browser
