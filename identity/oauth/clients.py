@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from uuid import UUID
 
 from switchboard.identity.oauth import redirects, scopes, spec
 from switchboard.identity.oauth.audit import AuditEntry, AuditLog
@@ -78,6 +80,13 @@ def _now() -> datetime:
 
 def _fingerprint(name: str, redirect_uris: list[str]) -> str:
     return hashlib.sha256(json.dumps([name.strip().lower(), sorted(redirect_uris)]).encode()).hexdigest()
+
+
+def _service_account_email(name: str, client_id: str) -> str:
+    """A recognisable address that can never receive mail (.invalid), such as
+    ``nightly-sync-4f2a9c@service-accounts.invalid``; the client ID makes it unique."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "client"
+    return f"{slug}-{client_id[len(CLIENT_ID_PREFIX) :][:6].lower()}@service-accounts.invalid"
 
 
 def is_metadata_document_url(client_id: str) -> bool:
@@ -347,7 +356,7 @@ class ClientService:
         service_account = None
         if "client_credentials" in grants:
             service_account = User(
-                email=f"{client_id.lower().replace('_', '-')}@service-accounts.invalid",
+                email=_service_account_email(name, client_id),
                 name=f"{name} (service account)",
                 role="member",
                 kind="service",
@@ -497,6 +506,13 @@ class ClientService:
             return None
         rows = await self._select().where(OAuthClient.client_id == client_id)
         return _client(rows[0]) if rows else None
+
+    async def get_by_pk(self, client_pk: UUID) -> Client:
+        """The client with this database id (pages use it: client IDs can be URLs)."""
+        rows = await self._select().where(OAuthClient.id == client_pk)
+        if not rows:
+            raise NotFound("There is no such client.", field="client_id")
+        return _client(rows[0])
 
     async def list_all(self) -> list[Client]:
         rows = await self._select().order_by(OAuthClient.created_at, ascending=False)

@@ -19,7 +19,7 @@ from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.oauth.models import Client, RegistrationPolicy, StaticClientCreate
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.principal import Principal
-from switchboard.platform.core.errors import DomainError, InvalidInput, NotFound
+from switchboard.platform.core.errors import DomainError, InvalidInput
 from switchboard.ui.forms import form_fields
 from switchboard.ui.rendering import page, redirect
 
@@ -64,10 +64,7 @@ class NewClientForm(msgspec.Struct, kw_only=True):
 
 
 async def _client(oauth: AuthorizationServer, client_pk: UUID) -> Client:
-    for client in await oauth.clients.list_all():
-        if client.id == client_pk:
-            return client
-    raise NotFound("There is no such client.")
+    return await oauth.clients.get_by_pk(client_pk)
 
 
 def _policy(value: str) -> RegistrationPolicy:
