@@ -406,14 +406,7 @@ class ClientService:
         await OAuthClient.update(
             {OAuthClient.secret_hash: token_hash(secret), OAuthClient.secret_rotated_at: _now()}
         ).where(OAuthClient.id == client.id)
-        await self._audit.record(
-            AuditEntry(
-                action="client.secret_regenerated",
-                actor=actor.email if actor else "",
-                client_id=client_id,
-                client_name=client.name,
-            )
-        )
+        await self._admin_event("client.secret_regenerated", client, actor)
         return secret
 
     # Approval and deletion ---------------------------------------------------------------------------
@@ -430,14 +423,7 @@ class ClientService:
                 OAuthClient.approved_at: _now(),
             }
         ).where(OAuthClient.id == client.id)
-        await self._audit.record(
-            AuditEntry(
-                action="client.approved",
-                actor=actor.email if actor else "",
-                client_id=client_id,
-                client_name=client.name,
-            )
-        )
+        await self._admin_event("client.approved", client, actor)
         return await self.get(client_id)
 
     async def refuse(self, client_id: str, *, actor: Principal) -> Client:
@@ -447,11 +433,7 @@ class ClientService:
             OAuthClient.id == client.id
         )
         await self._revocations.revoke(Revoked.CLIENT, client.client_id)
-        await self._audit.record(
-            AuditEntry(
-                action="client.refused", actor=actor.email, client_id=client_id, client_name=client.name
-            )
-        )
+        await self._admin_event("client.refused", client, actor)
         return await self.get(client_id)
 
     async def delete(self, client_id: str, *, actor: Principal | None, reason: str = "") -> None:
@@ -463,15 +445,7 @@ class ClientService:
         await OAuthClient.delete().where(OAuthClient.id == client.id)
         if client.service_account_id is not None:
             await User.delete().where((User.id == client.service_account_id) & (User.kind == "service"))
-        await self._audit.record(
-            AuditEntry(
-                action="client.deleted",
-                actor=actor.email if actor else "",
-                client_id=client_id,
-                client_name=client.name,
-                reason=reason,
-            )
-        )
+        await self._admin_event("client.deleted", client, actor, reason=reason)
 
     async def remove_unused(self) -> int:
         """Delete dynamic and metadata-document clients never used within the configured time."""
@@ -558,6 +532,19 @@ class ClientService:
             await OAuthClient.update({OAuthClient.last_used_at: now}).where(OAuthClient.id == client.id)
 
     # Helpers -----------------------------------------------------------------------------------------
+
+    async def _admin_event(
+        self, action: str, client: Client, actor: Principal | None, reason: str = ""
+    ) -> None:
+        await self._audit.record(
+            AuditEntry(
+                action=action,
+                actor=actor.email if actor else "",
+                client_id=client.client_id,
+                client_name=client.name,
+                reason=reason,
+            )
+        )
 
     @staticmethod
     def _select() -> Any:

@@ -46,6 +46,22 @@ def _to_client(location: str) -> Response[Any]:
     return _protected(Redirect(path=location, status_code=303))
 
 
+async def _audit(
+    oauth: AuthorizationServer, auth: AuthorizationRequest, principal: Principal, action: str, reason: str
+) -> None:
+    await oauth.audit.record(
+        AuditEntry(
+            action=action,
+            outcome="ok" if action.startswith("consent.") else "refused",
+            actor=principal.email,
+            subject=principal.email,
+            client_id=auth.client.client_id,
+            client_name=auth.client.name,
+            reason=reason,
+        )
+    )
+
+
 class AuthorizePages(Controller):
     include_in_schema = False
 
@@ -95,16 +111,7 @@ class AuthorizePages(Controller):
                 return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="access_denied"))
             return refusal
         if decision == "deny":
-            await oauth.audit.record(
-                AuditEntry(
-                    action="consent.denied",
-                    actor=principal.email,
-                    subject=principal.email,
-                    client_id=auth.client.client_id,
-                    client_name=auth.client.name,
-                    reason=auth.audience,
-                )
-            )
+            await _audit(oauth, auth, principal, "consent.denied", auth.audience)
             return _to_client(
                 oauth.redirect_with(
                     auth.redirect_uri,
@@ -144,17 +151,7 @@ class AuthorizePages(Controller):
         principal: Principal,
     ) -> Response[Any] | None:
         if auth.client.status is ClientStatus.PENDING and not principal.is_admin:
-            await oauth.audit.record(
-                AuditEntry(
-                    action="authorization.refused",
-                    outcome="refused",
-                    actor=principal.email,
-                    subject=principal.email,
-                    client_id=auth.client.client_id,
-                    client_name=auth.client.name,
-                    reason="client awaiting approval",
-                )
-            )
+            await _audit(oauth, auth, principal, "authorization.refused", "client awaiting approval")
             return _message(
                 request,
                 "This app awaits approval",
@@ -165,17 +162,7 @@ class AuthorizePages(Controller):
         if auth.resource is not None:
             problem = await oauth.resources.access_problem(auth.resource, principal.user_id)
             if problem:
-                await oauth.audit.record(
-                    AuditEntry(
-                        action="authorization.refused",
-                        outcome="refused",
-                        actor=principal.email,
-                        subject=principal.email,
-                        client_id=auth.client.client_id,
-                        client_name=auth.client.name,
-                        reason=problem,
-                    )
-                )
+                await _audit(oauth, auth, principal, "authorization.refused", problem)
                 return _message(request, "You do not have access", problem, 403)
         return None
 
