@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.models import StaticClientCreate
 from switchboard.identity.oauth.server import AuthorizationServer
+from switchboard.identity.tables import SigningKey
 from tests.support.oauth import RESOURCE, OAuthClient, decode_jwt, verifies
 from tests.support.web import Browserless
 
@@ -100,6 +102,27 @@ async def test_rotated_keys_keep_verifying_the_tokens_they_signed(
     assert published == {new_kid, decode_jwt(old["access_token"])[0]["kid"]}
     assert await verifies(oauth_server, old["access_token"])
     assert await verifies(oauth_server, new["access_token"])
+
+
+async def test_a_retired_key_is_dropped_once_every_token_it_signed_has_expired(
+    oauth: OAuthClient,
+    alice: Browserless,
+    public_client: dict[str, Any],
+    oauth_server: AuthorizationServer,
+    client: httpx.AsyncClient,
+) -> None:
+    old = await oauth.tokens(alice, public_client["client_id"])
+    old_kid = decode_jwt(old["access_token"])[0]["kid"]
+    await oauth_server.keys.rotate()
+    # Retired longer ago than an access token lives (one hour by default).
+    await SigningKey.update({SigningKey.retired_at: datetime.now(UTC) - timedelta(hours=2)}).where(
+        SigningKey.kid == old_kid
+    )
+    await oauth_server.keys.reload()
+    published = {key["kid"] for key in (await client.get("/oauth/jwks")).json()["keys"]}
+    assert old_kid not in published
+    assert len(published) == 1
+    assert not await verifies(oauth_server, old["access_token"])
 
 
 # Errors ---------------------------------------------------------------------------------------------------
