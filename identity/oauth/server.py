@@ -383,6 +383,7 @@ class AuthorizationServer:
                 AuditEntry(
                     action="token.refused",
                     outcome="refused",
+                    subject=await self._subject_of_refused(grant_type, form, client),
                     client_id=client.client_id if client else (_single_or_none(form, "client_id") or ""),
                     client_name=client.name if client else "",
                     grant_type=(grant_type or "")[:40],
@@ -404,6 +405,32 @@ class AuthorizationServer:
             )
         )
         return response
+
+    @staticmethod
+    async def _subject_of_refused(
+        grant_type: str | None, form: Mapping[str, Sequence[str]], client: Client | None
+    ) -> str:
+        """Whose token a refused request was after, when the code or refresh token says (for audit)."""
+        if grant_type == "client_credentials":
+            return (client.service_account_email or "") if client else ""
+        presented = _single_or_none(form, "code" if grant_type == "authorization_code" else "refresh_token")
+        if not presented or grant_type not in ("authorization_code", "refresh_token"):
+            return ""
+        if grant_type == "authorization_code":
+            row = (
+                await OAuthCode.select(OAuthCode.user.email.as_alias("email"))
+                .where(OAuthCode.code_hash == token_hash(presented))
+                .first()
+            )
+        else:
+            row = (
+                await OAuthRefreshToken.select(
+                    OAuthRefreshToken.grant.user.email.as_alias("email")  # type: ignore[union-attr]
+                )
+                .where(OAuthRefreshToken.token_hash == token_hash(presented))
+                .first()
+            )
+        return str(row["email"]) if row else ""
 
     async def _authenticate(self, context: RequestContext) -> Client:
         basic_id, basic_secret = _basic_credentials(context.headers)

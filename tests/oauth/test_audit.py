@@ -69,3 +69,22 @@ async def test_every_token_issued_or_refused_is_audited(
             "unauthorized_client: This client may not use the client_credentials grant.",
         ),
     ]
+
+
+async def test_a_refused_token_request_names_the_user_the_code_or_refresh_token_belongs_to(
+    oauth: OAuthClient, alice: Browserless, public_client: dict[str, Any], oauth_server: AuthorizationServer
+) -> None:
+    attempt = await oauth.authorize(alice, public_client["client_id"])
+    tokens = (await oauth.exchange(attempt)).json()
+    await oauth.refresh(tokens["refresh_token"], public_client["client_id"], scope="mcp:tools:* other")
+    await oauth.exchange(attempt)  # replayed
+    await oauth.refresh("sbr_unknown", public_client["client_id"])
+    refused = [
+        (event.subject, event.grant_type, event.reason.split(":")[0])
+        for event in reversed(await oauth_server.audit.recent(action="token.refused"))
+    ]
+    assert refused == [
+        ("alice@example.com", "refresh_token", "invalid_scope"),
+        ("alice@example.com", "authorization_code", "invalid_grant"),
+        ("", "refresh_token", "invalid_grant"),
+    ]
