@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import msgspec
-from litestar import Controller, Request, Response, get, post, route
+from litestar import Controller, Request, Response, post, route
 from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 
@@ -66,12 +66,30 @@ async def _context(request: Request[Any, Any, Any]) -> RequestContext:
 class OAuthEndpoints(Controller):
     include_in_schema = False
 
-    @get("/.well-known/oauth-authorization-server")
-    async def metadata(self, oauth: NamedDependency[AuthorizationServer]) -> Response[Any]:
+    @route(
+        list(CLIENT_ENDPOINTS),
+        http_method=[HttpMethod.OPTIONS],
+        status_code=204,
+    )
+    async def preflight(self) -> Response[None]:
+        """CORS preflight for the POST endpoints."""
+        return Response(None, status_code=204, headers=_CORS)
+
+    # GET and its preflight in one handler: Litestar answers OPTIONS itself for a GET-only path.
+    @route("/.well-known/oauth-authorization-server", http_method=[HttpMethod.GET, HttpMethod.OPTIONS])
+    async def metadata(
+        self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
+    ) -> Response[Any]:
+        if request.method == HttpMethod.OPTIONS:
+            return Response(None, status_code=204, headers=_CORS)
         return _json(oauth.metadata(), cacheable=True)
 
-    @get("/oauth/jwks")
-    async def jwks(self, oauth: NamedDependency[AuthorizationServer]) -> Response[Any]:
+    @route("/oauth/jwks", http_method=[HttpMethod.GET, HttpMethod.OPTIONS])
+    async def jwks(
+        self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
+    ) -> Response[Any]:
+        if request.method == HttpMethod.OPTIONS:
+            return Response(None, status_code=204, headers=_CORS)
         return _json(await oauth.keys.jwks(), cacheable=False)
 
     @post("/oauth/token", status_code=200)
@@ -121,11 +139,3 @@ class OAuthEndpoints(Controller):
         except OAuthError as exc:
             return oauth_error_response(exc)
         return _json(answer)
-
-    @route(
-        ["/.well-known/oauth-authorization-server", "/oauth/jwks", *CLIENT_ENDPOINTS],
-        http_method=[HttpMethod.OPTIONS],
-        status_code=204,
-    )
-    async def preflight(self) -> Response[None]:
-        return Response(None, status_code=204, headers=_CORS)

@@ -120,3 +120,35 @@ async def test_jwks_publishes_the_signing_key_without_its_private_part(
     tampered = token[:-20] + ("A" if token[-20] != "A" else "B") + token[-19:]  # inside the signature
     with pytest.raises(BadSignatureError):
         jwt.decode(tampered, published, algorithms=["ES256"])
+
+
+async def test_browser_based_clients_may_call_the_client_endpoints_from_another_origin(
+    client: httpx.AsyncClient,
+) -> None:
+    """The MCP Inspector runs in a browser: discovery, registration and tokens need CORS (no cookies)."""
+    origin = {"Origin": "http://localhost:6274"}
+    for path in (
+        "/.well-known/oauth-authorization-server",
+        "/oauth/token",
+        "/oauth/register",
+        "/oauth/revoke",
+    ):
+        preflight = await client.options(
+            path,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        assert preflight.status_code == 204, path
+        assert preflight.headers["access-control-allow-origin"] == "*", path
+        assert "POST" in preflight.headers["access-control-allow-methods"], path
+        assert "access-control-allow-credentials" not in preflight.headers, path
+    metadata = await client.get("/.well-known/oauth-authorization-server", headers=origin)
+    assert metadata.headers["access-control-allow-origin"] == "*"
+    refused = await client.post("/oauth/token", data={"grant_type": "refresh_token"}, headers=origin)
+    assert refused.headers["access-control-allow-origin"] == "*"
+    # Pages are not opened to other origins.
+    login = await client.get("/login", headers=origin)
+    assert "access-control-allow-origin" not in login.headers
