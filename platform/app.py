@@ -78,9 +78,10 @@ def create_app(
     return Litestar(
         route_handlers=[healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS, OAuthEndpoints],
         dependencies=identity.dependencies(),
+        # Authentication first, so that a refused CSRF check still renders the page for who is signed in.
         middleware=[
-            DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf, session_cookie=SESSION_COOKIE),
             AuthenticationMiddleware(sessions=identity.sessions, api_tokens=identity.api_tokens),
+            DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf, session_cookie=SESSION_COOKIE),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(),

@@ -47,6 +47,8 @@ async def assert_refused(
         page = Page(response.text)
         assert page.all("h1")[0].text == "This form has expired", kind
         assert EXPIRED_FORM in page.text, kind
+        # Whoever is signed in stays so, and the page keeps their menu (a sign-in form has nobody yet).
+        assert ("Signed in as" in page.text) == (action != "/login"), kind
         assert "set-cookie" not in response.headers or "sb_session=" not in response.headers["set-cookie"]
 
 

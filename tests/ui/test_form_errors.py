@@ -147,3 +147,17 @@ async def test_a_wrong_password_on_the_sign_in_page_says_so_and_keeps_the_email(
     assert page.field("email").attrs["value"] == "bob@example.com"
     assert page.field("password").attrs.get("value", "") == ""
     assert "sb_session=" not in response.headers.get("set-cookie", "")
+
+
+async def test_adding_an_unknown_email_is_refused_next_to_the_email_field(
+    as_admin: Browserless, demo: Demo
+) -> None:
+    sales = await demo.sales()
+    page_path = f"/console/groups/{sales.id}"
+    response = await as_admin.submit(page_path, f"{page_path}/members", {"email": "nobody@example.com"})
+    assert response.status_code == 422
+    page = Page(response.text)
+    email = page.field("email", form_action=f"{page_path}/members")
+    assert page.error_next_to(email) == "No user with the e-mail nobody@example.com."
+    assert email.attrs["value"] == "nobody@example.com"
+    assert [member.email for member in (await demo.sales()).members] == [ALICE]

@@ -15,7 +15,7 @@ from switchboard.identity.principal import Principal
 from switchboard.identity.schemas import GroupCreate, GroupUpdate
 from switchboard.identity.services.groups import GroupService
 from switchboard.identity.services.users import UserService
-from switchboard.platform.core.errors import DomainError
+from switchboard.platform.core.errors import DomainError, NotFound
 from switchboard.ui.forms import form_fields
 from switchboard.ui.rendering import page, redirect
 
@@ -105,7 +105,8 @@ class GroupPages(Controller):
                 group_id,
                 errors=_errors(exc, "email"),
                 values={"email": email},
-                status_code=exc.status,
+                # The page exists; what was typed names nobody: a form error, not a missing page.
+                status_code=422 if isinstance(exc, NotFound) and exc.field == "email" else exc.status,
             )
         return redirect(request, f"/console/groups/{group_id}", f"{email.lower()} added.")
 
