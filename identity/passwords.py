@@ -24,7 +24,9 @@ def _hash(password: str) -> str:
 
 def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        # No stored hash (or an empty one, as service accounts have) never verifies; the dummy hash only
+        # makes the refusal take as long as a real check.
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -73,7 +73,8 @@ def create_app(
         cookie_name="sb_csrf",
         cookie_secure=settings.secure_cookies,
         cookie_httponly=True,
-        exclude=["/healthz", "/readyz", *CLIENT_ENDPOINTS],
+        # Patterns are regular expressions searched in the path: anchored, they exempt these paths only.
+        exclude=[f"^{path}$" for path in ("/healthz", "/readyz", *CLIENT_ENDPOINTS)],
     )
     return Litestar(
         route_handlers=[healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS, OAuthEndpoints],

@@ -79,7 +79,12 @@ def page(
         template_name=template_name,
         status_code=status_code,
         context={"principal": principal_of(request), "notice": notice, "path": request.url.path, **context},
-        headers={"Cache-Control": "no-store"},
+        # No page may be framed by another site (clickjacking).
+        headers={
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "frame-ancestors 'none'",
+        },
     )
     if notice is not None:
         response.cookies.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, expires=0))

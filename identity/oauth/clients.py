@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -18,6 +19,7 @@ from uuid import UUID
 
 from switchboard.identity.oauth import redirects, scopes, spec
 from switchboard.identity.oauth.audit import AuditEntry, AuditLog
+from switchboard.identity.oauth.consent import revoke_grant
 from switchboard.identity.oauth.errors import OAuthError, invalid_client
 from switchboard.identity.oauth.models import (
     Client,
@@ -31,7 +33,7 @@ from switchboard.identity.oauth.models import (
 from switchboard.identity.oauth.revocation import RevocationList, Revoked
 from switchboard.identity.principal import Principal
 from switchboard.identity.services.users import validate_text
-from switchboard.identity.tables import IdentitySetting, OAuthClient, User
+from switchboard.identity.tables import IdentitySetting, OAuthClient, OAuthGrant, User
 from switchboard.platform.core.errors import InvalidInput, NotFound
 from switchboard.platform.core.tokens import new_token, token_hash
 
@@ -60,6 +62,14 @@ _CLIENT_METADATA = frozenset(
         "software_version",
     }
 )
+# Web addresses a client describes itself with. The consent page links to client_uri, so a script URL
+# there would run in Switchboard's origin when clicked: only http(s) URLs are accepted.
+_CLIENT_WEB_ADDRESSES = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
+# Enough for any real client (MCP clients register one to three); the console lists them all.
+MAX_REDIRECT_URIS = 20
+# Stored as a service account's password hash: not an argon2 hash, so no password ever matches it (an
+# empty hash would be checked against the sign-in's dummy hash, whose password is public).
+NO_PASSWORD = "!no password: service account"
 _POLICY_KEY = "registration_policy"
 _ALLOW_PRIVATE_KEY = "metadata_fetch_allow_private"
 _TOUCH_INTERVAL = timedelta(minutes=1)
@@ -207,10 +217,20 @@ class ClientService:
         redirect_uris = metadata.get("redirect_uris", [])
         if not isinstance(redirect_uris, list) or not all(isinstance(uri, str) for uri in redirect_uris):
             raise OAuthError("invalid_redirect_uri", "redirect_uris must be an array of strings.")
+        if len(redirect_uris) > MAX_REDIRECT_URIS:
+            raise OAuthError(
+                "invalid_redirect_uri", f"Register at most {MAX_REDIRECT_URIS} redirect URIs per client."
+            )
         redirects.check_all(redirect_uris)
-        for field in ("client_name", "client_uri", "logo_uri", "scope", "token_endpoint_auth_method"):
+        for field in ("client_name", "scope", "token_endpoint_auth_method", *_CLIENT_WEB_ADDRESSES):
             if field in metadata and not isinstance(metadata[field], str):
                 raise OAuthError("invalid_client_metadata", f"{field} must be a string.")
+        for field in _CLIENT_WEB_ADDRESSES:
+            if metadata.get(field) and not redirects.is_web_url(metadata[field]):
+                raise OAuthError(
+                    "invalid_client_metadata",
+                    f"{field} must be an http or https URL of at most 500 characters.",
+                )
         cleaned = {
             key: value
             for key, value in spec.validate_client_metadata(metadata).items()
@@ -360,7 +380,7 @@ class ClientService:
                 name=f"{name} (service account)",
                 role="member",
                 kind="service",
-                password_hash="",
+                password_hash=NO_PASSWORD,
                 created_at=_now(),
             )
             await service_account.save()
@@ -432,7 +452,11 @@ class ClientService:
         await OAuthClient.update({OAuthClient.status: ClientStatus.REFUSED.value}).where(
             OAuthClient.id == client.id
         )
-        await self._revocations.revoke(Revoked.CLIENT, client.client_id)
+        # Its grants, not its client ID: approved again later, it can be given new tokens at once.
+        for grant in await OAuthGrant.select(OAuthGrant.id).where(
+            (OAuthGrant.client == client.id) & OAuthGrant.revoked_at.is_null()
+        ):
+            await revoke_grant(self._revocations, grant["id"], reason="client refused")
         await self._admin_event("client.refused", client, actor)
         return await self.get(client_id)
 
@@ -579,11 +603,13 @@ class ClientService:
 
 
 def validate_text_ok(text: str) -> bool:
+    """Text without control characters, nor invisible formatting ones (such as right-to-left overrides
+    and zero-width joiners) that could make a client's name read as another's on the consent page."""
     try:
         validate_text(text, field="client_name")
     except InvalidInput:
         return False
-    return True
+    return not any(unicodedata.category(char) in ("Cf", "Zl", "Zp") for char in text)
 
 
 def _client(row: Mapping[str, Any]) -> Client:

@@ -149,9 +149,16 @@ class ConsentService:
 
 
 async def revoke_grant(revocations: RevocationList, grant_id: UUID, *, reason: str) -> None:
-    """Stop a grant: its refresh tokens are deleted and its access tokens refused from now on."""
-    await revocations.revoke(Revoked.GRANT, str(grant_id))
-    await OAuthGrant.update(
-        {OAuthGrant.revoked_at: datetime.now(UTC), OAuthGrant.revoked_reason: reason}
-    ).where((OAuthGrant.id == grant_id) & OAuthGrant.revoked_at.is_null())
+    """Stop a grant: its refresh tokens are deleted and its access tokens refused from now on.
+
+    A grant already revoked is not revoked again: a spent code replayed over and over would otherwise
+    add a revocation row (read by every process) each time.
+    """
+    newly_revoked = (
+        await OAuthGrant.update({OAuthGrant.revoked_at: datetime.now(UTC), OAuthGrant.revoked_reason: reason})
+        .where((OAuthGrant.id == grant_id) & OAuthGrant.revoked_at.is_null())
+        .returning(OAuthGrant.id)
+    )
+    if newly_revoked or not await OAuthGrant.exists().where(OAuthGrant.id == grant_id):
+        await revocations.revoke(Revoked.GRANT, str(grant_id))
     await OAuthRefreshToken.delete().where(OAuthRefreshToken.grant == grant_id)

@@ -27,6 +27,8 @@ _CORS = {
 }
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _MAX_FORM = 64 * 1024
+# Client metadata is a few hundred bytes; client ID metadata documents are held to the same size.
+MAX_CLIENT_METADATA = 16 * 1024
 
 
 def oauth_error_response(exc: OAuthError) -> Response[Any]:
@@ -111,6 +113,11 @@ class OAuthEndpoints(Controller):
             if content_type != "application/json":
                 raise OAuthError("invalid_client_metadata", "Send the client metadata as application/json.")
             body = await request.body()
+            if len(body) > MAX_CLIENT_METADATA:
+                raise OAuthError(
+                    "invalid_client_metadata",
+                    f"The client metadata is larger than {MAX_CLIENT_METADATA // 1024} KiB.",
+                )
             try:
                 metadata = msgspec.json.decode(body)
             except msgspec.DecodeError:

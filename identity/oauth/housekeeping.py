@@ -1,5 +1,6 @@
 """Clearing what the authorization server no longer needs: unused registrations, expired codes and
-refresh tokens, revocations no token can match any more, old rate-limit windows.
+refresh tokens, grants no token can come from any more, revocations no token can match any more, old
+rate-limit windows.
 
 Each process sweeps once an hour (and once shortly after start); the statements are idempotent, so
 processes sweeping at the same time do no harm.
@@ -16,7 +17,7 @@ import msgspec
 
 from switchboard.identity.oauth.revocation import RevocationList
 from switchboard.identity.oauth.server import AuthorizationServer
-from switchboard.identity.tables import OAuthCode, OAuthRefreshToken, RateLimitWindow
+from switchboard.identity.tables import OAuthCode, OAuthGrant, OAuthRefreshToken, RateLimitWindow
 
 log = logging.getLogger("switchboard.identity.oauth")
 _INTERVAL = 3600.0
@@ -27,6 +28,7 @@ class Swept(msgspec.Struct, frozen=True):
     clients: int
     codes: int
     refresh_tokens: int
+    grants: int
     revocations: int
     rate_limit_windows: int
 
@@ -41,6 +43,17 @@ async def sweep(server: AuthorizationServer) -> Swept:
         .where(OAuthRefreshToken.expires_at < now)
         .returning(OAuthRefreshToken.id)
     )
+    # Every client-credentials token request makes a grant; once its last access token has expired (and a
+    # revoked grant's too) nothing can come from it. Live grants of people stay: My apps shows their use.
+    token_expired = now - server.lifetimes.access_token - timedelta(minutes=1)
+    grants = (
+        await OAuthGrant.delete()
+        .where(
+            (OAuthGrant.last_used_at < token_expired)
+            & ((OAuthGrant.grant_type == "client_credentials") | OAuthGrant.revoked_at.is_not_null())
+        )
+        .returning(OAuthGrant.id)
+    )
     windows = (
         await RateLimitWindow.delete()
         .where(RateLimitWindow.window_started_at < now - timedelta(days=1))
@@ -50,6 +63,7 @@ async def sweep(server: AuthorizationServer) -> Swept:
         clients=await server.clients.remove_unused(),
         codes=len(codes),
         refresh_tokens=len(refresh_tokens),
+        grants=len(grants),
         revocations=await RevocationList.prune(),
         rate_limit_windows=len(windows),
     )

@@ -9,6 +9,8 @@ from uuid import UUID
 
 import msgspec
 
+from switchboard.identity.oauth.redirects import is_web_url
+
 
 class ClientKind(StrEnum):
     STATIC = "static"
@@ -60,6 +62,11 @@ class Client(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def is_confidential(self) -> bool:
         return self.token_endpoint_auth_method != "none"
+
+    @property
+    def website(self) -> str:
+        """The client's web page, when it is safe to link to (http or https), else ''."""
+        return self.client_uri if is_web_url(self.client_uri) else ""
 
     @property
     def redirect_hosts(self) -> list[str]:

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import UTC, datetime, timedelta
 
 from switchboard.identity.oauth.errors import OAuthError
 from switchboard.identity.tables import RateLimitWindow
+
+
+def client_network(ip_address: str) -> str:
+    """What per-IP limits count: an IPv4 address, or the /64 an IPv6 address is in.
+
+    One IPv6 host usually holds a whole /64 and can send from any address in it; counting single
+    addresses would give it 2**64 separate allowances.
+    """
+    try:
+        address = ipaddress.ip_address(ip_address)
+    except ValueError:
+        return ip_address
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 class RateLimiter:

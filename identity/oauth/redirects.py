@@ -34,6 +34,9 @@ def problem(uri: str) -> str | None:
     """Why ``uri`` cannot be registered, or None when it can."""
     if not uri or len(uri) > 2000 or any(ch.isspace() or ord(ch) < 0x20 for ch in uri):
         return "must be a non-empty URI without spaces, at most 2000 characters"
+    if not uri.isascii():
+        # The consent page shows the host: a Cyrillic "a" in apple.com would read as apple.com.
+        return "must be ASCII (an international host name in punycode, other characters percent-encoded)"
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -42,6 +45,9 @@ def problem(uri: str) -> str | None:
     scheme = parts.scheme.lower()
     if "#" in uri:
         return "must not contain a fragment"
+    if "@" in parts.netloc:
+        # https://trusted.example@evil.example/ goes to evil.example.
+        return "must not contain a user name or password"
     if not scheme or not _SCHEME.fullmatch(scheme):
         return "must be an absolute URI"
     if scheme in _FORBIDDEN_SCHEMES:
@@ -56,6 +62,19 @@ def problem(uri: str) -> str | None:
     if not (parts.netloc or parts.path):
         return "must have a path"
     return None
+
+
+def is_web_url(value: str) -> bool:
+    """An http(s) URL with a host and nothing a browser could read differently (spaces, controls,
+    backslashes, a user name): what a page may link to. Never a javascript: or data: URL, which would
+    run in Switchboard's pages when clicked."""
+    if len(value) > 500 or any(ch.isspace() or not ch.isprintable() or ch == "\\" for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("https", "http") and bool(parts.hostname) and "@" not in parts.netloc
 
 
 def check_all(uris: list[str]) -> None:
@@ -75,7 +94,12 @@ def matches(requested: str, registered: list[str]) -> bool:
         asked.port  # noqa: B018
     except ValueError:
         return False
-    if asked.scheme != "http" or not is_loopback_host(asked.hostname) or "#" in requested:
+    if (
+        asked.scheme != "http"
+        or not is_loopback_host(asked.hostname)
+        or "#" in requested
+        or "@" in asked.netloc
+    ):
         return False
     for uri in registered:
         known = urlsplit(uri)

@@ -36,7 +36,7 @@ from switchboard.identity.oauth.errors import (
 )
 from switchboard.identity.oauth.keys import SigningKeys
 from switchboard.identity.oauth.models import Client, ClientStatus
-from switchboard.identity.oauth.ratelimit import RateLimiter
+from switchboard.identity.oauth.ratelimit import RateLimiter, client_network
 from switchboard.identity.oauth.resources import ProtectedResource, ResourceDirectory
 from switchboard.identity.oauth.revocation import RevocationList, Revoked
 from switchboard.identity.oauth.verifier import InvalidToken, TokenVerifier
@@ -64,14 +64,18 @@ class RateLimits(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PageError(Exception):
-    """An authorization request that cannot be answered to the client (unknown client or redirect URI):
-    shown to the person on an error page, never redirected."""
+    """An authorization request that cannot be answered to the client (unknown client or redirect URI, a
+    client no admin approved yet, too many requests): shown to the person on an error page, never
+    redirected."""
 
-    def __init__(self, title: str, message: str, *, status: int = 400) -> None:
+    def __init__(
+        self, title: str, message: str, *, status: int = 400, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.title = title
         self.message = message
         self.status = status
+        self.retry_after = retry_after
 
 
 class RedirectError(Exception):
@@ -98,8 +102,13 @@ class AuthorizationRequest(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def redirect_host(self) -> str:
+        """Where the person is sent back to, as shown on the consent page: the host and port only
+        (never a user name, which could read as a trusted host), else the app's scheme."""
         parts = urlsplit(self.redirect_uri)
-        return parts.netloc or f"{parts.scheme}:"
+        if not parts.hostname:
+            return f"{parts.scheme}:"
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        return f"{host}:{parts.port}" if parts.port is not None else host
 
     @property
     def redirect_is_loopback(self) -> bool:
@@ -188,9 +197,15 @@ class AuthorizationServer:
 
     # Authorization endpoint ----------------------------------------------------------------------------
 
-    async def validate_authorization(self, params: Mapping[str, Sequence[str]]) -> AuthorizationRequest:
+    async def validate_authorization(
+        self, params: Mapping[str, Sequence[str]], *, ip_address: str = ""
+    ) -> AuthorizationRequest:
         """Check an authorization request; ``PageError`` before the redirect URI is trusted,
-        ``RedirectError`` after."""
+        ``RedirectError`` after.
+
+        Anyone can send one without signing in, so what it costs the server beyond a lookup (fetching a
+        metadata document, an audit event) is counted per ``ip_address``.
+        """
         try:
             client_id = _single(params, "client_id")
             redirect_uri = _single(params, "redirect_uri")
@@ -198,12 +213,18 @@ class AuthorizationServer:
             raise PageError("This sign-in link is not valid", exc.description) from None
         if not client_id:
             raise PageError("This sign-in link is not valid", "The request names no client (client_id).")
-        client = await self._client_for_authorization(client_id)
+        client = await self._client_for_authorization(client_id, ip_address)
         if redirect_uri is None:
             if len(client.redirect_uris) != 1:
                 raise PageError("This sign-in link is not valid", "The request has no redirect_uri.")
             redirect_uri = client.redirect_uris[0]
         if not redirects.matches(redirect_uri, client.redirect_uris):
+            await self._page_limit(
+                f"authorize-refused-ip:{client_network(ip_address)}",
+                limit=self.limits.token_per_ip_per_minute,
+                window=timedelta(minutes=1),
+                title="Too many refused sign-in links",
+            )
             await self.audit.record(
                 AuditEntry(
                     action="authorization.refused",
@@ -226,7 +247,11 @@ class AuthorizationServer:
             )
         state = params.get("state", [None])[0]
 
-        def fail(error: str, description: str) -> RedirectError:
+        def fail(error: str, description: str) -> RedirectError | PageError:
+            if client.status is not ClientStatus.APPROVED:
+                # Nobody vouched for a pending client's redirect URIs yet: redirecting there would make
+                # Switchboard an open redirector for whoever registered one.
+                return PageError("This sign-in link is not valid", description)
             location = self.redirect_with(redirect_uri, state, error=error, error_description=description)
             return RedirectError(location, error)
 
@@ -284,8 +309,16 @@ class AuthorizationServer:
             prompt=prompt,
         )
 
-    async def _client_for_authorization(self, client_id: str) -> Client:
+    async def _client_for_authorization(self, client_id: str, ip_address: str) -> Client:
         if is_metadata_document_url(client_id):
+            if await self.clients.find(client_id) is None:
+                # A new metadata-document client is a registration: the same limit as /oauth/register.
+                await self._page_limit(
+                    f"register-ip:{client_network(ip_address)}",
+                    limit=self.limits.registrations_per_ip_per_hour,
+                    window=timedelta(hours=1),
+                    title="Too many new apps",
+                )
             try:
                 return await self.clients.from_metadata_document(client_id)
             except MetadataFetchFailed as exc:
@@ -305,6 +338,12 @@ class AuthorizationServer:
                 status=400,
             )
         return client
+
+    async def _page_limit(self, key: str, *, limit: int, window: timedelta, title: str) -> None:
+        try:
+            await self._limiter.hit(key, limit=limit, window=window)
+        except OAuthError as exc:
+            raise PageError(title, exc.description, status=exc.status, retry_after=exc.retry_after) from None
 
     def _requested_scopes(
         self, scope: str | None, client: Client, resource: ProtectedResource | None
@@ -352,7 +391,7 @@ class AuthorizationServer:
         form = context.form
         grant_type = _single(form, "grant_type")
         await self._limiter.hit(
-            f"token-ip:{context.ip_address}",
+            f"token-ip:{client_network(context.ip_address)}",
             limit=self.limits.token_per_ip_per_minute,
             window=timedelta(minutes=1),
         )
@@ -740,7 +779,7 @@ class AuthorizationServer:
 
     async def register(self, body: Any, *, ip_address: str) -> dict[str, Any]:
         await self._limiter.hit(
-            f"register-ip:{ip_address}",
+            f"register-ip:{client_network(ip_address)}",
             limit=self.limits.registrations_per_ip_per_hour,
             window=timedelta(hours=1),
         )

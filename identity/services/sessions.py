@@ -43,7 +43,7 @@ class SessionService:
         await self.throttler.check(email, ip_address)
         user = await User.objects().where(User.email == email).first() if is_possible_email(email) else None
         password_ok = await verify_password(user.password_hash if user else None, password)
-        if user is None or not password_ok or not user.is_active:
+        if user is None or not password_ok or not user.is_active or user.kind != "person":
             await self.throttler.record_failure(email, ip_address)
             raise NotAuthenticated(WRONG_CREDENTIALS)
         await self.throttler.record_success(email, ip_address)

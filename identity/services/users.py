@@ -178,6 +178,8 @@ class UserService:
             actor.require_admin()
             if Role(user.role) is Role.OWNER and actor.role is not Role.OWNER:
                 raise PermissionDenied("Only an owner can reset an owner's password.", field="password")
+        if user.kind != "person":
+            raise InvalidInput("A service account has no password: it authenticates as its OAuth client.")
         validate_password(password)
         await User.update({User.password_hash: await hash_password(password)}).where(User.id == user.id)
         await end_sessions(user.id, keep=actor.session_id if actor and actor.user_id == user.id else None)

@@ -63,6 +63,8 @@ async def test_every_page_is_marked_no_store_and_has_one_heading(as_admin: Brows
     as_admin.client.cookies.clear()
     for name, response in (await every_page(as_admin, demo)).items():
         assert response.headers["cache-control"] == "no-store", name
+        assert response.headers["x-frame-options"] == "DENY", name
+        assert response.headers["content-security-policy"] == "frame-ancestors 'none'", name
         assert response.headers["content-type"].startswith("text/html"), name
         page = Page(response.text)
         headings = [h1.text for h1 in page.all("h1")]

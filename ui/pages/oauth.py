@@ -41,6 +41,20 @@ def _message(request: Request[Any, Any, Any], title: str, message: str, status: 
     return _protected(page(request, "oauth/message.html", status_code=status, title=title, message=message))
 
 
+def _ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else ""
+
+
+def _awaiting_approval(request: Request[Any, Any, Any], auth: AuthorizationRequest) -> Response[Any]:
+    return _message(
+        request,
+        "This app awaits approval",
+        f"{auth.client.name} has not been approved by a Switchboard administrator yet. Ask an "
+        "administrator to approve it under MCP clients, then try again.",
+        403,
+    )
+
+
 def _to_client(location: str) -> Response[Any]:
     # 303 after the consent form's POST, and fine for GET too: the client receives a GET.
     return _protected(Redirect(path=location, status_code=303))
@@ -93,13 +107,20 @@ class AuthorizePages(Controller):
             return _message(request, "This sign-in link is not valid", "The request is too long.", 400)
         params = parse_qs(query, keep_blank_values=True)
         try:
-            auth = await oauth.validate_authorization(params)
+            auth = await oauth.validate_authorization(params, ip_address=_ip(request))
         except PageError as exc:
-            return _message(request, exc.title, exc.message, exc.status)
+            refused = _message(request, exc.title, exc.message, exc.status)
+            if exc.retry_after is not None:
+                refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
         except RedirectError as exc:
             return _to_client(exc.location)
         principal = principal_of(request)
-        if principal is None and "none" in auth.prompt:
+        silent = "none" in auth.prompt
+        if silent and auth.client.status is not ClientStatus.APPROVED:
+            # prompt=none answers at the redirect URI at once, and a pending client's is not trusted yet.
+            return _awaiting_approval(request, auth)
+        if principal is None and silent:
             return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="login_required"))
         if principal is None:
             return _protected(
@@ -107,7 +128,7 @@ class AuthorizePages(Controller):
             )
         refusal = await self._refusal(request, oauth, auth, principal)
         if refusal is not None:
-            if "none" in auth.prompt:
+            if silent:
                 return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="access_denied"))
             return refusal
         if decision == "deny":
@@ -123,7 +144,7 @@ class AuthorizePages(Controller):
         covered = auth.client.status is ClientStatus.APPROVED and await oauth.consents.covers(
             principal.user_id, auth.client.id, auth.audience, auth.scopes
         )
-        if decision is None and "none" in auth.prompt and not covered:
+        if decision is None and silent and not covered:
             return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="consent_required"))
         if decision is None and (not covered or "consent" in auth.prompt):
             return self._consent_page(request, auth, query, principal)
@@ -152,13 +173,7 @@ class AuthorizePages(Controller):
     ) -> Response[Any] | None:
         if auth.client.status is ClientStatus.PENDING and not principal.is_admin:
             await _audit(oauth, auth, principal, "authorization.refused", "client awaiting approval")
-            return _message(
-                request,
-                "This app awaits approval",
-                f"{auth.client.name} has not been approved by a Switchboard administrator yet. Ask an "
-                "administrator to approve it under MCP clients, then try again.",
-                403,
-            )
+            return _awaiting_approval(request, auth)
         if auth.resource is not None:
             problem = await oauth.resources.access_problem(auth.resource, principal.user_id)
             if problem:
