@@ -453,10 +453,7 @@ class ClientService:
             OAuthClient.id == client.id
         )
         # Its grants, not its client ID: approved again later, it can be given new tokens at once.
-        for grant in await OAuthGrant.select(OAuthGrant.id).where(
-            (OAuthGrant.client == client.id) & OAuthGrant.revoked_at.is_null()
-        ):
-            await revoke_grant(self._revocations, grant["id"], reason="client refused")
+        await self._revoke_grants(client, reason="client refused")
         await self._admin_event("client.refused", client, actor)
         return await self.get(client_id)
 
@@ -465,7 +462,11 @@ class ClientService:
         if actor is not None:
             actor.require_admin()
         client = await self.get(client_id)
-        await self._revocations.revoke(Revoked.CLIENT, client.client_id)
+        if client.kind is ClientKind.METADATA_DOCUMENT:
+            # Its client ID is its URL, which may come back: end its grants, not every token of that ID.
+            await self._revoke_grants(client, reason="client deleted")
+        else:
+            await self._revocations.revoke(Revoked.CLIENT, client.client_id)
         await OAuthClient.delete().where(OAuthClient.id == client.id)
         if client.service_account_id is not None:
             await User.delete().where((User.id == client.service_account_id) & (User.kind == "service"))
@@ -556,6 +557,12 @@ class ClientService:
             await OAuthClient.update({OAuthClient.last_used_at: now}).where(OAuthClient.id == client.id)
 
     # Helpers -----------------------------------------------------------------------------------------
+
+    async def _revoke_grants(self, client: Client, *, reason: str) -> None:
+        for grant in await OAuthGrant.select(OAuthGrant.id).where(
+            (OAuthGrant.client == client.id) & OAuthGrant.revoked_at.is_null()
+        ):
+            await revoke_grant(self._revocations, grant["id"], reason=reason)
 
     async def _admin_event(
         self, action: str, client: Client, actor: Principal | None, reason: str = ""

@@ -23,7 +23,7 @@ from switchboard.platform.app import create_app
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
 from tests.support.document_server import DocumentServer, answer, certificate, resolving
-from tests.support.oauth import REDIRECT_URI, OAuthClient
+from tests.support.oauth import REDIRECT_URI, OAuthClient, error_of, verifies
 from tests.support.web import Browserless
 
 
@@ -172,3 +172,18 @@ async def test_a_document_that_is_not_json_is_refused(
     attempt = await oauth.authorize(alice, served.client_id)
     assert attempt.response.status_code == 400
     assert "JSON" in attempt.response.text
+
+
+async def test_a_deleted_document_client_met_again_starts_afresh(
+    oauth: OAuthClient, alice: Browserless, served: Served, oauth_server: AuthorizationServer
+) -> None:
+    await _policy(oauth_server, RegistrationPolicy.OPEN, private=True)
+    before = (await oauth.exchange(await oauth.authorize(alice, served.client_id))).json()
+    await oauth_server.clients.delete(served.client_id, actor=None)
+    assert not await verifies(oauth_server, before["access_token"])
+    assert error_of(await oauth.refresh(before["refresh_token"], served.client_id))[0] in (400, 401)
+    # Its URL is its client ID: met again, it is a new client whose tokens work at once.
+    again = await oauth.exchange(await oauth.authorize(alice, served.client_id))
+    assert again.status_code == 200, again.text
+    assert await verifies(oauth_server, again.json()["access_token"])
+    assert not await verifies(oauth_server, before["access_token"])
