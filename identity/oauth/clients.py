@@ -103,10 +103,40 @@ def is_metadata_document_url(client_id: str) -> bool:
     return client_id.startswith("https://")
 
 
+def _json_value(value: Any) -> Any:
+    """A JSON column's value: Piccolo hands some back still encoded."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _list(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        value = json.loads(value)
-    return list(value or [])
+    return list(_json_value(value) or [])
+
+
+def _registered_row(
+    client_id: str,
+    kind: ClientKind,
+    name: str,
+    cleaned: dict[str, Any],
+    status: ClientStatus,
+    secret: str | None,
+) -> OAuthClient:
+    """The row of a client that described itself (registration or metadata document)."""
+    return OAuthClient(
+        client_id=client_id,
+        kind=kind.value,
+        name=name[:200],
+        redirect_uris=cleaned["redirect_uris"],
+        grant_types=cleaned["grant_types"],
+        token_endpoint_auth_method=cleaned["token_endpoint_auth_method"],
+        secret_hash=token_hash(secret) if secret else None,
+        scope=cleaned.get("scope", ""),
+        client_uri=str(cleaned.get("client_uri", "")),
+        logo_uri=str(cleaned.get("logo_uri", "")),
+        status=status.value,
+        fingerprint=_fingerprint(name, cleaned["redirect_uris"]),
+        metadata=cleaned,
+        created_at=_now(),
+    )
 
 
 class ClientService:
@@ -182,21 +212,8 @@ class ClientService:
         confidential = cleaned["token_endpoint_auth_method"] != "none"
         secret = new_token(SECRET_PREFIX) if confidential else None
         status = ClientStatus.APPROVED if policy is RegistrationPolicy.OPEN else ClientStatus.PENDING
-        row = OAuthClient(
-            client_id=new_token(CLIENT_ID_PREFIX)[:40],
-            kind=ClientKind.DYNAMIC.value,
-            name=name[:200],
-            redirect_uris=cleaned.get("redirect_uris", []),
-            grant_types=cleaned["grant_types"],
-            token_endpoint_auth_method=cleaned["token_endpoint_auth_method"],
-            secret_hash=token_hash(secret) if secret else None,
-            scope=cleaned.get("scope", ""),
-            client_uri=str(cleaned.get("client_uri", ""))[:500],
-            logo_uri=str(cleaned.get("logo_uri", ""))[:500],
-            status=status.value,
-            fingerprint=_fingerprint(name, cleaned.get("redirect_uris", [])),
-            metadata=cleaned,
-            created_at=_now(),
+        row = _registered_row(
+            new_token(CLIENT_ID_PREFIX)[:40], ClientKind.DYNAMIC, name, cleaned, status, secret
         )
         await row.save()
         client = await self.get(row.client_id)
@@ -257,7 +274,7 @@ class ClientService:
                 f"token_endpoint_auth_method must be one of {', '.join(AUTH_METHODS)}.",
             )
         name = str(cleaned.get("client_name", "")).strip()
-        if len(name) > 200 or (name and validate_text_ok(name) is False):
+        if len(name) > 200 or not validate_text_ok(name):
             raise OAuthError("invalid_client_metadata", "client_name must be at most 200 characters of text.")
         scope = str(cleaned.get("scope", ""))
         for item in scopes.parse(scope):
@@ -306,21 +323,7 @@ class ClientService:
                 RegistrationPolicy.CLOSED: ClientStatus.REFUSED,
             }[policy]
             await OAuthClient.insert(
-                OAuthClient(
-                    client_id=url,
-                    kind=ClientKind.METADATA_DOCUMENT.value,
-                    name=name[:200],
-                    redirect_uris=cleaned["redirect_uris"],
-                    grant_types=cleaned["grant_types"],
-                    token_endpoint_auth_method="none",
-                    scope=cleaned.get("scope", ""),
-                    client_uri=str(cleaned.get("client_uri", ""))[:500],
-                    logo_uri=str(cleaned.get("logo_uri", ""))[:500],
-                    status=status.value,
-                    fingerprint=_fingerprint(name, cleaned["redirect_uris"]),
-                    metadata=cleaned,
-                    created_at=_now(),
-                )
+                _registered_row(url, ClientKind.METADATA_DOCUMENT, name, cleaned, status, None)
             ).on_conflict(action="DO NOTHING")
             await self._audit.record(
                 AuditEntry(
@@ -330,7 +333,7 @@ class ClientService:
                     reason=f"client ID metadata document, {status.value}",
                 )
             )
-        else:
+        elif _json_value(existing.metadata) != cleaned:
             # The document is the truth for what it says; approval stays the admins'.
             await OAuthClient.update(
                 {
@@ -338,6 +341,9 @@ class ClientService:
                     OAuthClient.redirect_uris: cleaned["redirect_uris"],
                     OAuthClient.grant_types: cleaned["grant_types"],
                     OAuthClient.scope: cleaned.get("scope", ""),
+                    OAuthClient.client_uri: str(cleaned.get("client_uri", "")),
+                    OAuthClient.logo_uri: str(cleaned.get("logo_uri", "")),
+                    OAuthClient.fingerprint: _fingerprint(name, cleaned["redirect_uris"]),
                     OAuthClient.metadata: cleaned,
                 }
             ).where(OAuthClient.id == existing.id)
@@ -527,19 +533,17 @@ class ClientService:
     async def authenticate(self, *, client_id: str | None, client_secret: str | None, method: str) -> Client:
         """Token-endpoint client authentication (RFC 6749 §2.3) by the method the client registered."""
         basic = method == "client_secret_basic"
-        client = await self.find(client_id or "")
-        if client is None:
+        known = client_id and len(client_id) <= 500
+        rows = await self._select().where(OAuthClient.client_id == client_id) if known else []
+        if not rows:
             raise invalid_client("Unknown client.", basic=basic)
+        client, stored = _client(rows[0]), rows[0]["secret_hash"]
         if client.token_endpoint_auth_method == "none":
-            if client_secret:
-                raise invalid_client("This public client has no secret; send only client_id.", basic=basic)
-            if method != "none":
+            if client_secret or method != "none":
                 raise invalid_client("This public client has no secret; send only client_id.", basic=basic)
         else:
             if method == "none" or not client_secret:
                 raise invalid_client("This client must authenticate with its client secret.", basic=basic)
-            row = await OAuthClient.select(OAuthClient.secret_hash).where(OAuthClient.id == client.id).first()
-            stored = row["secret_hash"] if row else None
             if not stored or not hmac.compare_digest(stored, token_hash(client_secret)):
                 raise invalid_client("The client secret is wrong.", basic=basic)
         if client.status is not ClientStatus.APPROVED:
@@ -588,10 +592,7 @@ class ClientService:
     @staticmethod
     async def _setting(key: str) -> Any:
         row = await IdentitySetting.select(IdentitySetting.value).where(IdentitySetting.key == key).first()
-        if row is None:
-            return None
-        value = row["value"]
-        return json.loads(value) if isinstance(value, str) else value
+        return None if row is None else _json_value(row["value"])
 
     @staticmethod
     async def _store_setting(key: str, value: Any) -> None:

@@ -17,6 +17,7 @@ from litestar.enums import HttpMethod
 
 from switchboard.identity.oauth.errors import OAuthError, invalid_request
 from switchboard.identity.oauth.server import AuthorizationServer, RequestContext
+from switchboard.platform.core.requests import client_ip
 
 CLIENT_ENDPOINTS = ("/oauth/token", "/oauth/register", "/oauth/revoke", "/oauth/introspect")
 _CORS = {
@@ -45,10 +46,6 @@ def _json(body: Any, status: int = 200, *, cacheable: bool = False) -> Response[
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
-def _ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else ""
-
-
 async def _context(request: Request[Any, Any, Any]) -> RequestContext:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
@@ -62,7 +59,7 @@ async def _context(request: Request[Any, Any, Any]) -> RequestContext:
         raise invalid_request("The request body is not a valid form.") from None
     if any("\x00" in key or any("\x00" in value for value in values) for key, values in form.items()):
         raise invalid_request("The request contains NUL characters.")
-    return RequestContext(form=form, headers=dict(request.headers), ip_address=_ip(request))
+    return RequestContext(form=form, headers=dict(request.headers), ip_address=client_ip(request))
 
 
 class OAuthEndpoints(Controller):
@@ -122,7 +119,7 @@ class OAuthEndpoints(Controller):
                 metadata = msgspec.json.decode(body)
             except msgspec.DecodeError:
                 raise OAuthError("invalid_client_metadata", "The request body is not valid JSON.") from None
-            answer = await oauth.register(metadata, ip_address=_ip(request))
+            answer = await oauth.register(metadata, ip_address=client_ip(request))
         except OAuthError as exc:
             return oauth_error_response(exc)
         return _json(answer, status=201)

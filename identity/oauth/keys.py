@@ -40,15 +40,13 @@ class SigningKeys:
         header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": kid}
         return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
 
-    def cached_key(self, kid: str) -> ECKey | None:
-        """A verification key already in memory (no database access)."""
-        return self._verifying.get(kid)
-
     async def verification_key(self, kid: str) -> ECKey | None:
+        """The key named ``kid``: from memory (a kid's key never changes), else from the database when
+        another process may have made it (at most once a second)."""
         key = self._verifying.get(kid)
-        if key is not None and time.monotonic() - self._loaded_at < _RELOAD_INTERVAL:
+        if key is not None:
             return key
-        if key is None and time.monotonic() - self._loaded_at < _UNKNOWN_KID_RELOAD_INTERVAL:
+        if time.monotonic() - self._loaded_at < _UNKNOWN_KID_RELOAD_INTERVAL:
             return None
         await self.reload()
         return self._verifying.get(kid)

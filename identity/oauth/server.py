@@ -39,7 +39,7 @@ from switchboard.identity.oauth.models import Client, ClientStatus
 from switchboard.identity.oauth.ratelimit import RateLimiter, client_network
 from switchboard.identity.oauth.resources import ProtectedResource, ResourceDirectory
 from switchboard.identity.oauth.revocation import RevocationList, Revoked
-from switchboard.identity.oauth.verifier import InvalidToken, TokenVerifier
+from switchboard.identity.oauth.verifier import AccessToken, InvalidToken, TokenVerifier
 from switchboard.identity.tables import OAuthCode, OAuthGrant, OAuthRefreshToken, User
 from switchboard.platform.core.tokens import new_token, token_hash
 
@@ -284,15 +284,8 @@ class AuthorizationServer:
             raise fail("invalid_request", "Only code_challenge_method=S256 is supported.")
         if not spec.valid_code_challenge(challenge):
             raise fail("invalid_request", "The code_challenge is malformed.")
-        resources = params.get("resource") or []
-        if len(resources) > 1:
-            raise fail("invalid_target", "Ask for one resource per authorization request.")
-        resource = None
-        if resources:
-            resource = await self.resources.find(resources[0])
-            if resource is None:
-                raise fail("invalid_target", "The requested resource is not known to this server.")
         try:
+            resource = await self._resource(params)
             requested = self._requested_scopes(_single(params, "scope"), client, resource)
         except OAuthError as exc:
             raise fail(exc.code, exc.description) from None
@@ -344,6 +337,18 @@ class AuthorizationServer:
             await self._limiter.hit(key, limit=limit, window=window)
         except OAuthError as exc:
             raise PageError(title, exc.description, status=exc.status, retry_after=exc.retry_after) from None
+
+    async def _resource(self, params: Mapping[str, Sequence[str]]) -> ProtectedResource | None:
+        """The one resource (RFC 8707) a request names, if any; an unknown one is ``invalid_target``."""
+        named = params.get("resource") or []
+        if len(named) > 1:
+            raise invalid_target("Ask for one resource per request.")
+        if not named:
+            return None
+        resource = await self.resources.find(named[0])
+        if resource is None:
+            raise invalid_target("The requested resource is not known to this server.")
+        return resource
 
     def _requested_scopes(
         self, scope: str | None, client: Client, resource: ProtectedResource | None
@@ -472,7 +477,7 @@ class AuthorizationServer:
         return str(row["email"]) if row else ""
 
     async def _authenticate(self, context: RequestContext) -> Client:
-        basic_id, basic_secret = _basic_credentials(context.headers)
+        basic_id, basic_secret = spec.basic_credentials(context.headers)
         form_id = _single(context.form, "client_id")
         form_secret = _single(context.form, "client_secret")
         if basic_id is not None:
@@ -609,14 +614,7 @@ class AuthorizationServer:
             raise unauthorized_client(
                 "Only a confidential client bound to a service account may use this grant."
             )
-        resources = form.get("resource") or []
-        if len(resources) > 1:
-            raise invalid_target("Ask for one resource per token request.")
-        resource = None
-        if resources:
-            resource = await self.resources.find(resources[0])
-            if resource is None:
-                raise invalid_target("The requested resource is not known to this server.")
+        resource = await self._resource(form)
         requested = self._requested_scopes(_single(form, "scope"), client, resource)
         requested = tuple(item for item in requested if item != scopes.OFFLINE_ACCESS)
         user = await self._active_user(client.service_account_id)
@@ -768,7 +766,7 @@ class AuthorizationServer:
             "exp": int(row["expires_at"].timestamp()),
         }
 
-    async def _access_claims(self, token: str) -> Any:
+    async def _access_claims(self, token: str) -> AccessToken | None:
         """A valid access token's claims whatever its audience, or None."""
         try:
             return await self.verifier.verify(token, audience=None)
@@ -796,23 +794,6 @@ class AuthorizationServer:
             answer["client_secret"] = secret
             answer["client_secret_expires_at"] = 0
         return answer
-
-
-def _basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """HTTP Basic client credentials (RFC 6749 §2.3.1), whatever the case of the header's name.
-
-    Servers hand headers over with lower-cased names while Authlib looks up ``Authorization``.
-    """
-    authorization = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
-    if authorization[:6].lower() != "basic ":
-        return None, None
-    try:
-        client_id, secret = spec.basic_credentials({"Authorization": authorization})
-    except ValueError:  # not UTF-8 once decoded
-        client_id = None
-    if not client_id:
-        raise invalid_client("The Authorization header is not valid HTTP Basic credentials.", basic=True)
-    return client_id, secret
 
 
 def _single_or_none(form: Mapping[str, Sequence[str]], name: str) -> str | None:

@@ -16,7 +16,7 @@ from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge as _com
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from joserfc.errors import JoseError
 
-from switchboard.identity.oauth.errors import OAuthError
+from switchboard.identity.oauth.errors import OAuthError, invalid_client
 
 
 def add_params_to_uri(uri: str, params: list[tuple[str, str]]) -> str:
@@ -24,8 +24,18 @@ def add_params_to_uri(uri: str, params: list[tuple[str, str]]) -> str:
 
 
 def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """(client_id, client_secret) from an ``Authorization: Basic`` header (percent-decoded)."""
-    client_id, secret = extract_basic_authorization(headers)
+    """(client_id, client_secret) from an ``Authorization: Basic`` header (percent-decoded, RFC 6749
+    §2.3.1), whatever the case of the header's name: servers lower-case names, Authlib looks up
+    ``Authorization``. (None, None) without Basic credentials; malformed ones are ``invalid_client``."""
+    authorization = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
+    if authorization[:6].lower() != "basic ":
+        return None, None
+    try:
+        client_id, secret = extract_basic_authorization({"Authorization": authorization})
+    except ValueError:  # not UTF-8 once decoded
+        client_id, secret = None, None
+    if not client_id:
+        raise invalid_client("The Authorization header is not valid HTTP Basic credentials.", basic=True)
     return client_id, secret
 
 

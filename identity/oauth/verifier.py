@@ -6,7 +6,6 @@ read only to learn of a new signing key or, at most twice a second, of new revoc
 
 from __future__ import annotations
 
-import base64
 import time
 
 import msgspec
@@ -17,6 +16,7 @@ from switchboard.identity.oauth.keys import ALGORITHM, SigningKeys
 from switchboard.identity.oauth.revocation import RevocationList
 
 _LEEWAY = 30
+_MAX_TOKEN = 8192
 
 
 class InvalidToken(Exception):
@@ -46,7 +46,6 @@ class _Claims(msgspec.Struct):
 
 
 _decode_claims = msgspec.json.Decoder(_Claims).decode
-_decode_header = msgspec.json.Decoder(dict[str, object]).decode
 
 
 class TokenVerifier:
@@ -60,16 +59,27 @@ class TokenVerifier:
 
         ``audience=None`` accepts any audience: only for this server's own revocation and introspection.
         """
-        kid = _kid(token)
-        key = self._keys.cached_key(kid) or await self._keys.verification_key(kid)
+        if len(token) > _MAX_TOKEN:
+            raise InvalidToken("the token is not a JWT")
+        try:
+            signed = jws.extract_compact(token.encode())
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken("the token is not a JWT") from exc
+        headers = signed.headers()
+        kid = headers.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken("the token names no signing key")
+        if headers.get("typ") != "at+jwt":
+            raise InvalidToken("the token is not an access token")
+        key = await self._keys.verification_key(kid)
         if key is None:
             raise InvalidToken("the token was not signed by a key of this server")
         try:
-            signed = jws.deserialize_compact(token, key, algorithms=[ALGORITHM])
+            valid = jws.validate_compact(signed, key, algorithms=[ALGORITHM])
         except (JoseError, ValueError) as exc:
             raise InvalidToken("the token's signature is invalid") from exc
-        if signed.headers().get("typ") != "at+jwt":
-            raise InvalidToken("the token is not an access token")
+        if not valid:
+            raise InvalidToken("the token's signature is invalid")
         try:
             claims = _decode_claims(signed.payload)
         except msgspec.DecodeError as exc:
@@ -99,18 +109,3 @@ class TokenVerifier:
             grant_id=claims.gid,
             expires_at=claims.exp,
         )
-
-
-def _kid(token: str) -> str:
-    header, _, rest = token.partition(".")
-    if not rest or len(token) > 8192:
-        raise InvalidToken("the token is not a JWT")
-    try:
-        padded = header + "=" * (-len(header) % 4)
-
-        kid = _decode_header(base64.urlsafe_b64decode(padded)).get("kid")
-    except (ValueError, msgspec.DecodeError) as exc:
-        raise InvalidToken("the token is not a JWT") from exc
-    if not isinstance(kid, str):
-        raise InvalidToken("the token names no signing key")
-    return kid

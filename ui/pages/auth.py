@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from switchboard.identity.auth.middleware import SESSION_COOKIE
 from switchboard.identity.services.sessions import SessionService
 from switchboard.platform.core.errors import NotAuthenticated, Throttled
+from switchboard.platform.core.requests import client_ip
 from switchboard.ui.forms import form_fields, safe_next
 from switchboard.ui.rendering import page, principal_of
 
@@ -44,7 +45,7 @@ class AuthPages(Controller):
         self, request: Request[Any, Any, Any], sessions: NamedDependency[SessionService]
     ) -> Response[Any]:
         values = await form_fields(request, "email", "password", "next")
-        client = request.client.host if request.client else ""
+        client = client_ip(request)
         try:
             if not values["email"] or not values["password"]:
                 raise NotAuthenticated("Enter your e-mail and password.")

@@ -63,10 +63,6 @@ class NewClientForm(msgspec.Struct, kw_only=True):
         )
 
 
-async def _client(oauth: AuthorizationServer, client_pk: UUID) -> Client:
-    return await oauth.clients.get_by_pk(client_pk)
-
-
 def _policy(value: str) -> RegistrationPolicy:
     try:
         return RegistrationPolicy(value)
@@ -123,7 +119,7 @@ class ClientPages(Controller):
         client_pk: FromPath[UUID],
         oauth: NamedDependency[AuthorizationServer],
     ) -> Template:
-        return self._detail(request, oauth, await _client(oauth, client_pk))
+        return self._detail(request, oauth, await oauth.clients.get_by_pk(client_pk))
 
     @post("/{client_pk:uuid}/secret")
     async def regenerate_secret(
@@ -133,7 +129,7 @@ class ClientPages(Controller):
         oauth: NamedDependency[AuthorizationServer],
         principal: NamedDependency[Principal],
     ) -> Template:
-        client = await _client(oauth, client_pk)
+        client = await oauth.clients.get_by_pk(client_pk)
         secret = await oauth.clients.regenerate_secret(client.client_id, actor=principal)
         return self._detail(request, oauth, client, secret=secret)
 
@@ -145,7 +141,9 @@ class ClientPages(Controller):
         oauth: NamedDependency[AuthorizationServer],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
-        client = await oauth.clients.approve((await _client(oauth, client_pk)).client_id, actor=principal)
+        client = await oauth.clients.approve(
+            (await oauth.clients.get_by_pk(client_pk)).client_id, actor=principal
+        )
         notice = f"{client.name} approved: people can now authorize it."
         return redirect(request, await _back(request, client), notice)
 
@@ -157,7 +155,9 @@ class ClientPages(Controller):
         oauth: NamedDependency[AuthorizationServer],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
-        client = await oauth.clients.refuse((await _client(oauth, client_pk)).client_id, actor=principal)
+        client = await oauth.clients.refuse(
+            (await oauth.clients.get_by_pk(client_pk)).client_id, actor=principal
+        )
         notice = f"{client.name} refused: it cannot sign anyone in, and its tokens no longer work."
         return redirect(request, await _back(request, client), notice)
 
@@ -168,7 +168,7 @@ class ClientPages(Controller):
         client_pk: FromPath[UUID],
         oauth: NamedDependency[AuthorizationServer],
     ) -> Template:
-        return _confirm_delete(request, await _client(oauth, client_pk))
+        return _confirm_delete(request, await oauth.clients.get_by_pk(client_pk))
 
     @post("/{client_pk:uuid}/delete")
     async def delete_client(
@@ -178,7 +178,7 @@ class ClientPages(Controller):
         oauth: NamedDependency[AuthorizationServer],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
-        client = await _client(oauth, client_pk)
+        client = await oauth.clients.get_by_pk(client_pk)
         if (await form_fields(request, "confirm"))["confirm"] != "yes":
             # Deleting cannot be undone: a post without the confirmation form's answer only asks.
             return _confirm_delete(request, client)

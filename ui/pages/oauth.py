@@ -24,25 +24,15 @@ from switchboard.identity.oauth.server import (
     RedirectError,
 )
 from switchboard.identity.principal import Principal
+from switchboard.platform.core.requests import client_ip
 from switchboard.ui.forms import form_fields
 from switchboard.ui.rendering import page, principal_of
 
-# Not frameable (clickjacking); no form-action limit: the answer redirects to the client.
-_PAGE_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
 _MAX_QUERY = 8192
 
 
-def _protected(response: Response[Any]) -> Response[Any]:
-    response.headers.update(_PAGE_HEADERS)
-    return response
-
-
 def _message(request: Request[Any, Any, Any], title: str, message: str, status: int) -> Response[Any]:
-    return _protected(page(request, "oauth/message.html", status_code=status, title=title, message=message))
-
-
-def _ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else ""
+    return page(request, "oauth/message.html", status_code=status, title=title, message=message)
 
 
 def _awaiting_approval(request: Request[Any, Any, Any], auth: AuthorizationRequest) -> Response[Any]:
@@ -57,7 +47,7 @@ def _awaiting_approval(request: Request[Any, Any, Any], auth: AuthorizationReque
 
 def _to_client(location: str) -> Response[Any]:
     # 303 after the consent form's POST, and fine for GET too: the client receives a GET.
-    return _protected(Redirect(path=location, status_code=303))
+    return Redirect(path=location, status_code=303)
 
 
 async def _audit(
@@ -107,7 +97,7 @@ class AuthorizePages(Controller):
             return _message(request, "This sign-in link is not valid", "The request is too long.", 400)
         params = parse_qs(query, keep_blank_values=True)
         try:
-            auth = await oauth.validate_authorization(params, ip_address=_ip(request))
+            auth = await oauth.validate_authorization(params, ip_address=client_ip(request))
         except PageError as exc:
             refused = _message(request, exc.title, exc.message, exc.status)
             if exc.retry_after is not None:
@@ -123,9 +113,7 @@ class AuthorizePages(Controller):
         if principal is None and silent:
             return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="login_required"))
         if principal is None:
-            return _protected(
-                Redirect(path=f"/login?next={quote('/oauth/authorize?' + query)}", status_code=303)
-            )
+            return Redirect(path=f"/login?next={quote('/oauth/authorize?' + query)}", status_code=303)
         refusal = await self._refusal(request, oauth, auth, principal)
         if refusal is not None:
             if silent:
@@ -192,4 +180,4 @@ class AuthorizePages(Controller):
             request_query=query,
             approving=auth.client.status is ClientStatus.PENDING and principal.is_admin,
         )
-        return _protected(template)
+        return template
