@@ -86,7 +86,7 @@ def _authorization_server(
     )
     audit = AuditLog()
     revocations = RevocationList(lifetimes.access_token)
-    keys = SigningKeys(settings.secret_key, lifetimes.access_token)
+    keys = SigningKeys(settings.secret_key, lifetimes.access_token, settings.previous_keys)
     return AuthorizationServer(
         issuer=settings.base_url,
         clients=ClientService(

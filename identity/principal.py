@@ -25,6 +25,14 @@ class Principal(msgspec.Struct, frozen=True):
     def is_admin(self) -> bool:
         return self.role.is_admin
 
+    @property
+    def can_build(self) -> bool:
+        return self.role.can_build
+
+    def require_builder(self) -> None:
+        if not self.can_build:
+            raise PermissionDenied("Only builders and admins can do this.")
+
     def require_admin(self) -> None:
         if not self.is_admin:
             raise PermissionDenied("Only owners and admins can do this.")

@@ -17,5 +17,10 @@ class Role(enum.StrEnum):
         return self in {Role.OWNER, Role.ADMIN}
 
     @property
+    def can_build(self) -> bool:
+        """Builders (and admins) manage projects, connections, connectors and recipes."""
+        return self in {Role.OWNER, Role.ADMIN, Role.BUILDER}
+
+    @property
     def label(self) -> str:
         return self.value.capitalize()

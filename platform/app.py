@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -15,6 +16,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.middleware import SESSION_COOKIE, AuthenticationMiddleware
 from switchboard.identity.controllers import API_CONTROLLERS
 from switchboard.identity.deps import IdentityServices
@@ -57,17 +59,25 @@ def create_app(
     database: Database | None = None,
     resources: ResourceDirectory | None = None,
     metadata_fetcher: MetadataFetcher | None = None,
+    provider_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Litestar:
     """Build the app. The database is connected on start-up and closed on shut-down.
 
     ``resources`` are what OAuth tokens can be issued for (RFC 8707); ``metadata_fetcher`` fetches
-    client ID metadata documents (tests pass their own to inject faults).
+    client ID metadata documents (tests pass their own to inject faults); ``provider_transport`` carries
+    calls to third-party apps (tests inject faults with it).
     """
     database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
     identity = IdentityServices.from_settings(
         settings, resources=resources, metadata_fetcher=metadata_fetcher
     )
-    housekeeper = Housekeeper(identity.oauth)
+    connectors = ConnectorServices.from_settings(
+        settings,
+        audit=identity.oauth.audit,
+        sign=identity.oauth.keys.sign_assertion,
+        transport=provider_transport,
+    )
+    housekeeper = Housekeeper(identity.oauth, extra=[connectors.grants.remove_expired_links])
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="sb_csrf",
@@ -78,7 +88,7 @@ def create_app(
     )
     return Litestar(
         route_handlers=[healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS, OAuthEndpoints],
-        dependencies=identity.dependencies(),
+        dependencies={**identity.dependencies(), **connectors.dependencies()},
         # Authentication first, so that a refused CSRF check still renders the page for who is signed in.
         middleware=[
             AuthenticationMiddleware(sessions=identity.sessions, api_tokens=identity.api_tokens),
@@ -93,10 +103,11 @@ def create_app(
                 "database": database,
                 "flash": Flash(settings.secret_key),
                 "identity": identity,
+                "connectors": connectors,
             }
         ),
         on_startup=[database.connect, housekeeper.start],
-        on_shutdown=[housekeeper.stop, database.close],
+        on_shutdown=[housekeeper.stop, connectors.aclose, database.close],
         request_max_body_size=MAX_REQUEST_BODY,
         logging_config=None,
         debug=False,

@@ -1,16 +1,20 @@
-"""The ``switchboard`` command line: serve, database, demo seed, users, groups, OAuth clients, keys."""
+"""The ``switchboard`` command line: serve, database, demo seed, users, groups, OAuth clients, keys,
+secrets, projects and connectors."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import msgspec
 
+from switchboard.connectors.connections.models import ProjectCreate
+from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.models import Client, ClientWithSecret, StaticClientCreate
 from switchboard.identity.roles import Role
@@ -536,3 +540,132 @@ def keys_rotate(ctx: click.Context) -> None:
 
     kid = _run(ctx, work)
     click.echo(f"New signing key {kid} is in use; earlier keys verify tokens until they expire.")
+
+
+@contextlib.asynccontextmanager
+async def _connectors(ctx: click.Context, services: IdentityServices) -> AsyncIterator[ConnectorServices]:
+    connectors = ConnectorServices.from_settings(
+        _settings(ctx), audit=services.oauth.audit, sign=services.oauth.keys.sign_assertion
+    )
+    try:
+        yield connectors
+    finally:
+        await connectors.aclose()
+
+
+@main.group()
+def secrets() -> None:
+    """Stored secrets (connection credentials, third-party tokens, signing keys)."""
+
+
+@secrets.command("reencrypt")
+@click.pass_context
+def secrets_reencrypt(ctx: click.Context) -> None:
+    """Re-encrypt every stored secret with the current secret key.
+
+    After setting a new SWITCHBOARD_SECRET_KEY, list the old one in SWITCHBOARD_PREVIOUS_SECRET_KEYS,
+    run this, then remove the old key.
+    """
+
+    async def work(services: IdentityServices, _: Database) -> tuple[int, int, int]:
+        async with _connectors(ctx, services) as connectors:
+            return (
+                await connectors.connections.reencrypt(),
+                await connectors.grants.reencrypt(),
+                await services.oauth.keys.reencrypt(),
+            )
+
+    connections, grants, keys_changed = _run(ctx, work)
+    click.echo(
+        f"Re-encrypted {connections} connection(s), {grants} user grant(s) and {keys_changed} signing key(s) "
+        "with the current secret key."
+    )
+
+
+@main.group()
+def projects() -> None:
+    """Projects, which hold connections and recipes."""
+
+
+@projects.command("create")
+@click.argument("name")
+@click.option("--description", default="")
+@click.pass_context
+def projects_create(ctx: click.Context, name: str, description: str) -> None:
+    """Create a project."""
+
+    async def work(services: IdentityServices, _: Database) -> str:
+        async with _connectors(ctx, services) as connectors:
+            project = await connectors.projects.create(
+                ProjectCreate(name=name, description=description), actor=None
+            )
+        return project.name
+
+    click.echo(f"Project {_run(ctx, work)} created.")
+
+
+@projects.command("list")
+@click.pass_context
+def projects_list(ctx: click.Context) -> None:
+    """List projects."""
+
+    async def work(services: IdentityServices, _: Database) -> list[str]:
+        async with _connectors(ctx, services) as connectors:
+            return [project.name for project in await connectors.projects.list_all()]
+
+    for name in _run(ctx, work):
+        click.echo(name)
+
+
+@main.group()
+def connectors() -> None:
+    """Connector definitions: the built-in ones, a folder's and those added here or in the console."""
+
+
+@connectors.command("list")
+@click.pass_context
+def connectors_list(ctx: click.Context) -> None:
+    """List connectors (and any definition files that failed to load)."""
+
+    async def work(services: IdentityServices, _: Database) -> tuple[list[Any], list[str]]:
+        async with _connectors(ctx, services) as connectors:
+            return list(await connectors.registry.list()), list(connectors.registry.problems())
+
+    found, problems = _run(ctx, work)
+    for summary in found:
+        click.echo(f"{summary.key}\t{summary.name}\t{summary.auth_type}\t{summary.origin}")
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+
+
+@connectors.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def connectors_add(ctx: click.Context, file: Path) -> None:
+    """Add (or replace) a connector from a YAML or JSON definition FILE."""
+
+    source = file.read_text()
+
+    async def work(services: IdentityServices, _: Database) -> str:
+        async with _connectors(ctx, services) as connectors:
+            definition = await connectors.registry.save(source, actor="command line")
+        return f"{definition.key} ({definition.name})"
+
+    click.echo(f"Connector {_run(ctx, work)} saved.")
+
+
+@connectors.command("import-openapi")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", default=None, help="The connector key (default: from the document's title).")
+@click.pass_context
+def connectors_import_openapi(ctx: click.Context, file: Path, key: str | None) -> None:
+    """Make a connector from an OpenAPI 3 document FILE: each operation becomes an action."""
+
+    source = file.read_text()
+
+    async def work(services: IdentityServices, _: Database) -> str:
+        async with _connectors(ctx, services) as connectors:
+            definition = await connectors.registry.import_openapi(source, actor="command line", key=key)
+        return f"{definition.key} ({definition.name}, {len(definition.actions)} actions)"
+
+    click.echo(f"Connector {_run(ctx, work)} saved.")

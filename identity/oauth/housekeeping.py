@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -70,10 +71,14 @@ async def sweep(server: AuthorizationServer) -> Swept:
 
 
 class Housekeeper:
-    """Runs ``sweep`` in the background while the app runs."""
+    """Runs ``sweep`` in the background while the app runs, with the sweeps of higher layers (``extra``:
+    each returns how many rows it removed)."""
 
-    def __init__(self, server: AuthorizationServer) -> None:
+    def __init__(
+        self, server: AuthorizationServer, extra: Sequence[Callable[[], Awaitable[int]]] = ()
+    ) -> None:
         self._server = server
+        self._extra = tuple(extra)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -91,6 +96,8 @@ class Housekeeper:
             try:
                 swept = await sweep(self._server)
                 log.info("OAuth housekeeping: %s", msgspec.structs.asdict(swept))
+                for extra in self._extra:
+                    log.info("Housekeeping %s: %d removed", getattr(extra, "__name__", "task"), await extra())
             except Exception:  # a failed sweep must not end the loop; the next one tries again
                 log.exception("OAuth housekeeping failed")
             await asyncio.sleep(_INTERVAL)

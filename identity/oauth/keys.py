@@ -26,18 +26,20 @@ _UNKNOWN_KID_RELOAD_INTERVAL = 1.0
 
 
 class SigningKeys:
-    def __init__(self, secret_key: str, token_lifetime: timedelta) -> None:
-        self._box = SecretBox(secret_key, "switchboard signing keys")
+    def __init__(
+        self, secret_key: str, token_lifetime: timedelta, previous_keys: tuple[str, ...] = ()
+    ) -> None:
+        self._box = SecretBox(secret_key, "switchboard signing keys", previous_keys)
         self._token_lifetime = token_lifetime
         self._signing: tuple[str, ECKey] | None = None
         self._verifying: dict[str, ECKey] = {}
         self._loaded_at = -_RELOAD_INTERVAL
         self._lock = asyncio.Lock()
 
-    async def sign(self, claims: dict[str, Any]) -> str:
-        """A JWT access token (RFC 9068 header ``typ: at+jwt``) signed by the current key."""
+    async def sign(self, claims: dict[str, Any], *, typ: str = "at+jwt") -> str:
+        """A JWT signed by the current key: an access token (RFC 9068 ``typ: at+jwt``) unless told."""
         kid, key = await self._current()
-        header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": kid}
+        header = {"alg": ALGORITHM, "typ": typ, "kid": kid}
         return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
 
     async def verification_key(self, kid: str) -> ECKey | None:
@@ -91,6 +93,20 @@ class SigningKeys:
             created_at=now,
         ).save()
         return kid
+
+    async def sign_assertion(self, claims: dict[str, Any]) -> str:
+        """A JWT asserting who a user is (the subject token of an RFC 8693 token exchange)."""
+        return await self.sign(claims, typ="JWT")
+
+    async def reencrypt(self) -> int:
+        """Move every private key to the current secret key; returns how many changed."""
+        changed = 0
+        for row in await SigningKey.select(SigningKey.kid, SigningKey.private_key):
+            value = self._box.reencrypt(row["private_key"])
+            if value is not None:
+                await SigningKey.update({SigningKey.private_key: value}).where(SigningKey.kid == row["kid"])
+                changed += 1
+        return changed
 
     async def _load(self) -> None:
         now = datetime.now(UTC)

@@ -14,4 +14,10 @@ from piccolo.engine.base import Engine
 
 DB: Engine[Any] | None = None
 
-APP_REGISTRY = AppRegistry(apps=["switchboard.identity.piccolo_app"])
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "switchboard.identity.piccolo_app",
+        "switchboard.connectors.piccolo_app",
+        "switchboard.platform.demo_tasks.piccolo_app",
+    ]
+)

@@ -47,6 +47,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     token_requests_per_minute_per_client: int = 120
     token_requests_per_minute_per_ip: int = 600
     registrations_per_hour_per_ip: int = 60
+    previous_secret_keys: str = ""
+    connectors_dir: str = ""
+    provider_timeout_seconds: int = 10
+    demo_tasks: Literal["auto", "on", "off"] = "auto"
 
     def __post_init__(self) -> None:
         _check(self)
@@ -54,6 +58,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def previous_keys(self) -> tuple[str, ...]:
+        """Earlier secret keys, still accepted for decrypting stored values until re-encrypted."""
+        return tuple(key.strip() for key in self.previous_secret_keys.split(",") if key.strip())
+
+    @property
+    def mounts_demo_tasks(self) -> bool:
+        """The bundled Demo Tasks app is served under /demo-tasks in development unless turned off."""
+        return self.demo_tasks == "on" or (self.demo_tasks == "auto" and not self.is_production)
 
     @property
     def secure_cookies(self) -> bool:
@@ -82,6 +96,11 @@ _EXPECTATIONS: dict[str, str] = {
     "token_requests_per_minute_per_client": "an integer from 1 to 100000",
     "token_requests_per_minute_per_ip": "an integer from 1 to 100000",
     "registrations_per_hour_per_ip": "an integer from 1 to 100000",
+    "previous_secret_keys": f"comma-separated earlier secret keys, each of at least {MIN_SECRET_KEY_LENGTH} "
+    "characters",
+    "connectors_dir": "a directory of connector definitions (*.yaml, *.yml, *.json)",
+    "provider_timeout_seconds": "an integer from 1 to 120",
+    "demo_tasks": '"auto", "on" or "off"',
 }
 
 _RANGES: dict[str, tuple[int, int]] = {
@@ -99,6 +118,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "token_requests_per_minute_per_client": (1, 100000),
     "token_requests_per_minute_per_ip": (1, 100000),
     "registrations_per_hour_per_ip": (1, 100000),
+    "provider_timeout_seconds": (1, 120),
 }
 
 
@@ -164,6 +184,8 @@ def _check(settings: Settings) -> None:
         raise _bad("data_dir", settings.data_dir)
     if settings.secret_key and len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
         raise _bad("secret_key", "***")
+    if any(len(key) < MIN_SECRET_KEY_LENGTH for key in settings.previous_keys):
+        raise _bad("previous_secret_keys", "***")
 
 
 def _from_toml(path: Path) -> dict[str, Any]:

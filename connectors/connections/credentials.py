@@ -1,0 +1,153 @@
+"""What a connection adds to a call to its app: field values and credentials, for one caller.
+
+Shared connections give everyone the same credentials (API key, bearer token, basic, or a client
+credentials token kept until shortly before it expires). End user's connections give the caller's own
+token: from their authorization code grant (see ``grants``), or by exchanging the caller's Switchboard
+identity at the app (RFC 8693 token exchange), with no second consent where the app trusts Switchboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from switchboard.connectors.actions import RequestAuth
+from switchboard.connectors.connections.grants import GrantService, endpoints_for
+from switchboard.connectors.connections.models import Connection, Mode, TokenSet
+from switchboard.connectors.connections.provider import ClientCredentials, ProviderClient
+from switchboard.connectors.connections.service import ConnectionService
+from switchboard.connectors.definitions import ApiKeyAuth, ConnectorDefinition, TokenExchangeAuth
+from switchboard.platform.core.errors import PermissionDenied
+
+SUBJECT_TOKEN_LIFETIME = timedelta(minutes=5)
+Signer = Callable[[dict[str, Any]], Awaitable[str]]
+"""Signs the subject token of a token exchange with Switchboard's keys (published at /oauth/jwks)."""
+
+
+class Caller:
+    """Who a call is made for: a verified user, or nobody (automations with a server API token)."""
+
+    def __init__(self, user_id: UUID | None, email: str = "") -> None:
+        self.user_id = user_id
+        self.email = email
+
+
+class CredentialService:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        connections: ConnectionService,
+        grants: GrantService,
+        provider: ProviderClient,
+        sign: Signer,
+    ) -> None:
+        self._issuer = issuer
+        self._connections = connections
+        self._grants = grants
+        self._provider = provider
+        self._sign = sign
+        self._cache: dict[tuple[UUID, UUID | None], TokenSet] = {}
+        self._locks: dict[tuple[UUID, UUID | None], asyncio.Lock] = {}
+
+    async def request_auth(self, connection_id: UUID, caller: Caller) -> RequestAuth:
+        connection = await self._connections.get(connection_id)
+        definition = await self._connections.definition_of(connection)
+        if connection.mode is Mode.END_USER:
+            if caller.user_id is None:
+                raise PermissionDenied(
+                    f"{connection.name} uses each end user's own {definition.name} account, and this call "
+                    "has no signed-in user."
+                )
+            if connection.auth_type == "oauth2_token_exchange":
+                token = await self._exchanged(connection, definition, caller)
+                return _bearer(connection, token.access_token, token.token_type)
+            fresh = await self._grants.access_token(caller.user_id, connection_id)
+            return _bearer(connection, fresh.access_token, fresh.token_type)
+        return await self._shared(connection, definition)
+
+    def forget(self, connection_id: UUID) -> None:
+        """Drop cached tokens of a connection (after an edit, or when the app refused them)."""
+        for key in [key for key in self._cache if key[0] == connection_id]:
+            del self._cache[key]
+
+    async def _shared(self, connection: Connection, definition: ConnectorDefinition) -> RequestAuth:
+        secrets = await self._connections.credentials(connection.id)
+        values = connection.fields
+        match connection.auth_type:
+            case "api_key":
+                spec = definition.auth if isinstance(definition.auth, ApiKeyAuth) else ApiKeyAuth()
+                if spec.location == "query":
+                    return RequestAuth(values=values, query={spec.name: secrets.api_key})
+                return RequestAuth(values=values, headers={spec.name: spec.prefix + secrets.api_key})
+            case "bearer":
+                return RequestAuth(values=values, headers={"Authorization": f"Bearer {secrets.token}"})
+            case "basic":
+                pair = base64.b64encode(f"{connection.username}:{secrets.password}".encode()).decode()
+                return RequestAuth(values=values, headers={"Authorization": f"Basic {pair}"})
+            case "oauth2_client_credentials":
+                token = await self._cached(
+                    (connection.id, None),
+                    lambda: self._provider.client_credentials(
+                        endpoints_for(connection, definition),
+                        ClientCredentials(connection.client_id, secrets.client_secret),
+                        connection.scopes,
+                    ),
+                )
+                return _bearer(connection, token.access_token, token.token_type)
+            case _:
+                return RequestAuth(values=values)
+
+    async def _exchanged(
+        self, connection: Connection, definition: ConnectorDefinition, caller: Caller
+    ) -> TokenSet:
+        assert caller.user_id is not None
+        spec = definition.auth
+        assert isinstance(spec, TokenExchangeAuth)
+        endpoints = endpoints_for(connection, definition)
+        audience = spec.audience or endpoints.issuer or endpoints.token_url
+        secrets = await self._connections.credentials(connection.id)
+
+        async def exchange() -> TokenSet:
+            now = datetime.now(UTC)
+            subject = await self._sign(
+                {
+                    "iss": self._issuer,
+                    "sub": str(caller.user_id),
+                    "email": caller.email,
+                    "aud": audience,
+                    "iat": int(now.timestamp()),
+                    "exp": int((now + SUBJECT_TOKEN_LIFETIME).timestamp()),
+                }
+            )
+            return await self._provider.token_exchange(
+                endpoints,
+                ClientCredentials(connection.client_id, secrets.client_secret),
+                subject_token=subject,
+                audience=audience,
+                scopes=connection.scopes,
+                requested_token_type=spec.requested_token_type,
+            )
+
+        return await self._cached((connection.id, caller.user_id), exchange)
+
+    async def _cached(
+        self, key: tuple[UUID, UUID | None], fetch: Callable[[], Awaitable[TokenSet]]
+    ) -> TokenSet:
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            token = self._cache.get(key)
+            if token is None or (
+                token.expires_at is not None and token.expires_at - timedelta(seconds=60) <= datetime.now(UTC)
+            ):
+                token = await fetch()
+                self._cache[key] = token
+            return token
+
+
+def _bearer(connection: Connection, token: str, token_type: str) -> RequestAuth:
+    scheme = "Bearer" if token_type.lower() == "bearer" else token_type
+    return RequestAuth(values=connection.fields, headers={"Authorization": f"{scheme} {token}"})

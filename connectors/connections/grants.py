@@ -1,0 +1,576 @@
+"""Each end user's own grant for an end user's connection: connect links, the authorization code grant,
+refresh, and disconnect.
+
+The connect link is absolute, single-use, valid for ten minutes and bound to one user; opening it starts an
+authorization code grant with PKCE S256 and a one-time ``state`` (both kept only as a hash / ciphertext).
+The callback checks ``state``, the user and ``iss`` (RFC 9207), exchanges the code and stores the tokens
+encrypted for (user, connection).
+
+Refresh happens before expiry, once at a time per grant across processes: the process that takes the
+grant's database lease refreshes; the others wait for the new token. A refused refresh (``invalid_grant``)
+marks the grant "needs reconnect"; any other provider fault leaves the stored grant as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import msgspec
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from switchboard.connectors.connections.errors import ConnectionRequired, LinkRefused, ProviderError
+from switchboard.connectors.connections.models import (
+    Connected,
+    Connection,
+    GrantStatus,
+    Mode,
+    TokenSet,
+    UserConnection,
+)
+from switchboard.connectors.connections.provider import ClientCredentials, Endpoints, ProviderClient
+from switchboard.connectors.connections.service import ConnectionService
+from switchboard.connectors.definitions import ConnectorDefinition
+from switchboard.connectors.definitions.model import PLACEHOLDER
+from switchboard.connectors.tables import Connection as ConnectionRow
+from switchboard.connectors.tables import ConnectLink, UserGrant
+from switchboard.identity.oauth.audit import AuditEntry, AuditLog
+from switchboard.identity.tables import User
+from switchboard.platform.core.crypto import SecretBox
+from switchboard.platform.core.errors import NotFound
+from switchboard.platform.core.tokens import new_token, token_hash
+
+log = logging.getLogger("switchboard.connectors")
+
+LINK_LIFETIME = timedelta(minutes=10)
+REFRESH_LEEWAY = timedelta(seconds=60)
+LEASE = timedelta(seconds=30)
+CALLBACK_PATH = "/connections/callback"
+CONNECT_PATH = "/connect/"
+
+
+class StoredTokens(msgspec.Struct, frozen=True):
+    access_token: str
+    refresh_token: str | None = None
+    token_type: str = "Bearer"
+
+
+class FreshToken(msgspec.Struct, frozen=True):
+    access_token: str
+    token_type: str
+    scopes: tuple[str, ...]
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """A URL template with the connection's field values in place of ``{field}``."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), template)
+
+
+def endpoints_for(connection: Connection, definition: ConnectorDefinition) -> Endpoints:
+    provider = definition.provider
+    if provider is None:
+        raise NotFound(f"{definition.name} has no OAuth provider.", field="connector")
+    values = connection.fields
+    resource = ""
+    if provider.send_resource:
+        resource = fill(provider.resource, values) or fill(definition.base_url, values)
+    return Endpoints(
+        app_name=definition.name,
+        authorize_url=fill(provider.authorize_url, values),
+        token_url=fill(provider.token_url, values),
+        revocation_url=fill(provider.revocation_url, values),
+        userinfo_url=fill(provider.userinfo_url, values),
+        issuer=fill(provider.issuer, values),
+        scope_separator=provider.scope_separator,
+        extra_authorize_params=provider.extra_authorize_params,
+        auth_method=provider.token_endpoint_auth_method,
+        resource=resource,
+    )
+
+
+class GrantService:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        box: SecretBox,
+        connections: ConnectionService,
+        provider: ProviderClient,
+        audit: AuditLog,
+    ) -> None:
+        self._base_url = base_url
+        self._box = box
+        self._connections = connections
+        self._provider = provider
+        self._audit = audit
+        self._locks: dict[UUID, asyncio.Lock] = {}
+
+    @property
+    def redirect_uri(self) -> str:
+        """The callback every app must have registered for Switchboard's client."""
+        return self._base_url + CALLBACK_PATH
+
+    # -- connect links and the authorization code grant --------------------------------------------
+
+    async def connect_link(self, user_id: UUID, connection_id: UUID, *, return_to: str = "") -> str:
+        """An absolute, single-use link, valid for ten minutes, that only ``user_id`` can use."""
+        connection = await self._connections.get(connection_id)
+        if connection.mode is not Mode.END_USER or connection.auth_type != "oauth2_authorization_code":
+            raise NotFound(f"{connection.name} is not connected by each user.", field="connection_id")
+        token = new_token()
+        now = datetime.now(UTC)
+        await ConnectLink(
+            link_hash=token_hash(token),
+            user=user_id,
+            connection=connection_id,
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
+            redirect_to=return_to if return_to.startswith("/") and not return_to.startswith("//") else "",
+        ).save()
+        return f"{self._base_url}{CONNECT_PATH}{token}"
+
+    async def describe_link(self, token: str, user_id: UUID) -> Connection:
+        """The connection a link is for, after every check that opening it would make (nothing changes)."""
+        link = await self._link(token, user_id)
+        return await self._connections.get(link["connection"])
+
+    async def open_link(self, token: str, user_id: UUID) -> str:
+        """Spend the link and return the app's authorization URL to send the user to."""
+        link = await self._link(token, user_id)
+        connection = await self._connections.get(link["connection"])
+        definition = await self._connections.definition_of(connection)
+        endpoints = endpoints_for(connection, definition)
+        state = secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(48)
+        spent = (
+            await ConnectLink.update(
+                {
+                    ConnectLink.opened_at: datetime.now(UTC),
+                    ConnectLink.state_hash: token_hash(state),
+                    ConnectLink.verifier: self._box.encrypt(verifier),
+                }
+            )
+            .where((ConnectLink.id == link["id"]) & ConnectLink.opened_at.is_null())
+            .returning(ConnectLink.id)
+        )
+        if not spent:
+            raise LinkRefused("This connect link was already used. Ask your assistant for a new one.")
+        credentials = await self._connections.credentials(connection.id)
+        return self._provider.authorization_url(
+            endpoints,
+            ClientCredentials(connection.client_id, credentials.client_secret),
+            redirect_uri=self.redirect_uri,
+            scopes=connection.scopes,
+            state=state,
+            code_challenge=create_s256_code_challenge(verifier),
+        )
+
+    async def finish(self, params: dict[str, str], user_id: UUID) -> Connected:
+        """The app's redirect back: check state, user and iss, exchange the code, store the grant."""
+        state = params.get("state", "")
+        link = (
+            await ConnectLink.select().where(ConnectLink.state_hash == token_hash(state)).first()
+            if state
+            else None
+        )
+        if link is None:
+            raise LinkRefused("This sign-in answer does not match a connection in progress; start again.")
+        if link["user"] != user_id:
+            await self._refused(link["connection"], user_id, "callback for another user")
+            raise LinkRefused("This connection was started by another account; sign in as that account.")
+        if link["opened_at"] + LINK_LIFETIME < datetime.now(UTC):
+            raise LinkRefused("This connection took too long; ask your assistant for a new link.")
+        finished = (
+            await ConnectLink.update({ConnectLink.finished_at: datetime.now(UTC)})
+            .where((ConnectLink.id == link["id"]) & ConnectLink.finished_at.is_null())
+            .returning(ConnectLink.id)
+        )
+        if not finished:
+            raise LinkRefused("This sign-in answer was already used; start again.")
+        connection = await self._connections.get(link["connection"])
+        definition = await self._connections.definition_of(connection)
+        endpoints = endpoints_for(connection, definition)
+        if params.get("error"):
+            reason = params.get("error_description") or params["error"]
+            await self._record(
+                "connection.connect", connection, user_id, outcome="refused", reason=reason[:300]
+            )
+            raise LinkRefused(f"{definition.name} did not connect your account: {reason[:200]}.")
+        _check_issuer(params.get("iss"), endpoints)
+        credentials = await self._connections.credentials(connection.id)
+        tokens = await self._provider.exchange_code(
+            endpoints,
+            ClientCredentials(connection.client_id, credentials.client_secret),
+            code=params.get("code", ""),
+            redirect_uri=self.redirect_uri,
+            verifier=self._box.decrypt(link["verifier"]),
+        )
+        provider = definition.provider
+        account = await self._provider.account_label(
+            endpoints, tokens.access_token, provider.account_label if provider else ()
+        )
+        scopes = tuple((tokens.scope or " ".join(connection.scopes)).split())
+        await self._store(
+            connection, user_id, tokens, account=account, scopes=scopes, issuer=params.get("iss", "")
+        )
+        await self._record("connection.connect", connection, user_id, scope=" ".join(scopes))
+        return Connected(
+            connection_id=connection.id,
+            connection_name=connection.name,
+            app_name=definition.name,
+            account=account,
+            scopes=scopes,
+            return_to=link["redirect_to"],
+        )
+
+    # -- using the grant -----------------------------------------------------------------------------
+
+    async def access_token(self, user_id: UUID, connection_id: UUID) -> FreshToken:
+        """A valid access token of this user for this connection, refreshed first when it is about to
+        expire. Raises ConnectionRequired (with a new connect link) when the user must (re)connect."""
+        connection = await self._connections.get(connection_id)
+        grant = await self._grant(connection_id, user_id)
+        if grant is None:
+            raise await self._required(connection, user_id, "not_connected")
+        if grant["status"] != GrantStatus.CONNECTED or grant["scopes_version"] < connection.scopes_version:
+            raise await self._required(connection, user_id, "needs_reconnect")
+        if _expiring(grant["expires_at"]):
+            grant = await self._refreshed(connection, user_id, grant)
+        tokens = msgspec.json.decode(self._box.decrypt(grant["tokens"]), type=StoredTokens)
+        return FreshToken(tokens.access_token, tokens.token_type, tuple(grant["scopes"].split()))
+
+    async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None:
+        """The app refused the token outright (HTTP 401 after a refresh): the user must connect again."""
+        await UserGrant.update(
+            {UserGrant.status: GrantStatus.NEEDS_RECONNECT.value, UserGrant.reason: reason[:300]}
+        ).where((UserGrant.connection == connection_id) & (UserGrant.user == user_id))
+
+    async def disconnect(self, user_id: UUID, connection_id: UUID) -> str:
+        """Revoke at the app (RFC 7009) when it can, then delete the tokens. Returns a warning when the app
+        could not revoke them (the tokens are deleted here either way)."""
+        connection = await self._connections.get(connection_id)
+        grant = await self._grant(connection_id, user_id)
+        if grant is None:
+            raise NotFound(f"You have not connected {connection.name}.", field="connection_id")
+        warning = ""
+        definition = await self._connections.definition_of(connection)
+        endpoints = endpoints_for(connection, definition)
+        if endpoints.revocation_url:
+            tokens = msgspec.json.decode(self._box.decrypt(grant["tokens"]), type=StoredTokens)
+            credentials = await self._connections.credentials(connection.id)
+            client = ClientCredentials(connection.client_id, credentials.client_secret)
+            try:
+                if tokens.refresh_token:
+                    await self._provider.revoke(endpoints, client, tokens.refresh_token, "refresh_token")
+                await self._provider.revoke(endpoints, client, tokens.access_token, "access_token")
+            except ProviderError as exc:
+                warning = f"{exc.message} Remove Switchboard's access in {definition.name} too."
+        await UserGrant.delete().where(UserGrant.id == grant["id"])
+        await self._record(
+            "connection.disconnect",
+            connection,
+            user_id,
+            outcome="partial" if warning else "ok",
+            reason=warning,
+        )
+        return warning
+
+    # -- what people see -----------------------------------------------------------------------------
+
+    async def for_user(
+        self, user_id: UUID, *, names: dict[str, tuple[str, str]] | None = None
+    ) -> list[UserConnection]:
+        """Every end user's connection with this user's status in it. ``names`` maps connector keys to
+        (app name, icon); by default they come from the connector definitions."""
+        email = await User.select(User.email).where(User.id == user_id).first()
+        grants = {row["connection"]: row for row in await UserGrant.select().where(UserGrant.user == user_id)}
+        connections = [c for c in await self._connections.list_all() if c.mode is Mode.END_USER]
+        names = names if names is not None else await self._app_names(connections)
+        return [
+            _user_connection(connection, grants.get(connection.id), email["email"] if email else "", names)
+            for connection in connections
+            if connection.auth_type == "oauth2_authorization_code"
+        ]
+
+    async def connected_users(
+        self, connection_id: UUID, *, names: dict[str, tuple[str, str]] | None = None
+    ) -> list[UserConnection]:
+        connection = await self._connections.get(connection_id)
+        names = names if names is not None else await self._app_names([connection])
+        rows = (
+            await UserGrant.select(*UserGrant.all_columns(), UserGrant.user.email.as_alias("email"))
+            .where(UserGrant.connection == connection_id)
+            .order_by(UserGrant.user.email)
+        )
+        return [_user_connection(connection, row, row["email"], names) for row in rows]
+
+    async def reencrypt(self) -> int:
+        changed = 0
+        for row in await UserGrant.select(UserGrant.id, UserGrant.tokens):
+            value = self._box.reencrypt(row["tokens"])
+            if value is not None:
+                await UserGrant.update({UserGrant.tokens: value}).where(UserGrant.id == row["id"])
+                changed += 1
+        return changed
+
+    async def remove_expired_links(self) -> int:
+        cutoff = datetime.now(UTC) - LINK_LIFETIME
+        rows = await ConnectLink.delete().where(ConnectLink.expires_at < cutoff).returning(ConnectLink.id)
+        return len(rows)
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    async def _app_names(self, connections: list[Connection]) -> dict[str, tuple[str, str]]:
+        names: dict[str, tuple[str, str]] = {}
+        for connection in connections:
+            if connection.connector not in names:
+                try:
+                    definition = await self._connections.definition_of(connection)
+                except NotFound:
+                    continue
+                names[connection.connector] = (definition.name, definition.icon)
+        return names
+
+    async def _link(self, token: str, user_id: UUID) -> dict[str, Any]:
+        link = await ConnectLink.select().where(ConnectLink.link_hash == token_hash(token)).first()
+        if link is None:
+            raise LinkRefused("This connect link is not valid. Ask your assistant for a new one.")
+        if link["user"] != user_id:
+            await self._refused(link["connection"], user_id, "connect link of another user")
+            raise LinkRefused(
+                "This connect link was made for another account. Sign in as the person who asked for it."
+            )
+        if link["opened_at"] is not None:
+            raise LinkRefused("This connect link was already used. Ask your assistant for a new one.")
+        if link["expires_at"] < datetime.now(UTC):
+            raise LinkRefused(
+                "This connect link has expired (links last 10 minutes). Ask your assistant for a new one."
+            )
+        return link
+
+    async def _required(self, connection: Connection, user_id: UUID, reason: str) -> ConnectionRequired:
+        definition = await self._connections.definition_of(connection)
+        url = await self.connect_link(user_id, connection.id)
+        verb = "connect" if reason == "not_connected" else "reconnect"
+        return ConnectionRequired(
+            f"This tool needs your {definition.name} account. Open {url} to {verb} it "
+            "(the link works once, for 10 minutes), then try again.",
+            connect_url=url,
+            connection_name=connection.name,
+            app_name=definition.name,
+            reason=reason,
+        )
+
+    async def _grant(self, connection_id: UUID, user_id: UUID) -> dict[str, Any] | None:
+        return (
+            await UserGrant.select()
+            .where((UserGrant.connection == connection_id) & (UserGrant.user == user_id))
+            .first()
+        )
+
+    async def _store(
+        self,
+        connection: Connection,
+        user_id: UUID,
+        tokens: TokenSet,
+        *,
+        account: str,
+        scopes: tuple[str, ...],
+        issuer: str,
+    ) -> None:
+        now = datetime.now(UTC)
+        values: dict[Any, Any] = {
+            "status": GrantStatus.CONNECTED.value,
+            "reason": "",
+            "account": account,
+            "scopes": " ".join(scopes),
+            "scopes_version": connection.scopes_version,
+            "tokens": self._seal(tokens),
+            "expires_at": tokens.expires_at,
+            "issuer": issuer,
+            "lease_until": None,
+            "connected_at": now,
+            "refreshed_at": None,
+        }
+        existing = await self._grant(connection.id, user_id)
+        if existing is not None:
+            await UserGrant.update(values).where(UserGrant.id == existing["id"])
+        else:
+            await UserGrant(connection=connection.id, user=user_id, **values).save()
+
+    def _seal(self, tokens: TokenSet, *, keep_refresh: str | None = None) -> str:
+        stored = StoredTokens(tokens.access_token, tokens.refresh_token or keep_refresh, tokens.token_type)
+        return self._box.encrypt(msgspec.json.encode(stored).decode())
+
+    async def _refreshed(
+        self, connection: Connection, user_id: UUID, grant: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Refresh once across every caller: take the lease, or wait for whoever holds it."""
+        lock = self._locks.setdefault(grant["id"], asyncio.Lock())
+        async with lock:
+            deadline = datetime.now(UTC) + LEASE + timedelta(seconds=5)
+            while True:
+                current = await UserGrant.select().where(UserGrant.id == grant["id"]).first()
+                if current is None or current["status"] != GrantStatus.CONNECTED:
+                    raise await self._required(connection, user_id, "needs_reconnect")
+                if not _expiring(current["expires_at"]):
+                    return current
+                now = datetime.now(UTC)
+                taken = (
+                    await UserGrant.update({UserGrant.lease_until: now + LEASE})
+                    .where(
+                        (UserGrant.id == grant["id"])
+                        & (UserGrant.lease_until.is_null() | (UserGrant.lease_until < now))
+                    )
+                    .returning(UserGrant.id)
+                )
+                if taken:
+                    return await self._refresh(connection, user_id, current)
+                if now > deadline:
+                    raise ProviderError(
+                        "Another refresh of this connection is taking too long; try again in a moment.",
+                        problem="unreachable",
+                    )
+                await asyncio.sleep(0.1)
+
+    async def _refresh(self, connection: Connection, user_id: UUID, grant: dict[str, Any]) -> dict[str, Any]:
+        stored = msgspec.json.decode(self._box.decrypt(grant["tokens"]), type=StoredTokens)
+        release = UserGrant.update({UserGrant.lease_until: None}).where(UserGrant.id == grant["id"])
+        if not stored.refresh_token:
+            await self._mark(grant["id"], "The app gave no refresh token and the access token expired.")
+            raise await self._required(connection, user_id, "needs_reconnect")
+        definition = await self._connections.definition_of(connection)
+        endpoints = endpoints_for(connection, definition)
+        credentials = await self._connections.credentials(connection.id)
+        try:
+            tokens = await self._provider.refresh(
+                endpoints,
+                ClientCredentials(connection.client_id, credentials.client_secret),
+                stored.refresh_token,
+            )
+        except ProviderError as exc:
+            if exc.problem == "invalid_grant":
+                await self._mark(grant["id"], exc.message)
+                await self._record(
+                    "connection.refresh", connection, user_id, outcome="refused", reason=exc.message
+                )
+                raise await self._required(connection, user_id, "needs_reconnect") from exc
+            await release
+            raise
+        values: dict[Any, Any] = {
+            UserGrant.tokens: self._seal(tokens, keep_refresh=stored.refresh_token),
+            UserGrant.expires_at: tokens.expires_at,
+            UserGrant.refreshed_at: datetime.now(UTC),
+            UserGrant.lease_until: None,
+        }
+        if tokens.scope:
+            values[UserGrant.scopes] = tokens.scope
+        await UserGrant.update(values).where(UserGrant.id == grant["id"])
+        refreshed = await UserGrant.select().where(UserGrant.id == grant["id"]).first()
+        assert refreshed is not None
+        return refreshed
+
+    async def _mark(self, grant_id: UUID, reason: str) -> None:
+        await UserGrant.update(
+            {
+                UserGrant.status: GrantStatus.NEEDS_RECONNECT.value,
+                UserGrant.reason: reason[:300],
+                UserGrant.lease_until: None,
+            }
+        ).where(UserGrant.id == grant_id)
+
+    async def _refused(self, connection_id: UUID, user_id: UUID, reason: str) -> None:
+        row = await ConnectionRow.select(ConnectionRow.name).where(ConnectionRow.id == connection_id).first()
+        email = await User.select(User.email).where(User.id == user_id).first()
+        await self._audit.record(
+            AuditEntry(
+                action="connection.link",
+                outcome="refused",
+                actor=email["email"] if email else "",
+                subject=row["name"] if row else "",
+                reason=reason,
+            )
+        )
+
+    async def _record(
+        self,
+        action: str,
+        connection: Connection,
+        user_id: UUID,
+        *,
+        outcome: str = "ok",
+        reason: str = "",
+        scope: str = "",
+    ) -> None:
+        email = await User.select(User.email).where(User.id == user_id).first()
+        await self._audit.record(
+            AuditEntry(
+                action=action,
+                outcome=outcome,
+                actor=email["email"] if email else "",
+                subject=connection.name,
+                client_name=connection.connector,
+                scope=scope,
+                reason=reason,
+            )
+        )
+
+
+def _expiring(expires_at: datetime | None) -> bool:
+    return expires_at is not None and expires_at - REFRESH_LEEWAY <= datetime.now(UTC)
+
+
+def _check_issuer(iss: str | None, endpoints: Endpoints) -> None:
+    """RFC 9207: when the app names itself, it must be the app this connection talks to."""
+    if iss is None:
+        return
+    expected = endpoints.issuer
+    if expected:
+        if iss != expected:
+            raise LinkRefused(
+                f"The answer came from {iss[:100]!r}, not from {endpoints.app_name}; nothing was stored."
+            )
+        return
+    # No issuer configured: accept only an issuer on the same origin as the authorization endpoint.
+    issuer, authorize = urlsplit(iss), urlsplit(endpoints.authorize_url)
+    if (issuer.scheme, issuer.netloc) != (authorize.scheme, authorize.netloc):
+        raise LinkRefused(
+            f"The answer came from {iss[:100]!r}, not from {endpoints.app_name}; nothing was stored."
+        )
+
+
+def _user_connection(
+    connection: Connection, grant: dict[str, Any] | None, email: str, names: dict[str, tuple[str, str]]
+) -> UserConnection:
+    app_name, icon = names.get(connection.connector, (connection.connector, ""))
+    if grant is None:
+        status = GrantStatus.NOT_CONNECTED
+    elif grant["status"] != GrantStatus.CONNECTED or grant["scopes_version"] < connection.scopes_version:
+        status = GrantStatus.NEEDS_RECONNECT
+    else:
+        status = GrantStatus.CONNECTED
+    return UserConnection(
+        connection_id=connection.id,
+        connection_name=connection.name,
+        connector=connection.connector,
+        app_name=app_name,
+        app_icon=icon,
+        project_name=connection.project_name,
+        user_email=email,
+        status=status,
+        account=grant["account"] if grant else "",
+        scopes=tuple(grant["scopes"].split()) if grant else (),
+        reason=(
+            grant["reason"]
+            or ("The connection's scopes changed." if status is GrantStatus.NEEDS_RECONNECT else "")
+        )
+        if grant
+        else "",
+        connected_at=grant["connected_at"] if grant else None,
+        refreshed_at=grant["refreshed_at"] if grant else None,
+    )

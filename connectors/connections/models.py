@@ -1,0 +1,149 @@
+"""What services take and give about projects, connections and each user's grant."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+Description = Annotated[str, msgspec.Meta(max_length=500)]
+Secret = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class Mode(enum.StrEnum):
+    SHARED = "shared"
+    END_USER = "end_user"
+
+    @property
+    def label(self) -> str:
+        return "Shared" if self is Mode.SHARED else "End user's connection"
+
+
+# Which auth types each mode can use: an end user's connection is always the user's own OAuth grant.
+END_USER_AUTH_TYPES = ("oauth2_authorization_code", "oauth2_token_exchange")
+SHARED_AUTH_TYPES = ("none", "api_key", "bearer", "basic", "oauth2_client_credentials")
+
+
+class GrantStatus(enum.StrEnum):
+    CONNECTED = "connected"
+    NEEDS_RECONNECT = "needs_reconnect"
+    NOT_CONNECTED = "not_connected"
+
+    @property
+    def label(self) -> str:
+        return {"connected": "Connected", "needs_reconnect": "Needs reconnect"}.get(
+            self.value, "Not connected"
+        )
+
+
+class Project(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    name: str
+    description: str
+    created_at: datetime
+
+
+class ProjectCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Name
+    description: Description = ""
+
+
+class Credentials(msgspec.Struct, frozen=True, kw_only=True):
+    """The secret part of a connection, stored encrypted. Which fields matter depends on the auth type."""
+
+    client_secret: str = ""
+    api_key: str = ""
+    token: str = ""
+    password: str = ""
+
+
+class ConnectionInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The connection form (and API body). Secrets left empty on an edit keep their stored value."""
+
+    name: Name
+    project_id: UUID
+    connector: Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
+    mode: Mode = Mode.END_USER
+    auth_type: str = ""
+    client_id: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    client_secret: Secret = ""
+    username: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    password: Secret = ""
+    api_key: Secret = ""
+    token: Secret = ""
+    scopes: tuple[str, ...] = ()
+    fields: dict[str, str] = {}
+
+
+class Connection(msgspec.Struct, frozen=True, kw_only=True):
+    """A connection as builders see it: never its secrets, only whether each one is set."""
+
+    id: UUID
+    name: str
+    project_id: UUID
+    project_name: str
+    connector: str
+    mode: Mode
+    auth_type: str
+    client_id: str
+    username: str
+    scopes: tuple[str, ...]
+    fields: dict[str, str]
+    secrets_set: tuple[str, ...]
+    scopes_version: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_end_user(self) -> bool:
+        return self.mode is Mode.END_USER
+
+
+class TokenSet(msgspec.Struct, frozen=True, kw_only=True):
+    """Tokens from an app's token endpoint; ``expires_at`` is None when the app gave no lifetime."""
+
+    access_token: str
+    token_type: str = "Bearer"
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    scope: str | None = None
+
+
+class UserConnection(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of "My connections" (and of a connection's "who connected" list)."""
+
+    connection_id: UUID
+    connection_name: str
+    connector: str
+    app_name: str
+    app_icon: str
+    project_name: str
+    user_email: str
+    status: GrantStatus
+    account: str = ""
+    scopes: tuple[str, ...] = ()
+    reason: str = ""
+    connected_at: datetime | None = None
+    refreshed_at: datetime | None = None
+
+
+class Connected(msgspec.Struct, frozen=True, kw_only=True):
+    """The end of a successful connect: what the page tells the user."""
+
+    connection_id: UUID
+    connection_name: str
+    app_name: str
+    account: str
+    scopes: tuple[str, ...]
+    return_to: str = ""
+
+
+class TestOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    ok: bool
+    message: str
+    kind: Literal["credentials", "action", "account"] = "credentials"

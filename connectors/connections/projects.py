@@ -1,0 +1,72 @@
+"""Projects: the builder's folders ("Location" in the connection form) that own connections and recipes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import msgspec
+
+from switchboard.connectors.connections.models import Project, ProjectCreate
+from switchboard.connectors.tables import Connection as ConnectionRow
+from switchboard.connectors.tables import Project as ProjectRow
+from switchboard.identity.principal import Principal
+from switchboard.identity.services.users import validate_text
+from switchboard.platform.core.database import is_unique_violation
+from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
+
+DEFAULT_PROJECT = "Default"
+
+
+def _clean_name(name: str) -> str:
+    name = validate_text(" ".join(name.split()), field="name")
+    if not name:
+        raise InvalidInput("Enter a project name.", field="name")
+    if len(name) > 80:
+        raise InvalidInput("A project name can have at most 80 characters.", field="name")
+    return name
+
+
+class ProjectService:
+    async def list_all(self) -> list[Project]:
+        rows = await ProjectRow.select().order_by(ProjectRow.name_key)
+        return [msgspec.convert(row, Project) for row in rows]
+
+    async def get(self, project_id: UUID) -> Project:
+        row = await ProjectRow.select().where(ProjectRow.id == project_id).first()
+        if row is None:
+            raise NotFound("No such project.", field="project_id")
+        return msgspec.convert(row, Project)
+
+    async def find(self, name: str) -> Project | None:
+        row = await ProjectRow.select().where(ProjectRow.name_key == _clean_name(name).lower()).first()
+        return msgspec.convert(row, Project) if row else None
+
+    async def create(self, data: ProjectCreate, *, actor: Principal | None) -> Project:
+        if actor is not None:
+            actor.require_builder()
+        name = _clean_name(data.name)
+        row = ProjectRow(
+            name=name,
+            name_key=name.lower(),
+            description=validate_text(data.description.strip(), field="description"),
+            created_at=datetime.now(UTC),
+        )
+        try:
+            await row.save()
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict(f"A project named {name!r} already exists.", field="name") from exc
+            raise
+        return await self.get(row.id)
+
+    async def ensure(self, name: str = DEFAULT_PROJECT) -> Project:
+        """The named project, created when missing (the demo seed and first-time builders use it)."""
+        return await self.find(name) or await self.create(ProjectCreate(name=name), actor=None)
+
+    async def delete(self, project_id: UUID, *, actor: Principal) -> None:
+        actor.require_builder()
+        await self.get(project_id)
+        if await ConnectionRow.exists().where(ConnectionRow.project == project_id):
+            raise Conflict("Delete or move the project's connections first.", field="project_id")
+        await ProjectRow.delete().where(ProjectRow.id == project_id)

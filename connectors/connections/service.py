@@ -1,0 +1,317 @@
+"""Connections: create, edit, list and delete them; their credentials are encrypted at rest.
+
+A connection binds a connector to a project with its settings (field values such as the Host, a client ID,
+scopes) and its secrets (client secret, API key, token or password), which are kept only as ciphertext
+made with a key derived from the secret key (``SecretBox``; previous keys still open old values).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import msgspec
+
+from switchboard.connectors.connections.models import (
+    END_USER_AUTH_TYPES,
+    SHARED_AUTH_TYPES,
+    Connection,
+    ConnectionInput,
+    Credentials,
+    Mode,
+)
+from switchboard.connectors.definitions import ConnectorDefinition, is_acceptable_url
+from switchboard.connectors.tables import Connection as ConnectionRow
+from switchboard.connectors.tables import Project as ProjectRow
+from switchboard.identity.principal import Principal
+from switchboard.identity.services.users import validate_text
+from switchboard.platform.core.crypto import SecretBox
+from switchboard.platform.core.database import is_unique_violation
+from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
+
+# The generic HTTP connector takes its auth from the connection rather than from its definition.
+GENERIC_CONNECTORS = frozenset({"http"})
+SECRET_FIELDS = ("client_secret", "api_key", "token", "password")
+
+
+class Definitions(Protocol):
+    async def get(self, key: str) -> ConnectorDefinition: ...
+
+
+class ConnectionService:
+    def __init__(self, *, box: SecretBox, definitions: Definitions) -> None:
+        self._box = box
+        self._definitions = definitions
+
+    async def list_all(self, *, project_id: UUID | None = None) -> list[Connection]:
+        query = ConnectionRow.select(*_COLUMNS).order_by(ConnectionRow.name_key)
+        if project_id is not None:
+            query = query.where(ConnectionRow.project == project_id)
+        return [self._out(row) for row in await query]
+
+    async def get(self, connection_id: UUID) -> Connection:
+        return self._out(await self._row(connection_id))
+
+    async def definition_of(self, connection: Connection) -> ConnectorDefinition:
+        return await self._definitions.get(connection.connector)
+
+    async def credentials(self, connection_id: UUID) -> Credentials:
+        """The decrypted secrets, for the services that call the app; never shown to anyone."""
+        row = (
+            await ConnectionRow.select(ConnectionRow.secrets).where(ConnectionRow.id == connection_id).first()
+        )
+        if row is None:
+            raise NotFound("No such connection.", field="connection_id")
+        return msgspec.json.decode(self._box.decrypt(row["secrets"]), type=Credentials)
+
+    async def create(self, data: ConnectionInput, *, actor: Principal | None) -> Connection:
+        if actor is not None:
+            actor.require_builder()
+        definition = await self._definition(data.connector)
+        clean = await self._checked(data, definition, stored=Credentials())
+        now = datetime.now(UTC)
+        row = ConnectionRow(
+            project=data.project_id,
+            name=clean.name,
+            name_key=clean.name.lower(),
+            connector=definition.key,
+            mode=clean.mode.value,
+            auth_type=clean.auth_type,
+            settings=json.dumps(_settings(clean)),
+            secrets=self._box.encrypt(msgspec.json.encode(_credentials(clean)).decode()),
+            scopes_version=1,
+            created_by=actor.email if actor else "",
+            created_at=now,
+            updated_at=now,
+        )
+        await self._save(row.save(), clean.name)
+        return await self.get(row.id)
+
+    async def update(self, connection_id: UUID, data: ConnectionInput, *, actor: Principal) -> Connection:
+        """Edit a connection. Secrets left blank keep their value; a change of scopes, client ID or field
+        values raises the scopes version, so every user's grant asks for consent again on next use."""
+        actor.require_builder()
+        current = await self.get(connection_id)
+        if data.connector != current.connector:
+            raise InvalidInput(
+                "A connection's connector cannot change; create a new connection.", field="connector"
+            )
+        definition = await self._definition(data.connector)
+        stored = await self.credentials(connection_id)
+        clean = await self._checked(data, definition, stored=stored)
+        regrant = (
+            set(clean.scopes) != set(current.scopes)
+            or clean.client_id != current.client_id
+            or clean.fields != current.fields
+            or clean.auth_type != current.auth_type
+        )
+        await self._save(
+            ConnectionRow.update(
+                {
+                    ConnectionRow.project: clean.project_id,
+                    ConnectionRow.name: clean.name,
+                    ConnectionRow.name_key: clean.name.lower(),
+                    ConnectionRow.mode: clean.mode.value,
+                    ConnectionRow.auth_type: clean.auth_type,
+                    ConnectionRow.settings: json.dumps(_settings(clean)),
+                    ConnectionRow.secrets: self._box.encrypt(
+                        msgspec.json.encode(_credentials(clean)).decode()
+                    ),
+                    ConnectionRow.scopes_version: current.scopes_version + (1 if regrant else 0),
+                    ConnectionRow.updated_at: datetime.now(UTC),
+                }
+            ).where(ConnectionRow.id == connection_id),
+            clean.name,
+        )
+        return await self.get(connection_id)
+
+    async def delete(self, connection_id: UUID, *, actor: Principal) -> None:
+        actor.require_builder()
+        await self._row(connection_id)
+        await ConnectionRow.delete().where(ConnectionRow.id == connection_id)
+
+    async def reencrypt(self) -> int:
+        """Move every connection's secrets to the current key; returns how many changed."""
+        changed = 0
+        for row in await ConnectionRow.select(ConnectionRow.id, ConnectionRow.secrets):
+            value = self._box.reencrypt(row["secrets"])
+            if value is not None:
+                await ConnectionRow.update({ConnectionRow.secrets: value}).where(
+                    ConnectionRow.id == row["id"]
+                )
+                changed += 1
+        return changed
+
+    async def _definition(self, key: str) -> ConnectorDefinition:
+        try:
+            return await self._definitions.get(key)
+        except NotFound as exc:
+            raise InvalidInput(f"There is no connector {key!r}.", field="connector") from exc
+
+    async def _checked(
+        self, data: ConnectionInput, definition: ConnectorDefinition, *, stored: Credentials
+    ) -> ConnectionInput:
+        name = validate_text(" ".join(data.name.split()), field="name")
+        if not name:
+            raise InvalidInput("Enter a name for the connection.", field="name")
+        if not await ProjectRow.exists().where(ProjectRow.id == data.project_id):
+            raise InvalidInput("Choose a project (Location) for the connection.", field="project_id")
+        auth_type = _auth_type(data, definition)
+        secrets = {field: getattr(data, field) or getattr(stored, field) for field in SECRET_FIELDS}
+        clean = msgspec.structs.replace(
+            data,
+            name=name,
+            auth_type=auth_type,
+            client_id=data.client_id.strip(),
+            username=data.username.strip(),
+            scopes=_scopes(data.scopes),
+            fields=_fields(data.fields, definition),
+            **secrets,
+        )
+        _require_credentials(clean)
+        return clean
+
+    async def _row(self, connection_id: UUID) -> dict[str, Any]:
+        row = await ConnectionRow.select(*_COLUMNS).where(ConnectionRow.id == connection_id).first()
+        if row is None:
+            raise NotFound("No such connection.", field="connection_id")
+        return row
+
+    async def _save(self, query: Any, name: str) -> None:
+        try:
+            await query
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict(f"The project already has a connection named {name!r}.", field="name") from exc
+            raise
+
+    def _out(self, row: dict[str, Any]) -> Connection:
+        settings = row["settings"]
+        if isinstance(settings, str):
+            settings = json.loads(settings)
+        secrets = msgspec.json.decode(self._box.decrypt(row["secrets"]), type=Credentials)
+        return Connection(
+            id=row["id"],
+            name=row["name"],
+            project_id=row["project"],
+            project_name=row["project.name"],
+            connector=row["connector"],
+            mode=Mode(row["mode"]),
+            auth_type=row["auth_type"],
+            client_id=settings.get("client_id", ""),
+            username=settings.get("username", ""),
+            scopes=tuple(settings.get("scopes", ())),
+            fields=dict(settings.get("fields", {})),
+            secrets_set=tuple(field for field in SECRET_FIELDS if getattr(secrets, field)),
+            scopes_version=row["scopes_version"],
+            created_by=row["created_by"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+_COLUMNS = (
+    ConnectionRow.id,
+    ConnectionRow.name,
+    ConnectionRow.project,
+    ConnectionRow.project.name,
+    ConnectionRow.connector,
+    ConnectionRow.mode,
+    ConnectionRow.auth_type,
+    ConnectionRow.settings,
+    ConnectionRow.secrets,
+    ConnectionRow.scopes_version,
+    ConnectionRow.created_by,
+    ConnectionRow.created_at,
+    ConnectionRow.updated_at,
+)
+
+
+def _auth_type(data: ConnectionInput, definition: ConnectorDefinition) -> str:
+    """The connector decides the auth type, except for generic connectors, where the connection does."""
+    if definition.key in GENERIC_CONNECTORS:
+        auth_type = data.auth_type or "none"
+    else:
+        auth_type = definition.auth_type
+        if data.auth_type and data.auth_type != auth_type:
+            raise InvalidInput(f"{definition.name} connections use {auth_type}.", field="auth_type")
+    allowed = END_USER_AUTH_TYPES if data.mode is Mode.END_USER else SHARED_AUTH_TYPES
+    if auth_type not in allowed:
+        if data.mode is Mode.END_USER:
+            raise InvalidInput(
+                "An end user's connection needs an OAuth 2.0 authorization code grant (or token exchange); "
+                f"{definition.name} does not offer one.",
+                field="mode",
+            )
+        raise InvalidInput(
+            f'{definition.name} connections are made by each end user; choose "End user\'s connection".',
+            field="mode",
+        )
+    return auth_type
+
+
+def _scopes(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """Scopes in the order chosen, without repeats; free entry allowed, one scope per item."""
+    seen: list[str] = []
+    for item in scopes:
+        for scope in item.replace(",", " ").split():
+            if len(scope) > 200 or not all(0x21 <= ord(char) <= 0x7E and char not in '"\\' for char in scope):
+                raise InvalidInput(f"{scope[:40]!r} is not a valid scope.", field="scopes")
+            if scope not in seen:
+                seen.append(scope)
+    if len(seen) > 50:
+        raise InvalidInput("A connection can ask for at most 50 scopes.", field="scopes")
+    return tuple(seen)
+
+
+def _fields(values: dict[str, str], definition: ConnectorDefinition) -> dict[str, str]:
+    clean: dict[str, str] = {}
+    for key in values:
+        if definition.field(key) is None:
+            raise InvalidInput(f"{definition.name} has no field {key!r}.", field=f"fields.{key}")
+    for field in definition.fields:
+        value = (values.get(field.key) or "").strip() or field.default
+        if field.kind == "url":
+            value = value.rstrip("/")
+            if value and not is_acceptable_url(value):
+                raise InvalidInput(
+                    f"{field.label} must be an https URL such as {field.placeholder or 'https://app.example.com'}.",
+                    field=f"fields.{field.key}",
+                )
+        if field.required and not value:
+            raise InvalidInput(f"Enter the {field.label}.", field=f"fields.{field.key}")
+        if len(value) > 500:
+            raise InvalidInput(f"{field.label} is too long.", field=f"fields.{field.key}")
+        clean[field.key] = value
+    return clean
+
+
+def _require_credentials(data: ConnectionInput) -> None:
+    needs: dict[str, tuple[tuple[str, str], ...]] = {
+        "oauth2_authorization_code": (("client_id", "Client ID"),),
+        "oauth2_client_credentials": (("client_id", "Client ID"), ("client_secret", "Client secret")),
+        "oauth2_token_exchange": (("client_id", "Client ID"),),
+        "api_key": (("api_key", "API key"),),
+        "bearer": (("token", "Token"),),
+        "basic": (("username", "User name"), ("password", "Password")),
+    }
+    for field, label in needs.get(data.auth_type, ()):
+        if not getattr(data, field):
+            raise InvalidInput(f"Enter the {label}.", field=field)
+
+
+def _settings(data: ConnectionInput) -> dict[str, Any]:
+    return {
+        "client_id": data.client_id,
+        "username": data.username,
+        "scopes": list(data.scopes),
+        "fields": data.fields,
+    }
+
+
+def _credentials(data: ConnectionInput) -> Credentials:
+    return Credentials(
+        client_secret=data.client_secret, api_key=data.api_key, token=data.token, password=data.password
+    )

@@ -1,0 +1,148 @@
+"""Reading connector definitions from YAML or JSON, with errors that name the field at fault."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from switchboard.connectors.definitions.model import (
+    PLACEHOLDER,
+    Action,
+    ConnectorDefinition,
+    OAuthProvider,
+)
+from switchboard.platform.core.errors import InvalidInput
+
+MAX_DEFINITION_BYTES = 1024 * 1024
+
+
+class DefinitionError(InvalidInput):
+    """A connector definition is malformed; the message names where (``$.actions[2].path``) and why."""
+
+
+def parse_document(text: str | bytes, *, source: str) -> Any:
+    """YAML (a superset of JSON) into plain data, refusing oversized or unparsable documents."""
+    if len(text) > MAX_DEFINITION_BYTES:
+        raise DefinitionError(f"{source}: the document is larger than {MAX_DEFINITION_BYTES // 1024} KiB")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
+        raise DefinitionError(f"{source}: {problem}{where}") from exc
+
+
+def load_definition(data: str | bytes | dict[str, Any], *, source: str = "definition") -> ConnectorDefinition:
+    """Check a definition (text or already-parsed data) and return it."""
+    raw = parse_document(data, source=source) if isinstance(data, str | bytes) else data
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{source}: a connector definition must be a mapping of fields")
+    try:
+        definition = msgspec.convert(raw, ConnectorDefinition, strict=False)
+    except msgspec.ValidationError as exc:
+        raise DefinitionError(f"{source}: {exc}") from exc
+    problems = list(_problems(definition))
+    if problems:
+        raise DefinitionError(f"{source}: {problems[0]}")
+    return definition
+
+
+def dump_definition(definition: ConnectorDefinition) -> str:
+    """The definition as YAML, the form builders edit."""
+    data = msgspec.to_builtins(definition)
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def _problems(definition: ConnectorDefinition) -> Any:
+    field_keys = {field.key for field in definition.fields}
+    if len(field_keys) != len(definition.fields):
+        yield "two connection fields have the same key - at `$.fields`"
+    for index, field in enumerate(definition.fields):
+        if field.kind == "url" and field.default and not is_acceptable_url(field.default):
+            yield f"the default is not an https URL - at `$.fields[{index}].default`"
+    yield from _template_problems(definition.base_url, field_keys, "$.base_url")
+    if (
+        definition.base_url
+        and not definition.base_url.startswith("{")
+        and not is_acceptable_url(definition.base_url)
+    ):
+        yield "must be an https URL (http only for this machine) - at `$.base_url`"
+    provider = definition.provider
+    if provider is not None:
+        yield from _provider_problems(provider, field_keys, definition.auth_type)
+    names: set[str] = set()
+    for index, action in enumerate(definition.actions):
+        if action.name in names:
+            yield f"the action name {action.name!r} is used twice - at `$.actions[{index}].name`"
+        names.add(action.name)
+        yield from _action_problems(action, f"$.actions[{index}]")
+
+
+def _provider_problems(provider: OAuthProvider, field_keys: set[str], auth_type: str) -> Any:
+    where = "$.auth.provider"
+    if auth_type == "oauth2_authorization_code" and not provider.authorize_url:
+        yield f"an authorization code grant needs an authorize URL - at `{where}.authorize_url`"
+    for name in ("authorize_url", "token_url", "revocation_url", "userinfo_url"):
+        yield from _template_problems(getattr(provider, name), field_keys, f"{where}.{name}")
+    for index, scope in enumerate(provider.default_scopes):
+        if not scope or any(char.isspace() for char in scope):
+            yield f"a scope cannot be empty or contain spaces - at `{where}.default_scopes[{index}]`"
+    if not provider.account_label:
+        yield f"name at least one userinfo field - at `{where}.account_label`"
+
+
+def _template_problems(template: str, field_keys: set[str], where: str) -> Any:
+    for name in PLACEHOLDER.findall(template):
+        if name not in field_keys:
+            yield f"{{{name}}} names no connection field - at `{where}`"
+    concrete = PLACEHOLDER.sub("x", template)
+    if template and not template.startswith("{") and not is_acceptable_url(concrete):
+        yield f"must be an https URL (http only for this machine) - at `{where}`"
+
+
+def _action_problems(action: Action, where: str) -> Any:
+    try:
+        Draft202012Validator.check_schema(action.input_schema)
+    except SchemaError as exc:
+        yield f"not a valid JSON Schema: {exc.message} - at `{where}.input_schema`"
+        return
+    if action.input_schema.get("type", "object") != "object":
+        yield f'an action\'s input schema must have type "object" - at `{where}.input_schema.type`'
+    if action.raw_http:
+        return
+    if not action.path.startswith("/") and not action.path.startswith("{"):
+        yield f"a path starts with / - at `{where}.path`"
+    properties = action.input_schema.get("properties", {})
+    for name in PLACEHOLDER.findall(action.path):
+        if name not in properties:
+            yield f"{{{name}}} names no input - at `{where}.path`"
+    mapping = action.request
+    for group in ("query", "headers", "body_fields"):
+        for key, input_name in getattr(mapping, group).items():
+            if input_name not in properties:
+                yield f"{input_name!r} names no input - at `{where}.request.{group}.{key}`"
+    if mapping.body_from and mapping.body_from not in properties:
+        yield f"{mapping.body_from!r} names no input - at `{where}.request.body_from`"
+    if (mapping.body_fields or mapping.body_from) and mapping.body == "none":
+        yield f'say how the body is sent ("json" or "form") - at `{where}.request.body`'
+    if action.method == "GET" and mapping.body != "none":
+        yield f"a GET request has no body - at `{where}.request.body`"
+
+
+def is_acceptable_url(url: str) -> bool:
+    """An absolute https URL, or http for this machine (local development and tests)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if not parts.hostname or parts.username or parts.password or parts.fragment:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}

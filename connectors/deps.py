@@ -1,0 +1,85 @@
+"""The connector services a running app shares, and their dependency providers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+import msgspec
+from litestar.di import Provide
+
+from switchboard.connectors.actions import ActionRunner
+from switchboard.connectors.connections.checks import ConnectionCheck
+from switchboard.connectors.connections.credentials import Caller, CredentialService, Signer
+from switchboard.connectors.connections.grants import GrantService
+from switchboard.connectors.connections.models import TestOutcome
+from switchboard.connectors.connections.projects import ProjectService
+from switchboard.connectors.connections.provider import ProviderClient
+from switchboard.connectors.connections.service import ConnectionService
+from switchboard.connectors.registry import ConnectorRegistry
+from switchboard.identity.oauth.audit import AuditLog
+from switchboard.identity.principal import Principal
+from switchboard.platform.core.crypto import SecretBox
+from switchboard.platform.core.settings import Settings
+
+CREDENTIALS_PURPOSE = "switchboard connection credentials"
+
+
+class ConnectorServices(msgspec.Struct, frozen=True):
+    registry: ConnectorRegistry
+    projects: ProjectService
+    connections: ConnectionService
+    grants: GrantService
+    credentials: CredentialService
+    provider: ProviderClient
+    runner: ActionRunner
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        audit: AuditLog,
+        sign: Signer,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> ConnectorServices:
+        """``transport`` lets tests inject faults into calls to third-party apps."""
+        box = SecretBox(settings.secret_key, CREDENTIALS_PURPOSE, settings.previous_keys)
+        registry = ConnectorRegistry(Path(settings.connectors_dir) if settings.connectors_dir else None)
+        connections = ConnectionService(box=box, definitions=registry)
+        provider = ProviderClient(timeout=settings.provider_timeout_seconds, transport=transport)
+        grants = GrantService(
+            base_url=settings.base_url, box=box, connections=connections, provider=provider, audit=audit
+        )
+        return cls(
+            registry=registry,
+            projects=ProjectService(),
+            connections=connections,
+            grants=grants,
+            credentials=CredentialService(
+                issuer=settings.base_url, connections=connections, grants=grants, provider=provider, sign=sign
+            ),
+            provider=provider,
+            runner=ActionRunner(transport=transport),
+        )
+
+    async def test_connection(self, connection_id: UUID, principal: Principal) -> TestOutcome:
+        """Console "Test connection": as the builder, with their own grant for an end user's connection."""
+        principal.require_builder()
+        check = ConnectionCheck(
+            connections=self.connections,
+            credentials=self.credentials,
+            provider=self.provider,
+            runner=self.runner,
+        )
+        return await check.run(connection_id, Caller(principal.user_id, principal.email))
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+        await self.runner.aclose()
+
+    def dependencies(self) -> dict[str, Provide]:
+        return {
+            "connectors": Provide(lambda: self, sync_to_thread=False),
+        }
