@@ -59,7 +59,8 @@ async def test_the_authorization_request_uses_pkce_s256_a_fresh_state_and_the_sc
 
     urls = [await connectors.grants.open_link(link_token(link), alice_id) for link in (first, second)]
 
-    assert first.startswith("http://testserver.local/connect/") and first != second
+    assert first.startswith("http://testserver.local/connect/")
+    assert first != second
     params = [dict(p.split("=", 1) for p in url.split("?", 1)[1].split("&")) for url in urls]
     assert {p["code_challenge_method"] for p in params} == {"S256"}
     assert params[0]["state"] != params[1]["state"]

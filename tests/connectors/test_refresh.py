@@ -49,7 +49,7 @@ async def _stored() -> dict[str, Any]:
 
 def _other_process(settings: Settings, connectors: ConnectorServices) -> ConnectorServices:
     """Services as a second Switchboard process has them: same database, its own locks and caches."""
-    return ConnectorServices.from_settings(settings, audit=connectors.grants._audit, sign=_unused)  # noqa: SLF001
+    return ConnectorServices.from_settings(settings, audit=connectors.grants._audit, sign=_unused)
 
 
 async def _unused(claims: dict[str, Any]) -> str:
@@ -77,7 +77,9 @@ async def test_a_token_about_to_expire_is_refreshed_once_for_twenty_callers_in_t
     assert tokens[0].access_token not in before
     assert tokens[0].access_token in fake.live_access_tokens()
     row = await UserGrant.select(UserGrant.refreshed_at, UserGrant.lease_until).first()
-    assert row is not None and row["refreshed_at"] is not None and row["lease_until"] is None
+    assert row is not None
+    assert row["refreshed_at"] is not None
+    assert row["lease_until"] is None
 
 
 async def test_a_token_with_time_left_is_used_as_it_is(
@@ -264,5 +266,6 @@ async def test_stored_tokens_are_not_readable_without_the_key(
 
     raw = (await _stored())["tokens"]
 
-    assert raw.startswith("v1.") and token.access_token not in raw
-    assert msgspec.json.decode(connectors.grants._box.decrypt(raw))["access_token"] == token.access_token  # noqa: SLF001
+    assert raw.startswith("v1.")
+    assert token.access_token not in raw
+    assert msgspec.json.decode(connectors.grants._box.decrypt(raw))["access_token"] == token.access_token
