@@ -29,6 +29,7 @@ $(VENDOR)/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	@node_modules/.bin/node --version | grep -q '^v22\.' || { echo "node_modules/.bin/node is not Node 22"; exit 1; }
 	@test -f node_modules/.bin/conformance || { echo "the MCP conformance suite is not installed"; exit 1; }
+	@test -d node_modules/oidc-provider || { echo "oidc-provider (the tests' third-party OAuth server) is not installed"; exit 1; }
 	mkdir -p $(VENDOR)
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
