@@ -28,6 +28,7 @@ from switchboard.platform.core.csrf import BearerExemptCSRFMiddleware
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.health import healthz, readyz
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.demo_tasks.app import MOUNT_PATH, create_demo_tasks_app, mount_handler
 from switchboard.ui.errors import EXCEPTION_HANDLERS
 from switchboard.ui.pages import PAGE_CONTROLLERS
 from switchboard.ui.rendering import Flash, static_files, template_config
@@ -86,8 +87,16 @@ def create_app(
         # Patterns are regular expressions searched in the path: anchored, they exempt these paths only.
         exclude=[f"^{path}$" for path in ("/healthz", "/readyz", *CLIENT_ENDPOINTS)],
     )
+    handlers = [healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS, OAuthEndpoints]
+    if settings.mounts_demo_tasks:
+        demo_tasks = create_demo_tasks_app(
+            issuer=settings.base_url + MOUNT_PATH,
+            secret_key=settings.secret_key,
+            secure_cookies=settings.secure_cookies,
+        )
+        handlers.append(mount_handler(demo_tasks))
     return Litestar(
-        route_handlers=[healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS, OAuthEndpoints],
+        route_handlers=handlers,
         dependencies={**identity.dependencies(), **connectors.dependencies()},
         # Authentication first, so that a refused CSRF check still renders the page for who is signed in.
         middleware=[

@@ -24,7 +24,8 @@ from switchboard.platform.core.database import Database, DatabaseUnavailable
 from switchboard.platform.core.errors import DomainError
 from switchboard.platform.core.migrations import MigrationFailed, migrate, pending_migrations
 from switchboard.platform.core.settings import Settings, SettingsError, load_settings, local_base_url
-from switchboard.platform.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+from switchboard.platform.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo, seed_demo_tasks
+from switchboard.platform.demo_tasks.cli import demo_tasks_cli
 
 T = TypeVar("T")
 ROLE_CHOICE = click.Choice([role.value for role in Role])
@@ -194,15 +195,22 @@ def db_status(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Create the demo users and groups (safe to run again)."""
+    """Create the demo users and groups, and Demo Tasks with a connection to it (safe to run again)."""
+    settings = _settings(ctx)
 
     async def work(services: IdentityServices, _: Database) -> list[str]:
-        return await seed_demo(services)
+        created = await seed_demo(services)
+        if settings.mounts_demo_tasks:
+            async with _connectors(ctx, services) as connectors:
+                created += await seed_demo_tasks(settings, connectors)
+        return created
 
     created = _run(ctx, work)
     click.echo("Demo data: " + (", ".join(created) if created else "already in place."))
     accounts = ", ".join(user.email for user in DEMO_USERS)
     click.echo(f"Demo sign-in: {accounts} (password {DEMO_PASSWORD})")
+    if settings.mounts_demo_tasks:
+        click.echo(f"Demo Tasks: {settings.base_url}/demo-tasks (same accounts and password)")
 
 
 def _echo_user(user: UserOut, as_json: bool) -> None:
@@ -669,3 +677,6 @@ def connectors_import_openapi(ctx: click.Context, file: Path, key: str | None) -
         return f"{definition.key} ({definition.name}, {len(definition.actions)} actions)"
 
     click.echo(f"Connector {_run(ctx, work)} saved.")
+
+
+main.add_command(demo_tasks_cli, name="demo-tasks")

@@ -89,10 +89,14 @@ class ConnectionService:
         await self._save(row.save(), clean.name)
         return await self.get(row.id)
 
-    async def update(self, connection_id: UUID, data: ConnectionInput, *, actor: Principal) -> Connection:
-        """Edit a connection. Secrets left blank keep their value; a change of scopes, client ID or field
-        values raises the scopes version, so every user's grant asks for consent again on next use."""
-        actor.require_builder()
+    async def update(
+        self, connection_id: UUID, data: ConnectionInput, *, actor: Principal | None
+    ) -> Connection:
+        """Edit a connection (``actor`` None: the operator). Secrets left blank keep their value; a change of
+        scopes, client ID or field values raises the scopes version, so every user's grant asks for consent
+        again on next use."""
+        if actor is not None:
+            actor.require_builder()
         current = await self.get(connection_id)
         if data.connector != current.connector:
             raise InvalidInput(
