@@ -75,6 +75,15 @@ class ConnectorServices(msgspec.Struct, frozen=True):
         )
         return await check.run(connection_id, Caller(principal.user_id, principal.email))
 
+    async def delete_connection(self, connection_id: UUID, *, actor: Principal) -> None:
+        """Delete a connection after asking the app to revoke every user's tokens (best effort: an app
+        that cannot be reached does not keep the connection alive here)."""
+        actor.require_builder()
+        for user_id in await self.grants.users_of(connection_id):
+            await self.grants.disconnect(user_id, connection_id)
+        await self.connections.delete(connection_id, actor=actor)
+        self.credentials.forget(connection_id)
+
     async def aclose(self) -> None:
         await self.provider.aclose()
         await self.runner.aclose()

@@ -93,6 +93,7 @@ def create_app(
             issuer=settings.base_url + MOUNT_PATH,
             secret_key=settings.secret_key,
             secure_cookies=settings.secure_cookies,
+            previous_keys=settings.previous_keys,
         )
         handlers.append(mount_handler(demo_tasks))
     return Litestar(

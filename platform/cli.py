@@ -26,6 +26,7 @@ from switchboard.platform.core.migrations import MigrationFailed, migrate, pendi
 from switchboard.platform.core.settings import Settings, SettingsError, load_settings, local_base_url
 from switchboard.platform.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo, seed_demo_tasks
 from switchboard.platform.demo_tasks.cli import demo_tasks_cli
+from switchboard.platform.demo_tasks.clients import ClientRegistry
 
 T = TypeVar("T")
 ROLE_CHOICE = click.Choice([role.value for role in Role])
@@ -575,18 +576,21 @@ def secrets_reencrypt(ctx: click.Context) -> None:
     run this, then remove the old key.
     """
 
-    async def work(services: IdentityServices, _: Database) -> tuple[int, int, int]:
+    settings = _settings(ctx)
+
+    async def work(services: IdentityServices, _: Database) -> tuple[int, int, int, int]:
         async with _connectors(ctx, services) as connectors:
             return (
                 await connectors.connections.reencrypt(),
                 await connectors.grants.reencrypt(),
                 await services.oauth.keys.reencrypt(),
+                await ClientRegistry(settings.secret_key, settings.previous_keys).reencrypt(),
             )
 
-    connections, grants, keys_changed = _run(ctx, work)
+    connections, grants, keys_changed, demo_clients = _run(ctx, work)
     click.echo(
-        f"Re-encrypted {connections} connection(s), {grants} user grant(s) and {keys_changed} signing key(s) "
-        "with the current secret key."
+        f"Re-encrypted {connections} connection(s), {grants} user grant(s), {keys_changed} signing key(s) "
+        f"and {demo_clients} Demo Tasks client secret(s) with the current secret key."
     )
 
 

@@ -70,7 +70,7 @@ async def seed_demo_tasks(settings: Settings, connectors: ConnectorServices) -> 
     """
     created = [f"Demo Tasks account {email}" for email in await seed_accounts()]
     host = settings.base_url + DEMO_TASKS_PATH
-    client = await ClientRegistry(settings.secret_key).ensure_client(
+    client = await ClientRegistry(settings.secret_key, settings.previous_keys).ensure_client(
         DEMO_TASKS_CLIENT, [connectors.grants.redirect_uri]
     )
     project = await connectors.projects.ensure(DEMO_PROJECT)
@@ -95,7 +95,11 @@ async def seed_demo_tasks(settings: Settings, connectors: ConnectorServices) -> 
     if existing is None:
         await connectors.connections.create(data, actor=None)
         created.append(f"connection {DEMO_TASKS_CONNECTION}")
-    elif existing.fields != data.fields or existing.client_id != data.client_id:
+    elif (
+        existing.fields != data.fields
+        or existing.client_id != data.client_id
+        or (await connectors.connections.credentials(existing.id)).client_secret != data.client_secret
+    ):
         await connectors.connections.update(existing.id, data, actor=None)
         created.append(f"connection {DEMO_TASKS_CONNECTION} moved to {host}")
     return created

@@ -309,6 +309,23 @@ class GrantService:
         )
         return [_user_connection(connection, row, row["email"], names) for row in rows]
 
+    async def users_of(self, connection_id: UUID) -> list[UUID]:
+        rows = await UserGrant.select(UserGrant.user).where(UserGrant.connection == connection_id)
+        return [row["user"] for row in rows]
+
+    async def connected_counts(self) -> dict[UUID, int]:
+        """How many people have a working grant, per connection (grants to re-consent count as not)."""
+        rows = await UserGrant.select(
+            UserGrant.connection,
+            UserGrant.scopes_version,
+            UserGrant.connection.scopes_version.as_alias("current"),
+        ).where(UserGrant.status == GrantStatus.CONNECTED.value)
+        counts: dict[UUID, int] = {}
+        for row in rows:
+            if row["scopes_version"] >= row["current"]:
+                counts[row["connection"]] = counts.get(row["connection"], 0) + 1
+        return counts
+
     async def reencrypt(self) -> int:
         changed = 0
         for row in await UserGrant.select(UserGrant.id, UserGrant.tokens):

@@ -27,6 +27,13 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _clean_description(description: str) -> str:
+    description = validate_text(description.strip(), field="description")
+    if len(description) > 500:
+        raise InvalidInput("A description can have at most 500 characters.", field="description")
+    return description
+
+
 class ProjectService:
     async def list_all(self) -> list[Project]:
         rows = await ProjectRow.select().order_by(ProjectRow.name_key)
@@ -49,7 +56,7 @@ class ProjectService:
         row = ProjectRow(
             name=name,
             name_key=name.lower(),
-            description=validate_text(data.description.strip(), field="description"),
+            description=_clean_description(data.description),
             created_at=datetime.now(UTC),
         )
         try:

@@ -1,4 +1,4 @@
-"""Route guards: signed in, and signed in as an owner or admin."""
+"""Route guards: signed in; signed in as a builder (or admin); signed in as an owner or admin."""
 
 from __future__ import annotations
 
@@ -25,3 +25,9 @@ def requires_sign_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
 def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not current_principal(connection).is_admin:
         raise PermissionDenied("Only owners and admins can open this.")
+
+
+def requires_builder(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Connectors, projects, connections (and recipes) are the builders' (and admins') work."""
+    if not current_principal(connection).can_build:
+        raise PermissionDenied("Only builders and admins can open this.")

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
 
 SESSION_COOKIE = "sb_session"
-UNAUTHENTICATED_PATHS = ("^/static/", "^/healthz$", "^/readyz$")
+# Demo Tasks, when mounted, is another app with its own sign-in: Switchboard's session means nothing there.
+UNAUTHENTICATED_PATHS = ("^/static/", "^/healthz$", "^/readyz$", "^/demo-tasks(/|$)")
 
 
 def bearer_token(headers: Headers) -> str | None:

@@ -36,7 +36,9 @@ def make_connect_link(server: LiveServer, email: str) -> str:
         try:
             user = await identity.users.find_by_email(email)
             assert user is not None
-            (connection,) = [c for c in await connectors.connections.list_all() if c.name == DEMO_TASKS_CONNECTION]
+            (connection,) = [
+                c for c in await connectors.connections.list_all() if c.name == DEMO_TASKS_CONNECTION
+            ]
             return await connectors.grants.connect_link(UUID(str(user.id)), connection.id)
         finally:
             await connectors.aclose()

@@ -23,7 +23,9 @@ def test_a_member_sees_only_their_own_pages_and_is_refused_the_console(page: Pag
     menu.get_by_role("link", name="My connections").click()
     expect_path(page, r"^/me/connections$")
     expect_heading(page, "My connections")
-    expect(page.get_by_text("You have not connected any apps yet.")).to_be_visible()
+    demo_tasks = page.get_by_role("row").filter(has_text="Demo Tasks")
+    expect(demo_tasks).to_contain_text("Not connected")
+    expect(demo_tasks.get_by_role("button", name="Connect")).to_be_visible()
 
     for path in ("/console/users", "/console/groups", "/console/api-tokens"):
         response = page.goto(path)

@@ -8,6 +8,7 @@ import pytest
 
 from switchboard.platform.core.database import Database, DatabaseUnavailable
 from switchboard.platform.core.migrations import migrate, migration_statuses, pending_migrations
+from switchboard.platform.core.piccolo_conf import APP_REGISTRY
 from switchboard.platform.core.settings import redact_url
 from tests.platform.conftest import on_database, running_cluster
 from tests.support.postgres import PostgresCluster
@@ -113,14 +114,17 @@ async def test_the_postgres_scheme_alias_reaches_the_same_server(
 
 
 def _migration_ids() -> list[str]:
-    """What the identity app ships, read from its migration files (``ID = "…"``)."""
-    folder = Path(__file__).parents[2] / "identity" / "piccolo_migrations"
+    """What every registered app ships, read from its migration files (``ID = "…"``): app by app in
+    the registry's order (each app's migrations depend on the earlier apps'), each app's in order."""
     ids = []
-    for path in folder.glob("*.py"):
-        for line in path.read_text().splitlines():
-            if line.startswith("ID = "):
-                ids.append("identity/" + line.split('"')[1])
-    return sorted(ids)
+    for name, config in APP_REGISTRY.app_configs.items():
+        shipped = []
+        for path in Path(config.migrations_folder_path).glob("*.py"):
+            for line in path.read_text().splitlines():
+                if line.startswith("ID = "):
+                    shipped.append(f"{name}/" + line.split('"')[1])
+        ids += sorted(shipped)
+    return ids
 
 
 def test_an_empty_database_has_every_shipped_migration_pending(empty_db_url: str) -> None:

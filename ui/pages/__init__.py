@@ -7,6 +7,9 @@ from switchboard.ui.pages.apps import AppPages
 from switchboard.ui.pages.audit import AuditPages
 from switchboard.ui.pages.auth import AuthPages
 from switchboard.ui.pages.clients import ClientPages
+from switchboard.ui.pages.connect import ConnectPages, MyConnectionsPages
+from switchboard.ui.pages.connections import ConnectionPages
+from switchboard.ui.pages.connectors import ConnectorPages
 from switchboard.ui.pages.groups import GroupPages
 from switchboard.ui.pages.me import MePages
 from switchboard.ui.pages.oauth import AuthorizePages
@@ -15,11 +18,15 @@ from switchboard.ui.pages.users import UserPages
 PAGE_CONTROLLERS = [
     AuthPages,
     MePages,
+    MyConnectionsPages,
+    ConnectPages,
     AppPages,
     UserPages,
     GroupPages,
     ClientPages,
     ApiTokenPages,
     AuditPages,
+    ConnectorPages,
+    ConnectionPages,
     AuthorizePages,
 ]

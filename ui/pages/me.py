@@ -1,4 +1,4 @@
-"""The member's own area: profile and "My connections"."""
+"""The member's own area: the profile ("My connections" is in ``connect.py``, with the connect flow)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,3 @@ class MePages(Controller):
     ) -> Template:
         user = await users.get(principal.user_id)
         return page(request, "me/profile.html", title="My profile", user=user)
-
-    @get("/connections")
-    async def connections(self, request: Request[Any, Any, Any]) -> Template:
-        return page(request, "me/connections.html", title="My connections")

@@ -1,0 +1,189 @@
+"""Connecting a person's own account in a third-party app, and "My connections".
+
+A connect link (``/connect/<token>``) belongs to one Switchboard user: it first shows what will be
+connected, and only its "Continue" button spends the link and sends the person to the app. The app sends
+them back to ``/connections/callback``, where the grant is finished and stored. Both pages need the
+person signed in as the link's user; a signed-out person signs in first and comes back to the same
+address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from switchboard.connectors.connections.errors import LinkRefused, ProviderError
+from switchboard.connectors.connections.models import Connection, GrantStatus
+from switchboard.connectors.definitions import ConnectorDefinition
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.identity.auth.guards import current_principal, requires_sign_in
+from switchboard.identity.principal import Principal
+from switchboard.platform.core.errors import DomainError
+from switchboard.ui.forms import safe_next
+from switchboard.ui.rendering import page, redirect
+
+MY_CONNECTIONS = "/me/connections"
+
+
+def link_token(link: str) -> str:
+    """The token at the end of an absolute connect link (``…/connect/<token>``)."""
+    return link.rsplit("/", 1)[-1]
+
+
+def to_app(authorize_url: str) -> Response[Any]:
+    """Send the browser to the app's authorization page (a GET after the form's POST)."""
+    return Redirect(path=authorize_url, status_code=303)
+
+
+def scope_descriptions(definition: ConnectorDefinition, scopes: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Each scope with what the connector says it allows ('' when the connector does not know it)."""
+    known = {scope.name: scope.description for scope in definition.known_scopes}
+    return [(scope, known.get(scope, "")) for scope in scopes]
+
+
+def _problem(request: Request[Any, Any, Any], title: str, exc: DomainError) -> Template:
+    return page(request, "connect/problem.html", status_code=exc.status, title=title, message=exc.message)
+
+
+async def start_connecting(
+    connectors: ConnectorServices, principal: Principal, connection_id: UUID, *, return_to: str
+) -> Response[Any]:
+    """A link for oneself, spent at once: the console's and My connections' Connect buttons."""
+    link = await connectors.grants.connect_link(principal.user_id, connection_id, return_to=return_to)
+    return to_app(await connectors.grants.open_link(link_token(link), principal.user_id))
+
+
+class ConnectPages(Controller):
+    include_in_schema = False
+
+    @get("/connect/{token:str}")
+    async def describe_link(
+        self,
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        connectors: NamedDependency[ConnectorServices],
+    ) -> Template:
+        principal = current_principal(request)
+        try:
+            connection = await connectors.grants.describe_link(token, principal.user_id)
+        except LinkRefused as exc:
+            return _problem(request, "This connect link cannot be used", exc)
+        return await self._start_page(request, connectors, connection, principal)
+
+    @post("/connect/{token:str}")
+    async def open_link(
+        self,
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        connectors: NamedDependency[ConnectorServices],
+    ) -> Response[Any]:
+        principal = current_principal(request)
+        try:
+            authorize_url = await connectors.grants.open_link(token, principal.user_id)
+        except LinkRefused as exc:
+            return _problem(request, "This connect link cannot be used", exc)
+        return to_app(authorize_url)
+
+    @get("/connections/callback")
+    async def callback(
+        self, request: Request[Any, Any, Any], connectors: NamedDependency[ConnectorServices]
+    ) -> Template:
+        principal = current_principal(request)
+        # Repeated parameters are suspicious in an authorization response; the first one is checked.
+        params = {key: request.query_params.getall(key)[0] for key in request.query_params}
+        try:
+            connected = await connectors.grants.finish(params, principal.user_id)
+        except LinkRefused as exc:
+            return _problem(request, "Your account was not connected", exc)
+        except ProviderError as exc:
+            return _problem(request, "The app did not answer as expected", exc)
+        return page(
+            request,
+            "connect/done.html",
+            title=f"{connected.app_name} connected",
+            connected=connected,
+            back=safe_next(connected.return_to, MY_CONNECTIONS),
+        )
+
+    async def _start_page(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: ConnectorServices,
+        connection: Connection,
+        principal: Principal,
+    ) -> Template:
+        definition = await connectors.connections.definition_of(connection)
+        return page(
+            request,
+            "connect/start.html",
+            title=f"Connect your {definition.name} account",
+            connection=connection,
+            definition=definition,
+            scopes=scope_descriptions(definition, connection.scopes),
+            account=principal.email,
+        )
+
+
+class MyConnectionsPages(Controller):
+    path = MY_CONNECTIONS
+    include_in_schema = False
+    guards = [requires_sign_in]
+
+    @get()
+    async def my_connections(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Template:
+        return await self._list(request, connectors, principal)
+
+    @post("/{connection_id:uuid}/connect")
+    async def connect(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        return await start_connecting(connectors, principal, connection_id, return_to=MY_CONNECTIONS)
+
+    @post("/{connection_id:uuid}/disconnect")
+    async def disconnect(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        rows = await connectors.grants.for_user(principal.user_id)
+        app_name = next((row.app_name for row in rows if row.connection_id == connection_id), "the app")
+        try:
+            warning = await connectors.grants.disconnect(principal.user_id, connection_id)
+        except DomainError as exc:
+            return await self._list(request, connectors, principal, error=exc.message, status_code=exc.status)
+        return redirect(request, MY_CONNECTIONS, f"Disconnected {app_name}. {warning}".strip())
+
+    async def _list(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: ConnectorServices,
+        principal: Principal,
+        *,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        return page(
+            request,
+            "me/connections.html",
+            status_code=status_code,
+            title="My connections",
+            rows=await connectors.grants.for_user(principal.user_id),
+            statuses=GrantStatus,
+            error=error,
+        )

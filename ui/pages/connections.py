@@ -1,0 +1,436 @@
+"""Console → Connections: projects, and the connection form (Shared or End user's connection).
+
+The form is the one builders know from integration platforms: Name, Location (the project), connection
+type, Authentication type, Client ID and secret, the connector's own fields (such as Host), Scopes (the
+connector's known scopes plus free entry), the shared credentials, and the Redirect URI to register at the
+app. "Connect" saves, then runs the builder's own authorization code grant so that they can test the
+connection as an end user would. Secrets are never shown: a blank secret on an edit keeps the stored one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from switchboard.connectors.connections.models import (
+    END_USER_AUTH_TYPES,
+    SHARED_AUTH_TYPES,
+    Connection,
+    ConnectionInput,
+    GrantStatus,
+    Mode,
+    ProjectCreate,
+    TestOutcome,
+)
+from switchboard.connectors.connections.service import GENERIC_CONNECTORS, SECRET_FIELDS
+from switchboard.connectors.definitions import AUTH_TYPES, ConnectorDefinition
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.identity.auth.guards import requires_builder
+from switchboard.identity.principal import Principal
+from switchboard.platform.core.errors import DomainError, InvalidInput
+from switchboard.ui.forms import form_fields
+from switchboard.ui.pages.connect import start_connecting
+from switchboard.ui.rendering import page, redirect
+
+LIST_PATH = "/console/connections"
+OAUTH_AUTH_TYPES = frozenset(
+    {"oauth2_authorization_code", "oauth2_client_credentials", "oauth2_token_exchange"}
+)
+# Generic connectors have no OAuth provider of their own, so only these make sense for them.
+GENERIC_AUTH_TYPES = ("none", "api_key", "bearer", "basic")
+_LABELS = {
+    "name": "Name",
+    "project_id": "Location",
+    "mode": "Connection type",
+    "auth_type": "Authentication type",
+    "client_id": "Client ID",
+    "client_secret": "Client secret",
+    "username": "User name",
+    "password": "Password",
+    "api_key": "API key",
+    "token": "Token",
+    "scopes": "Scopes",
+}
+
+
+class ConnectionForm(msgspec.Struct, kw_only=True):
+    """The connection form as shown or submitted, secrets excepted: they are never sent back."""
+
+    name: str = ""
+    project_id: str = ""
+    mode: str = Mode.END_USER.value
+    auth_type: str = ""
+    client_id: str = ""
+    username: str = ""
+    scopes: list[str] = []
+    other_scopes: str = ""
+    fields: dict[str, str] = {}
+
+    @classmethod
+    def new(cls, definition: ConnectorDefinition, project_id: str) -> ConnectionForm:
+        provider = definition.provider
+        return cls(
+            name=definition.name,
+            project_id=project_id,
+            mode=(Mode.END_USER if definition.auth_type in END_USER_AUTH_TYPES else Mode.SHARED).value,
+            auth_type=definition.auth_type,
+            scopes=list(provider.default_scopes) if provider else [],
+            fields={field.key: field.default for field in definition.fields},
+        )
+
+    @classmethod
+    def of(cls, connection: Connection, definition: ConnectorDefinition) -> ConnectionForm:
+        known = {scope.name for scope in definition.known_scopes}
+        return cls(
+            name=connection.name,
+            project_id=str(connection.project_id),
+            mode=connection.mode.value,
+            auth_type=connection.auth_type,
+            client_id=connection.client_id,
+            username=connection.username,
+            scopes=[scope for scope in connection.scopes if scope in known],
+            other_scopes=" ".join(scope for scope in connection.scopes if scope not in known),
+            fields=dict(connection.fields),
+        )
+
+    @classmethod
+    def parse(cls, form: FormMultiDict, definition: ConnectorDefinition) -> ConnectionForm:
+        def text(name: str) -> str:
+            value = form.get(name, "")
+            return value.strip() if isinstance(value, str) else ""
+
+        return cls(
+            name=text("name"),
+            project_id=text("project_id"),
+            mode=text("mode"),
+            auth_type=text("auth_type"),
+            client_id=text("client_id"),
+            username=text("username"),
+            scopes=[scope for scope in form.getall("scopes", []) if isinstance(scope, str) and scope],
+            other_scopes=text("other_scopes"),
+            fields={field.key: text(f"field.{field.key}") for field in definition.fields},
+        )
+
+    def to_input(self, connector: str, secrets: dict[str, str]) -> ConnectionInput:
+        if not self.project_id:
+            raise InvalidInput("Choose a project (Location) for the connection.", field="project_id")
+        data = {
+            **msgspec.structs.asdict(self),
+            "connector": connector,
+            "scopes": [*self.scopes, self.other_scopes],
+            **secrets,
+        }
+        del data["other_scopes"]
+        try:
+            return msgspec.convert(data, ConnectionInput)
+        except msgspec.ValidationError as exc:
+            raise _invalid(exc) from None
+
+
+def _invalid(exc: msgspec.ValidationError) -> InvalidInput:
+    """msgspec's refusal in the form's words, on the field it concerns."""
+    text = str(exc)
+    found = re.search(r"at `\$\.(\w+)", text)
+    field = found.group(1) if found else "name"
+    label = _LABELS.get(field, field)
+    longest = re.search(r"length <= (\d+)", text)
+    if field == "project_id":
+        return InvalidInput("Choose a project (Location) for the connection.", field=field)
+    if field == "mode":
+        return InvalidInput("Choose Shared or End user's connection.", field=field)
+    if field == "name" and not longest:
+        return InvalidInput("Enter a name for the connection.", field=field)
+    if longest:
+        return InvalidInput(f"{label} can have at most {longest.group(1)} characters.", field=field)
+    return InvalidInput(f"{label} is not valid.", field=field)
+
+
+async def _secrets(request: Request[Any, Any, Any]) -> dict[str, str]:
+    # Not stripped: a secret is taken exactly as pasted (form_fields strips all but "password").
+    form = await request.form()
+    return {name: str(form.get(name, "") or "") for name in SECRET_FIELDS}
+
+
+def _auth_choices(definition: ConnectorDefinition) -> list[tuple[str, str]]:
+    if definition.key in GENERIC_CONNECTORS:
+        return [(value, AUTH_TYPES[value]) for value in GENERIC_AUTH_TYPES]
+    return [(definition.auth_type, AUTH_TYPES.get(definition.auth_type, definition.auth_type))]
+
+
+def _modes(choices: list[tuple[str, str]]) -> dict[str, bool]:
+    """Which connection types the connector's auth types allow."""
+    values = {value for value, _ in choices}
+    return {
+        Mode.SHARED.value: bool(values & set(SHARED_AUTH_TYPES)),
+        Mode.END_USER.value: bool(values & set(END_USER_AUTH_TYPES)),
+    }
+
+
+class ConnectionPages(Controller):
+    path = LIST_PATH
+    include_in_schema = False
+    guards = [requires_builder]
+
+    @get()
+    async def list_connections(
+        self, request: Request[Any, Any, Any], connectors: NamedDependency[ConnectorServices]
+    ) -> Template:
+        return await self._list(request, connectors)
+
+    @post("/projects")
+    async def create_project(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        values = await form_fields(request, "project_name", "project_description")
+        typed = ProjectCreate(name=values["project_name"], description=values["project_description"])
+        try:
+            if len(typed.description) > 500:
+                raise InvalidInput("A description can have at most 500 characters.", field="description")
+            project = await connectors.projects.create(typed, actor=principal)
+        except DomainError as exc:
+            errors = {f"project_{exc.field or 'name'}": exc.message}
+            return await self._list(
+                request, connectors, project=values, errors=errors, status_code=exc.status
+            )
+        return redirect(request, LIST_PATH, f"Project {project.name} created.")
+
+    @post("/projects/{project_id:uuid}/delete")
+    async def delete_project(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        project = await connectors.projects.get(project_id)
+        try:
+            await connectors.projects.delete(project_id, actor=principal)
+        except DomainError as exc:
+            errors = {"projects": f"{project.name}: {exc.message}"}
+            return await self._list(request, connectors, errors=errors, status_code=exc.status)
+        return redirect(request, LIST_PATH, f"Project {project.name} deleted.")
+
+    @get("/new")
+    async def new_connection(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: NamedDependency[ConnectorServices],
+        connector: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        if not connector:
+            return Redirect(path=f"{LIST_PATH}#new-connection-heading", status_code=303)
+        definition = await connectors.registry.get(connector)
+        projects = await connectors.projects.list_all()
+        form = ConnectionForm.new(definition, str(projects[0].id) if projects else "")
+        return await self._form(request, connectors, definition, form)
+
+    @post("/new")
+    async def create_connection(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        values = await form_fields(request, "connector", "action")
+        definition = await connectors.registry.get(values["connector"])
+        form = ConnectionForm.parse(await request.form(), definition)
+        try:
+            data = form.to_input(definition.key, await _secrets(request))
+            connection = await connectors.connections.create(data, actor=principal)
+        except DomainError as exc:
+            return await self._refused(request, connectors, definition, form, exc)
+        return await self._after_save(connectors, principal, connection, values["action"], request, "created")
+
+    @get("/{connection_id:uuid}")
+    async def connection_detail(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+    ) -> Template:
+        connection = await connectors.connections.get(connection_id)
+        definition = await connectors.connections.definition_of(connection)
+        form = ConnectionForm.of(connection, definition)
+        return await self._form(request, connectors, definition, form, connection=connection)
+
+    @post("/{connection_id:uuid}")
+    async def update_connection(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        connection = await connectors.connections.get(connection_id)
+        definition = await connectors.connections.definition_of(connection)
+        form = ConnectionForm.parse(await request.form(), definition)
+        action = (await form_fields(request, "action"))["action"]
+        try:
+            data = form.to_input(connection.connector, await _secrets(request))
+            connection = await connectors.connections.update(connection_id, data, actor=principal)
+        except DomainError as exc:
+            return await self._refused(request, connectors, definition, form, exc, connection=connection)
+        return await self._after_save(connectors, principal, connection, action, request, "saved")
+
+    @post("/{connection_id:uuid}/test")
+    async def test_connection(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Template:
+        connection = await connectors.connections.get(connection_id)
+        definition = await connectors.connections.definition_of(connection)
+        outcome = await connectors.test_connection(connection_id, principal)
+        form = ConnectionForm.of(connection, definition)
+        return await self._form(request, connectors, definition, form, connection=connection, outcome=outcome)
+
+    @get("/{connection_id:uuid}/delete")
+    async def confirm_delete(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+    ) -> Template:
+        return await self._confirm_delete(request, connectors, connection_id)
+
+    @post("/{connection_id:uuid}/delete")
+    async def delete_connection(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        connection = await connectors.connections.get(connection_id)
+        if (await form_fields(request, "confirm"))["confirm"] != "yes":
+            # Deleting cannot be undone: a post without the confirmation form's answer only asks.
+            return await self._confirm_delete(request, connectors, connection_id)
+        await connectors.delete_connection(connection_id, actor=principal)
+        return redirect(request, LIST_PATH, f"Connection {connection.name} deleted.")
+
+    async def _after_save(
+        self,
+        connectors: ConnectorServices,
+        principal: Principal,
+        connection: Connection,
+        action: str,
+        request: Request[Any, Any, Any],
+        verb: str,
+    ) -> Response[Any]:
+        own_page = f"{LIST_PATH}/{connection.id}"
+        if action == "connect" and connection.auth_type == "oauth2_authorization_code":
+            return await start_connecting(connectors, principal, connection.id, return_to=own_page)
+        return redirect(request, own_page, f"Connection {connection.name} {verb}.")
+
+    async def _refused(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: ConnectorServices,
+        definition: ConnectorDefinition,
+        form: ConnectionForm,
+        exc: DomainError,
+        *,
+        connection: Connection | None = None,
+    ) -> Template:
+        field = exc.field or "form"
+        errors = {field if field in _LABELS or field.startswith("fields.") else "form": exc.message}
+        return await self._form(
+            request,
+            connectors,
+            definition,
+            form,
+            connection=connection,
+            errors=errors,
+            status_code=exc.status,
+        )
+
+    async def _form(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: ConnectorServices,
+        definition: ConnectorDefinition,
+        form: ConnectionForm,
+        *,
+        connection: Connection | None = None,
+        errors: dict[str, str] | None = None,
+        outcome: TestOutcome | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        choices = _auth_choices(definition)
+        users = await connectors.grants.connected_users(connection.id) if connection else []
+        return page(
+            request,
+            "console/connection.html",
+            status_code=status_code,
+            title=connection.name if connection else f"New {definition.name} connection",
+            definition=definition,
+            connection=connection,
+            form=form,
+            projects=await connectors.projects.list_all(),
+            auth_choices=choices,
+            modes=_modes(choices),
+            mode_labels={mode.value: mode.label for mode in Mode},
+            oauth=bool({value for value, _ in choices} & OAUTH_AUTH_TYPES),
+            shared_auth={value for value, _ in choices} & set(SHARED_AUTH_TYPES),
+            connects=definition.auth_type == "oauth2_authorization_code",
+            known_scopes=definition.known_scopes,
+            redirect_uri=connectors.grants.redirect_uri,
+            users=users,
+            statuses=GrantStatus,
+            outcome=outcome,
+            errors=errors or {},
+        )
+
+    async def _list(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: ConnectorServices,
+        *,
+        project: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        summaries = await connectors.registry.list()
+        connections = await connectors.connections.list_all()
+        connected = await connectors.grants.connected_counts()
+        return page(
+            request,
+            "console/connections.html",
+            status_code=status_code,
+            title="Connections",
+            projects=await connectors.projects.list_all(),
+            connections=connections,
+            apps={summary.key: summary for summary in summaries},
+            auth_types=AUTH_TYPES,
+            connected=connected,
+            project=project or {"project_name": "", "project_description": ""},
+            errors=errors or {},
+        )
+
+    async def _confirm_delete(
+        self, request: Request[Any, Any, Any], connectors: ConnectorServices, connection_id: UUID
+    ) -> Template:
+        connection = await connectors.connections.get(connection_id)
+        users = (
+            await connectors.grants.connected_users(connection_id, names={}) if connection.is_end_user else []
+        )
+        return page(
+            request,
+            "console/connection_delete.html",
+            title=f"Delete {connection.name}?",
+            connection=connection,
+            user_count=len(users),
+        )
