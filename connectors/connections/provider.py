@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import logging
 from datetime import UTC, datetime, timedelta
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -58,6 +59,8 @@ class ProviderClient:
             transport=transport,
             follow_redirects=False,
             headers={"Accept": "application/json"},
+            # One client serves every user: it must never keep an app's cookies between their requests.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
         self._timeout = timeout
         self._working_method: dict[str, AuthMethod] = {}
@@ -278,14 +281,14 @@ def _refusal(endpoints: Endpoints, response: httpx.Response, doing: str) -> Prov
 def _token_set(endpoints: Endpoints, response: httpx.Response) -> TokenSet:
     body = _body(response)
     access_token = body.get("access_token") if body else None
+    if body and "error" in body:  # some apps (GitHub) report refusals with HTTP 200
+        raise _refusal(endpoints, response, "issue tokens")
     if not body or not isinstance(access_token, str) or not access_token:
         raise ProviderError(
             f"{endpoints.app_name}'s token endpoint answered without an access token; "
             "check the connector's token URL.",
             problem="malformed",
         )
-    if "error" in body:
-        raise _refusal(endpoints, response, "issue tokens")
     refresh_token = body.get("refresh_token")
     return TokenSet(
         access_token=access_token,

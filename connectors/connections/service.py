@@ -175,6 +175,12 @@ class ConnectionService:
             **secrets,
         )
         _require_credentials(clean)
+        if definition.key in GENERIC_CONNECTORS and auth_type != "none" and not clean.fields.get("base_url"):
+            # The step chooses the URL: credentials must be pinned to one address.
+            raise InvalidInput(
+                "Enter the Base URL: the credentials are only ever sent to that address.",
+                field="fields.base_url",
+            )
         return clean
 
     async def _row(self, connection_id: UUID) -> dict[str, Any]:

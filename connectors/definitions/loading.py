@@ -54,9 +54,27 @@ def load_definition(data: str | bytes | dict[str, Any], *, source: str = "defini
 
 
 def dump_definition(definition: ConnectorDefinition) -> str:
-    """The definition as YAML, the form builders edit."""
-    data = msgspec.to_builtins(definition)
-    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    """The definition as YAML, the form builders edit: only what differs from the defaults."""
+    return str(yaml.safe_dump(_plain(definition), sort_keys=False, allow_unicode=True, width=100))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, msgspec.Struct):
+        config = value.__struct_config__
+        data: dict[str, Any] = {config.tag_field: config.tag} if config.tag_field and config.tag else {}
+        for field in msgspec.structs.fields(value):
+            item = getattr(value, field.name)
+            if field.default is not msgspec.NODEFAULT and item == field.default:
+                continue
+            if field.default_factory is not msgspec.NODEFAULT and item == field.default_factory():
+                continue
+            data[field.encode_name] = _plain(item)
+        return data
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def _problems(definition: ConnectorDefinition) -> Any:

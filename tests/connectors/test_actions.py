@@ -411,7 +411,14 @@ async def test_an_answer_larger_than_the_limit_is_refused(app: LocalServer, chun
             True,
         ),
         (
-            Reply(403, b"", (("WWW-Authenticate", 'Bearer error="insufficient_scope", scope="shop:write"'),)),
+            json_reply(
+                403,
+                {
+                    "error": "insufficient_scope",
+                    "error_description": "This token was not granted shop:write.",
+                },
+                ("WWW-Authenticate", 'Bearer error="insufficient_scope", scope="shop:write"'),
+            ),
             "Shop answered 403: insufficient_scope (needs shop:write).",
             False,
             False,
@@ -421,6 +428,13 @@ async def test_an_answer_larger_than_the_limit_is_refused(app: LocalServer, chun
             "Shop answered 404: No such item.",
             False,
             False,
+        ),
+        (
+            Reply(401, b"", (("WWW-Authenticate", 'Bearer error="invalid_token"'),)),
+            "Shop answered 401: invalid_token. The credentials were refused: reconnect the account or check "
+            "the connection.",
+            False,
+            True,
         ),
         (
             json_reply(
@@ -536,7 +550,7 @@ async def test_the_http_connector_sends_the_request_the_step_describes(
 ) -> None:
     inputs = {
         "method": "PATCH",
-        "url": "/orders/42",
+        "url": "/orders/42?lang=en",
         "headers": {"X-Request-Id": "r-1"},
         "query": {"expand": ["lines", "customer"], "dry_run": True},
         "body": {"status": "shipped"},
@@ -547,11 +561,21 @@ async def test_the_http_connector_sends_the_request_the_step_describes(
 
     request = app.requests[0]
     assert (request.method, request.path) == ("PATCH", "/v2/orders/42")
-    assert request.query == {"expand": ["lines", "customer"], "dry_run": ["true"]}
+    assert request.query == {"lang": ["en"], "expand": ["lines", "customer"], "dry_run": ["true"]}
     assert request.headers["x-request-id"] == "r-1"
     assert request.headers["authorization"] == "Bearer t"
     assert request.json() == {"status": "shipped"}
     assert result.output["method"] == "PATCH"
+
+
+async def test_an_api_key_in_the_query_replaces_a_parameter_of_that_name_in_the_url(
+    app: LocalServer, runner: ActionRunner, http: ConnectorDefinition
+) -> None:
+    auth = RequestAuth(values={"base_url": app.url()}, query={"key": "key-123"})
+
+    await runner.run(http, "request", {"url": "/search?key=other&q=lamp"}, auth)
+
+    assert app.requests[0].query == {"q": ["lamp"], "key": ["key-123"]}
 
 
 async def test_the_http_connector_sends_a_text_body_as_it_is(
@@ -603,6 +627,16 @@ async def test_the_http_connector_takes_an_absolute_url_when_the_connection_adds
             {"url": "/orders"},
             RequestAuth(),
             "url: give an absolute https URL, or set a base URL on the connection.",
+        ),
+        (
+            {"url": "/tenant-a/../tenant-b/orders"},
+            RequestAuth(values={"base_url": "https://api.example.com/tenant-a"}),
+            "url: a path cannot climb out of the base URL with . or ..",
+        ),
+        (
+            {"url": "%2E%2E/admin"},
+            RequestAuth(values={"base_url": "https://api.example.com/tenant-a"}),
+            "url: a path cannot climb out of the base URL with . or ..",
         ),
         (
             {"url": "https://a.example.com", "body": {"x": 1}},

@@ -182,6 +182,7 @@ async def test_shared_credentials_of_the_generic_http_connector_are_encrypted_an
         mode=Mode.SHARED,
         auth_type="bearer",
         token="status-api-token-123",
+        fields={"base_url": "https://status.example.com/api"},
     )
     connection = await connectors.connections.create(data, actor=builder)
 
@@ -197,6 +198,14 @@ async def test_shared_credentials_of_the_generic_http_connector_are_encrypted_an
             actor=builder,
         )
     assert (refused.value.field, refused.value.message) == ("token", "Enter the Token.")
+    with pytest.raises(InvalidInput) as unpinned:
+        await connectors.connections.create(
+            msgspec.structs.replace(data, name="Anywhere", fields={}), actor=builder
+        )
+    assert (unpinned.value.field, unpinned.value.message) == (
+        "fields.base_url",
+        "Enter the Base URL: the credentials are only ever sent to that address.",
+    )
 
 
 async def test_an_end_user_connection_has_no_credentials_for_a_call_without_a_user(

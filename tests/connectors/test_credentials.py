@@ -141,6 +141,7 @@ async def test_shared_api_key_and_basic_credentials_go_where_the_connection_says
             mode=Mode.SHARED,
             auth_type="api_key",
             api_key="k-1",
+            fields={"base_url": "https://api.example.com"},
         ),
         actor=builder,
     )
@@ -153,6 +154,7 @@ async def test_shared_api_key_and_basic_credentials_go_where_the_connection_says
             auth_type="basic",
             username="robot",
             password="p:ss",
+            fields={"base_url": "https://api.example.com"},
         ),
         actor=builder,
     )

@@ -1,10 +1,15 @@
-"""End users connect their own Demo Tasks account in a real browser: from My connections, and from a
-connect link a tool gave them (made here the way the tool layer makes it)."""
+"""Connections in a real browser: end users connect their own Demo Tasks account from My connections and
+from a connect link a tool gave them (made here the way the tool layer makes it); a builder describes an
+app, fills in the end user's connection form and connects their own account at a real third-party
+authorization server (oidc-provider)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from uuid import UUID
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from switchboard.connectors.deps import ConnectorServices
@@ -13,7 +18,8 @@ from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo import DEMO_TASKS_CONNECTION
 from tests.e2e.live_server import SECRET_KEY, LiveServer
-from tests.e2e.steps import ALICE, BOB, DEMO_PASSWORD, expect_heading, expect_path, sign_in
+from tests.e2e.steps import ADMIN, ALICE, BOB, DEMO_PASSWORD, expect_heading, expect_path, sign_in, unique
+from tests.support.oidc_provider import OidcClient, OidcProvider, require_oidc_provider, sign_in_and_consent
 from tests.support.runner import run_async
 
 
@@ -110,3 +116,72 @@ def test_a_connect_link_works_once_and_only_for_the_person_it_was_made_for(
     expect(page.get_by_role("alert")).to_have_text(
         "This connect link was already used. Ask your assistant for a new one."
     )
+
+
+@pytest.fixture
+def oidc(live_server: LiveServer) -> Iterator[OidcProvider]:
+    """A real third-party authorization server with an OAuth app registered for this Switchboard."""
+    require_oidc_provider()
+    client = OidcClient(
+        client_id="switchboard-e2e",
+        client_secret="e2e-secret-at-the-provider",
+        redirect_uris=(f"{live_server.url}/connections/callback",),
+    )
+    with OidcProvider([client]) as provider:
+        yield provider
+
+
+def test_a_builder_describes_an_app_sets_up_an_end_users_connection_and_tests_it_with_their_own_grant(
+    admin_page: Page, oidc: OidcProvider
+) -> None:
+    page = admin_page
+    key = unique("oidc-app")
+    definition = f"""
+key: {key}
+name: Identity App {key[-8:]}
+icon: "🪪"
+base_url: "{oidc.issuer}"
+auth:
+  type: oauth2_authorization_code
+  provider:
+    authorize_url: "{oidc.authorize_url}"
+    token_url: "{oidc.token_url}"
+    revocation_url: "{oidc.revocation_url}"
+    userinfo_url: "{oidc.userinfo_url}"
+    issuer: "{oidc.issuer}"
+    scopes:
+      - {{name: openid, description: Know who you are}}
+      - {{name: email, description: Your e-mail address}}
+      - {{name: "tasks:read", description: Read your tasks}}
+"""
+    page.goto("/console/connectors")
+    page.get_by_label("Definition (YAML or JSON)").fill(definition)
+    page.get_by_role("button", name="Add connector").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Identity App {key[-8:]}")
+
+    page.goto("/console/connections")
+    page.get_by_label("Connector").select_option(key)
+    page.get_by_role("button", name="New connection").click()
+    expect_path(page, r"^/console/connections/new")
+    name = unique("Identity")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Location").select_option(label="Demo")
+    expect(page.get_by_label("End user's connection")).to_be_checked()
+    expect(page.get_by_role("textbox", name="Redirect URI")).to_have_value(re.compile(r"/connections/callback$"))
+    page.get_by_label("Client ID").fill("switchboard-e2e")
+    page.get_by_label("Client secret").fill("e2e-secret-at-the-provider")
+    page.get_by_label("Scopes", exact=True).select_option(["openid", "email"])
+    page.get_by_label("Other scopes").fill("tasks:read")
+    page.get_by_role("button", name="Connect").click()
+
+    sign_in_and_consent(page, "builder.account@example.org")
+
+    expect_heading(page, f"Identity App {key[-8:]} connected")
+    expect(page.get_by_role("status")).to_contain_text("builder.account@example.org")
+    page.get_by_role("link", name=f"Back to {name}").click()
+    who = page.get_by_role("region", name="Who has connected")
+    expect(who).to_contain_text(ADMIN)
+    expect(who).to_contain_text("builder.account@example.org")
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_text("connected as builder.account@example.org")).to_be_visible()
+    assert oidc.stats().token == {"authorization_code": 1}

@@ -78,7 +78,7 @@ class ConnectorPages(Controller):
         typed = AddForm(source=_text(form, "source"))
         try:
             typed.source = await _uploaded_text(form, typed.source, field="source")
-            definition = await connectors.registry.save(typed.source, actor=principal.email)
+            definition = await connectors.registry.save(typed.source, actor=principal)
         except DomainError as exc:
             errors = {"file" if exc.field == "file" else "source": exc.message}
             return await self._list(request, connectors, form=typed, errors=errors, status_code=exc.status)
@@ -96,7 +96,7 @@ class ConnectorPages(Controller):
         try:
             typed.document = await _uploaded_text(form, typed.document, field="document")
             definition = await connectors.registry.import_openapi(
-                typed.document, actor=principal.email, key=typed.key or None
+                typed.document, actor=principal, key=typed.key or None
             )
         except DomainError as exc:
             field = exc.field if exc.field in {"file", "key"} else "document"
@@ -133,7 +133,7 @@ class ConnectorPages(Controller):
                 raise InvalidInput(
                     f"The key must stay {key!r}; add a connector to use another key.", field="source"
                 )
-            definition = await connectors.registry.save(source, actor=principal.email)
+            definition = await connectors.registry.save(source, actor=principal)
         except DomainError as exc:
             errors = {"source": exc.message}
             return await self._detail(
@@ -156,13 +156,14 @@ class ConnectorPages(Controller):
         request: Request[Any, Any, Any],
         key: FromPath[str],
         connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
     ) -> Response[Any]:
         definition = await connectors.registry.get(key)
         if (await form_fields(request, "confirm"))["confirm"] != "yes":
             # Deleting cannot be undone: a post without the confirmation form's answer only asks.
             return await self._confirm_delete(request, connectors, key)
         try:
-            await connectors.registry.delete(key)
+            await connectors.registry.delete(key, actor=principal)
         except DomainError as exc:
             errors = {"delete": exc.message}
             return await self._detail(request, connectors, key, errors=errors, status_code=exc.status)
