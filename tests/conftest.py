@@ -27,6 +27,8 @@ from tests.support.postgres import PostgresCluster, PostgresUnavailable
 from tests.support.runner import run_async, sqlite_url
 from tests.support.web import Browserless
 
+pytest_plugins = ["tests.support.connector_fixtures"]
+
 REQUIRE_ALL = os.environ.get("SWITCHBOARD_REQUIRE_ALL") == "1"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 _missing_components: list[str] = []

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.connections.models import Project
 from switchboard.connectors.deps import ConnectorServices
@@ -16,11 +14,9 @@ from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserOut
 from switchboard.platform.core.settings import Settings
+from tests.conftest import TEST_SECRET
 from tests.identity.support import make_user
-from tests.support.fault_provider import FaultProvider
-
-# Third-party apps answer within this in the tests; the fault provider's "timeout" waits longer.
-PROVIDER_TIMEOUT_SECONDS = 1
+from tests.support.connector_fixtures import PROVIDER_TIMEOUT_SECONDS
 
 
 def principal_of(user: UserOut) -> Principal:
@@ -29,8 +25,6 @@ def principal_of(user: UserOut) -> Principal:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    from tests.conftest import TEST_SECRET
-
     return Settings(
         secret_key=TEST_SECRET,
         database_url=db_url,
@@ -38,31 +32,6 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         base_url="http://testserver.local",
         provider_timeout_seconds=PROVIDER_TIMEOUT_SECONDS,
     )
-
-
-@pytest.fixture(scope="module")
-def fault_provider_server() -> Iterator[FaultProvider]:
-    with FaultProvider(slow_seconds=PROVIDER_TIMEOUT_SECONDS + 2) as provider:
-        yield provider
-
-
-@pytest.fixture
-def fake(fault_provider_server: FaultProvider) -> FaultProvider:
-    """A third-party app on 127.0.0.1 that misbehaves when told to (every fault healed before each test)."""
-    provider = fault_provider_server
-    provider.heal()
-    for issued in (provider.requests, provider.codes, provider.access_tokens, provider.refresh_tokens):
-        issued.clear()
-    provider.granted_scope = None
-    provider.rotate_refresh_tokens = True
-    provider.access_token_ttl = 3600
-    return provider
-
-
-@pytest.fixture
-def connectors(app: Litestar) -> ConnectorServices:
-    services: ConnectorServices = app.state.connectors
-    return services
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ authorization server (oidc-provider)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from uuid import UUID
 
 import pytest
@@ -88,11 +88,11 @@ def test_a_person_connects_demo_tasks_from_my_connections_then_disconnects(page:
 
 
 def test_a_connect_link_works_once_and_only_for_the_person_it_was_made_for(
-    live_server: LiveServer, page: Page, another_browser: object
+    live_server: LiveServer, page: Page, another_browser: Callable[[], Page]
 ) -> None:
     link = make_connect_link(live_server, ALICE)
     assert link.startswith(f"{live_server.url}/connect/")
-    bobs_page = another_browser()  # type: ignore[operator]
+    bobs_page = another_browser()
     sign_in(bobs_page, BOB)
 
     bobs_page.goto(link)
@@ -131,8 +131,8 @@ def oidc(live_server: LiveServer) -> Iterator[OidcProvider]:
         yield provider
 
 
-def test_a_builder_describes_an_app_sets_up_an_end_users_connection_and_tests_it_with_their_own_grant(
-    admin_page: Page, oidc: OidcProvider
+def test_a_builder_sets_up_an_end_users_connection_at_a_real_provider_and_a_member_connects_to_it(
+    admin_page: Page, oidc: OidcProvider, another_browser: Callable[[], Page]
 ) -> None:
     page = admin_page
     key = unique("oidc-app")
@@ -167,7 +167,9 @@ auth:
     page.get_by_label("Name").fill(name)
     page.get_by_label("Location").select_option(label="Demo")
     expect(page.get_by_label("End user's connection")).to_be_checked()
-    expect(page.get_by_role("textbox", name="Redirect URI")).to_have_value(re.compile(r"/connections/callback$"))
+    expect(page.get_by_role("textbox", name="Redirect URI")).to_have_value(
+        re.compile(r"/connections/callback$")
+    )
     page.get_by_label("Client ID").fill("switchboard-e2e")
     page.get_by_label("Client secret").fill("e2e-secret-at-the-provider")
     page.get_by_label("Scopes", exact=True).select_option(["openid", "email"])
@@ -184,4 +186,18 @@ auth:
     expect(who).to_contain_text("builder.account@example.org")
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_text("connected as builder.account@example.org")).to_be_visible()
-    assert oidc.stats().token == {"authorization_code": 1}
+
+    # A member finds the new connection under My connections and connects their own account there.
+    alice = another_browser()
+    sign_in(alice, ALICE)
+    alice.goto("/me/connections")
+    row = alice.get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text("Not connected")
+    row.get_by_role("button", name="Connect").click()
+    sign_in_and_consent(alice, "alice.identity@example.org")
+    expect_heading(alice, f"Identity App {key[-8:]} connected")
+    alice.get_by_role("link", name="Back to My connections").click()
+    row = alice.get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text("Connected")
+    expect(row).to_contain_text("alice.identity@example.org")
+    assert oidc.stats().token == {"authorization_code": 2}

@@ -46,8 +46,9 @@ def test_demo_seeds_the_documented_users_and_group(cli: Cli, db_url: str) -> Non
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
         "Demo data: group Sales, user admin@example.com (owner), user alice@example.com (member), "
-        "alice@example.com in group Sales, user bob@example.com (member), Demo Tasks account admin@example.com, "
-        "Demo Tasks account alice@example.com, Demo Tasks account bob@example.com, connection Demo Tasks",
+        "alice@example.com in group Sales, user bob@example.com (member), "
+        "Demo Tasks account admin@example.com, Demo Tasks account alice@example.com, "
+        "Demo Tasks account bob@example.com, connection Demo Tasks",
         "Demo sign-in: admin@example.com, alice@example.com, bob@example.com (password switchboard-demo)",
         "Demo Tasks: http://127.0.0.1:8000/demo-tasks (same accounts and password)",
     ]

@@ -5,12 +5,10 @@ The third-party app is the fault provider: a real OAuth server on 127.0.0.1 that
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.connections.models import Connection, Project
 from switchboard.connectors.deps import ConnectorServices
@@ -28,27 +26,6 @@ from tests.ui.html import Page
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
 BUILDER = "builder@example.com"
-
-
-@pytest.fixture(scope="module")
-def fault_provider_server() -> Iterator[FaultProvider]:
-    with FaultProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def fake(fault_provider_server: FaultProvider) -> FaultProvider:
-    provider = fault_provider_server
-    provider.heal()
-    for issued in (provider.requests, provider.codes, provider.access_tokens, provider.refresh_tokens):
-        issued.clear()
-    return provider
-
-
-@pytest.fixture
-def connectors(app: Litestar) -> ConnectorServices:
-    services: ConnectorServices = app.state.connectors
-    return services
 
 
 @pytest.fixture

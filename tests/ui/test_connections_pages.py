@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from uuid import UUID
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.connections.models import ConnectionInput, Mode, Project
 from switchboard.connectors.deps import ConnectorServices
@@ -29,27 +27,6 @@ MEMBER = "member@example.com"
 ADMIN = "admin@example.com"
 SECRET = "s3cret-value-never-shown-9f8e7d"
 FORBIDDEN = "Only builders and admins can open this."
-
-
-@pytest.fixture(scope="module")
-def fault_provider_server() -> Iterator[FaultProvider]:
-    with FaultProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def fake(fault_provider_server: FaultProvider) -> FaultProvider:
-    provider = fault_provider_server
-    provider.heal()
-    for issued in (provider.requests, provider.codes, provider.access_tokens, provider.refresh_tokens):
-        issued.clear()
-    return provider
-
-
-@pytest.fixture
-def connectors(app: Litestar) -> ConnectorServices:
-    services: ConnectorServices = app.state.connectors
-    return services
 
 
 @pytest.fixture

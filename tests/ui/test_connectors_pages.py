@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.connections.models import ConnectionInput, Mode
 from switchboard.connectors.deps import ConnectorServices
@@ -67,12 +66,6 @@ def settings(db_url: str, tmp_path: Path, connectors_dir: Path) -> Settings:
         base_url="http://testserver.local",
         connectors_dir=str(connectors_dir),
     )
-
-
-@pytest.fixture
-def connectors(app: Litestar) -> ConnectorServices:
-    services: ConnectorServices = app.state.connectors
-    return services
 
 
 @pytest.fixture

@@ -1,0 +1,42 @@
+"""Fixtures shared by the connector and page tests: the app's connector services and a fake third-party
+provider on 127.0.0.1 (registered for every test package by tests/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from litestar import Litestar
+
+from switchboard.connectors.deps import ConnectorServices
+from tests.support.fault_provider import FaultProvider
+
+# Tests that need third-party apps to give up quickly set SWITCHBOARD_PROVIDER_TIMEOUT_SECONDS to this;
+# the fault provider's "timeout" answers only after it has passed.
+PROVIDER_TIMEOUT_SECONDS = 1
+
+
+@pytest.fixture(scope="module")
+def fault_provider_server() -> Iterator[FaultProvider]:
+    with FaultProvider(slow_seconds=PROVIDER_TIMEOUT_SECONDS + 2) as provider:
+        yield provider
+
+
+@pytest.fixture
+def fake(fault_provider_server: FaultProvider) -> FaultProvider:
+    """A third-party app that misbehaves when told to; every fault healed and every token forgotten
+    before each test."""
+    provider = fault_provider_server
+    provider.heal()
+    for issued in (provider.requests, provider.codes, provider.access_tokens, provider.refresh_tokens):
+        issued.clear()
+    provider.granted_scope = None
+    provider.rotate_refresh_tokens = True
+    provider.access_token_ttl = 3600
+    return provider
+
+
+@pytest.fixture
+def connectors(app: Litestar) -> ConnectorServices:
+    services: ConnectorServices = app.state.connectors
+    return services
