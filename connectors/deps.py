@@ -11,6 +11,7 @@ from litestar.di import Provide
 
 from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.connections.checks import ConnectionCheck
+from switchboard.connectors.connections.connect import ConnectFlow
 from switchboard.connectors.connections.credentials import Caller, CredentialService, Signer
 from switchboard.connectors.connections.grants import GrantService
 from switchboard.connectors.connections.models import TestOutcome
@@ -31,6 +32,7 @@ class ConnectorServices(msgspec.Struct, frozen=True):
     projects: ProjectService
     connections: ConnectionService
     grants: GrantService
+    connect: ConnectFlow
     credentials: CredentialService
     provider: ProviderClient
     runner: ActionRunner
@@ -57,6 +59,7 @@ class ConnectorServices(msgspec.Struct, frozen=True):
             projects=ProjectService(),
             connections=connections,
             grants=grants,
+            connect=ConnectFlow(box=box, connections=connections, provider=provider, grants=grants),
             credentials=CredentialService(
                 issuer=settings.base_url, connections=connections, grants=grants, provider=provider, sign=sign
             ),

@@ -78,7 +78,7 @@ def create_app(
         sign=identity.oauth.keys.sign_assertion,
         transport=provider_transport,
     )
-    housekeeper = Housekeeper(identity.oauth, extra=[connectors.grants.remove_expired_links])
+    housekeeper = Housekeeper(identity.oauth, extra=[connectors.connect.remove_expired_links])
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="sb_csrf",

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from switchboard.connectors.actions import ActionFailed, ActionRunner
 from switchboard.connectors.connections.credentials import Caller, CredentialService
+from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.errors import ConnectionRequired, ProviderError
-from switchboard.connectors.connections.grants import endpoints_for
 from switchboard.connectors.connections.models import Mode, TestOutcome
 from switchboard.connectors.connections.provider import ProviderClient
 from switchboard.connectors.connections.service import ConnectionService

@@ -16,7 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from switchboard.connectors.actions import RequestAuth
-from switchboard.connectors.connections.grants import GrantService, endpoints_for
+from switchboard.connectors.connections.endpoints import endpoints_for
+from switchboard.connectors.connections.grants import GrantService
 from switchboard.connectors.connections.models import Connection, Mode, TokenSet
 from switchboard.connectors.connections.provider import ClientCredentials, ProviderClient
 from switchboard.connectors.connections.service import ConnectionService

@@ -1,10 +1,7 @@
-"""Each end user's own grant for an end user's connection: connect links, the authorization code grant,
-refresh, and disconnect.
+"""Each end user's own grant for an end user's connection: stored encrypted, refreshed, revoked.
 
-The connect link is absolute, single-use, valid for ten minutes and bound to one user; opening it starts an
-authorization code grant with PKCE S256 and a one-time ``state`` (both kept only as a hash / ciphertext).
-The callback checks ``state``, the user and ``iss`` (RFC 9207), exchanges the code and stores the tokens
-encrypted for (user, connection).
+Grants are made by the connect flow (``connect``); this module keeps them. A connect link is absolute,
+single-use, valid for ten minutes and bound to one user.
 
 Refresh happens before expiry, once at a time per grant across processes: the process that takes the
 grant's database lease refreshes; the others wait for the new token. A refused refresh (``invalid_grant``)
@@ -15,28 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import msgspec
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from switchboard.connectors.connections.errors import ConnectionRequired, LinkRefused, ProviderError
+from switchboard.connectors.connections.endpoints import endpoints_for
+from switchboard.connectors.connections.errors import ConnectionRequired, ProviderError
 from switchboard.connectors.connections.models import (
-    Connected,
     Connection,
     GrantStatus,
     Mode,
     TokenSet,
     UserConnection,
 )
-from switchboard.connectors.connections.provider import ClientCredentials, Endpoints, ProviderClient
+from switchboard.connectors.connections.provider import ClientCredentials, ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
-from switchboard.connectors.definitions import ConnectorDefinition
-from switchboard.connectors.definitions.model import PLACEHOLDER
 from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import ConnectLink, UserGrant
 from switchboard.identity.oauth.audit import AuditEntry, AuditLog
@@ -66,33 +58,6 @@ class FreshToken(msgspec.Struct, frozen=True):
     scopes: tuple[str, ...]
 
 
-def fill(template: str, values: dict[str, str]) -> str:
-    """A URL template with the connection's field values in place of ``{field}``."""
-    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), template)
-
-
-def endpoints_for(connection: Connection, definition: ConnectorDefinition) -> Endpoints:
-    provider = definition.provider
-    if provider is None:
-        raise NotFound(f"{definition.name} has no OAuth provider.", field="connector")
-    values = connection.fields
-    resource = ""
-    if provider.send_resource:
-        resource = fill(provider.resource, values) or fill(definition.base_url, values)
-    return Endpoints(
-        app_name=definition.name,
-        authorize_url=fill(provider.authorize_url, values),
-        token_url=fill(provider.token_url, values),
-        revocation_url=fill(provider.revocation_url, values),
-        userinfo_url=fill(provider.userinfo_url, values),
-        issuer=fill(provider.issuer, values),
-        scope_separator=provider.scope_separator,
-        extra_authorize_params=provider.extra_authorize_params,
-        auth_method=provider.token_endpoint_auth_method,
-        resource=resource,
-    )
-
-
 class GrantService:
     def __init__(
         self,
@@ -115,7 +80,7 @@ class GrantService:
         """The callback every app must have registered for Switchboard's client."""
         return self._base_url + CALLBACK_PATH
 
-    # -- connect links and the authorization code grant --------------------------------------------
+    # -- connect links ------------------------------------------------------------------------------
 
     async def connect_link(self, user_id: UUID, connection_id: UUID, *, return_to: str = "") -> str:
         """An absolute, single-use link, valid for ten minutes, that only ``user_id`` can use."""
@@ -133,100 +98,6 @@ class GrantService:
             redirect_to=return_to if return_to.startswith("/") and not return_to.startswith("//") else "",
         ).save()
         return f"{self._base_url}{CONNECT_PATH}{token}"
-
-    async def describe_link(self, token: str, user_id: UUID) -> Connection:
-        """The connection a link is for, after every check that opening it would make (nothing changes)."""
-        link = await self._link(token, user_id)
-        return await self._connections.get(link["connection"])
-
-    async def open_link(self, token: str, user_id: UUID) -> str:
-        """Spend the link and return the app's authorization URL to send the user to."""
-        link = await self._link(token, user_id)
-        connection = await self._connections.get(link["connection"])
-        definition = await self._connections.definition_of(connection)
-        endpoints = endpoints_for(connection, definition)
-        state = secrets.token_urlsafe(32)
-        verifier = secrets.token_urlsafe(48)
-        spent = (
-            await ConnectLink.update(
-                {
-                    ConnectLink.opened_at: datetime.now(UTC),
-                    ConnectLink.state_hash: token_hash(state),
-                    ConnectLink.verifier: self._box.encrypt(verifier),
-                }
-            )
-            .where((ConnectLink.id == link["id"]) & ConnectLink.opened_at.is_null())
-            .returning(ConnectLink.id)
-        )
-        if not spent:
-            raise LinkRefused("This connect link was already used. Ask your assistant for a new one.")
-        credentials = await self._connections.credentials(connection.id)
-        return self._provider.authorization_url(
-            endpoints,
-            ClientCredentials(connection.client_id, credentials.client_secret),
-            redirect_uri=self.redirect_uri,
-            scopes=connection.scopes,
-            state=state,
-            code_challenge=create_s256_code_challenge(verifier),
-        )
-
-    async def finish(self, params: dict[str, str], user_id: UUID) -> Connected:
-        """The app's redirect back: check state, user and iss, exchange the code, store the grant."""
-        state = params.get("state", "")
-        link = (
-            await ConnectLink.select().where(ConnectLink.state_hash == token_hash(state)).first()
-            if state
-            else None
-        )
-        if link is None:
-            raise LinkRefused("This sign-in answer does not match a connection in progress; start again.")
-        if link["user"] != user_id:
-            await self._refused(link["connection"], user_id, "callback for another user")
-            raise LinkRefused("This connection was started by another account; sign in as that account.")
-        if link["opened_at"] + LINK_LIFETIME < datetime.now(UTC):
-            raise LinkRefused("This connection took too long; ask your assistant for a new link.")
-        finished = (
-            await ConnectLink.update({ConnectLink.finished_at: datetime.now(UTC)})
-            .where((ConnectLink.id == link["id"]) & ConnectLink.finished_at.is_null())
-            .returning(ConnectLink.id)
-        )
-        if not finished:
-            raise LinkRefused("This sign-in answer was already used; start again.")
-        connection = await self._connections.get(link["connection"])
-        definition = await self._connections.definition_of(connection)
-        endpoints = endpoints_for(connection, definition)
-        if params.get("error"):
-            reason = params.get("error_description") or params["error"]
-            await self._record(
-                "connection.connect", connection, user_id, outcome="refused", reason=reason[:300]
-            )
-            raise LinkRefused(f"{definition.name} did not connect your account: {reason[:200]}.")
-        _check_issuer(params.get("iss"), endpoints)
-        credentials = await self._connections.credentials(connection.id)
-        tokens = await self._provider.exchange_code(
-            endpoints,
-            ClientCredentials(connection.client_id, credentials.client_secret),
-            code=params.get("code", ""),
-            redirect_uri=self.redirect_uri,
-            verifier=self._box.decrypt(link["verifier"]),
-        )
-        provider = definition.provider
-        account = await self._provider.account_label(
-            endpoints, tokens.access_token, provider.account_label if provider else ()
-        )
-        scopes = tuple((tokens.scope or " ".join(connection.scopes)).split())
-        await self._store(
-            connection, user_id, tokens, account=account, scopes=scopes, issuer=params.get("iss", "")
-        )
-        await self._record("connection.connect", connection, user_id, scope=" ".join(scopes))
-        return Connected(
-            connection_id=connection.id,
-            connection_name=connection.name,
-            app_name=definition.name,
-            account=account,
-            scopes=scopes,
-            return_to=link["redirect_to"],
-        )
 
     # -- using the grant -----------------------------------------------------------------------------
 
@@ -271,7 +142,7 @@ class GrantService:
             except ProviderError as exc:
                 warning = f"{exc.message} Remove Switchboard's access in {definition.name} too."
         await UserGrant.delete().where(UserGrant.id == grant["id"])
-        await self._record(
+        await self.record(
             "connection.disconnect",
             connection,
             user_id,
@@ -335,11 +206,6 @@ class GrantService:
                 changed += 1
         return changed
 
-    async def remove_expired_links(self) -> int:
-        cutoff = datetime.now(UTC) - LINK_LIFETIME
-        rows = await ConnectLink.delete().where(ConnectLink.expires_at < cutoff).returning(ConnectLink.id)
-        return len(rows)
-
     # -- internals ------------------------------------------------------------------------------------
 
     async def _app_names(self, connections: list[Connection]) -> dict[str, tuple[str, str]]:
@@ -352,23 +218,6 @@ class GrantService:
                     continue
                 names[connection.connector] = (definition.name, definition.icon)
         return names
-
-    async def _link(self, token: str, user_id: UUID) -> dict[str, Any]:
-        link = await ConnectLink.select().where(ConnectLink.link_hash == token_hash(token)).first()
-        if link is None:
-            raise LinkRefused("This connect link is not valid. Ask your assistant for a new one.")
-        if link["user"] != user_id:
-            await self._refused(link["connection"], user_id, "connect link of another user")
-            raise LinkRefused(
-                "This connect link was made for another account. Sign in as the person who asked for it."
-            )
-        if link["opened_at"] is not None:
-            raise LinkRefused("This connect link was already used. Ask your assistant for a new one.")
-        if link["expires_at"] < datetime.now(UTC):
-            raise LinkRefused(
-                "This connect link has expired (links last 10 minutes). Ask your assistant for a new one."
-            )
-        return link
 
     async def _required(self, connection: Connection, user_id: UUID, reason: str) -> ConnectionRequired:
         definition = await self._connections.definition_of(connection)
@@ -390,7 +239,7 @@ class GrantService:
             .first()
         )
 
-    async def _store(
+    async def store(
         self,
         connection: Connection,
         user_id: UUID,
@@ -473,7 +322,7 @@ class GrantService:
         except ProviderError as exc:
             if exc.problem == "invalid_grant":
                 await self._mark(grant["id"], exc.message)
-                await self._record(
+                await self.record(
                     "connection.refresh", connection, user_id, outcome="refused", reason=exc.message
                 )
                 raise await self._required(connection, user_id, "needs_reconnect") from exc
@@ -501,7 +350,7 @@ class GrantService:
             }
         ).where(UserGrant.id == grant_id)
 
-    async def _refused(self, connection_id: UUID, user_id: UUID, reason: str) -> None:
+    async def record_refusal(self, connection_id: UUID, user_id: UUID, reason: str) -> None:
         row = await ConnectionRow.select(ConnectionRow.name).where(ConnectionRow.id == connection_id).first()
         email = await User.select(User.email).where(User.id == user_id).first()
         await self._audit.record(
@@ -514,7 +363,7 @@ class GrantService:
             )
         )
 
-    async def _record(
+    async def record(
         self,
         action: str,
         connection: Connection,
@@ -540,25 +389,6 @@ class GrantService:
 
 def _expiring(expires_at: datetime | None) -> bool:
     return expires_at is not None and expires_at - REFRESH_LEEWAY <= datetime.now(UTC)
-
-
-def _check_issuer(iss: str | None, endpoints: Endpoints) -> None:
-    """RFC 9207: when the app names itself, it must be the app this connection talks to."""
-    if iss is None:
-        return
-    expected = endpoints.issuer
-    if expected:
-        if iss != expected:
-            raise LinkRefused(
-                f"The answer came from {iss[:100]!r}, not from {endpoints.app_name}; nothing was stored."
-            )
-        return
-    # No issuer configured: accept only an issuer on the same origin as the authorization endpoint.
-    issuer, authorize = urlsplit(iss), urlsplit(endpoints.authorize_url)
-    if (issuer.scheme, issuer.netloc) != (authorize.scheme, authorize.netloc):
-        raise LinkRefused(
-            f"The answer came from {iss[:100]!r}, not from {endpoints.app_name}; nothing was stored."
-        )
 
 
 def _user_connection(

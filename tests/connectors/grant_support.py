@@ -76,5 +76,5 @@ async def callback_params(authorize_url: str) -> dict[str, str]:
 async def connect(connectors: ConnectorServices, user_id: UUID, connection_id: UUID) -> Connected:
     """What a person does: open their connect link, let the app approve, come back."""
     link = await connectors.grants.connect_link(user_id, connection_id)
-    authorize_url = await connectors.grants.open_link(link_token(link), user_id)
-    return await connectors.grants.finish(await callback_params(authorize_url), user_id)
+    authorize_url = await connectors.connect.open_link(link_token(link), user_id)
+    return await connectors.connect.finish(await callback_params(authorize_url), user_id)

@@ -57,7 +57,7 @@ async def test_the_authorization_request_uses_pkce_s256_a_fresh_state_and_the_sc
     first = await connectors.grants.connect_link(alice_id, connection.id)
     second = await connectors.grants.connect_link(alice_id, connection.id)
 
-    urls = [await connectors.grants.open_link(link_token(link), alice_id) for link in (first, second)]
+    urls = [await connectors.connect.open_link(link_token(link), alice_id) for link in (first, second)]
 
     assert first.startswith("http://testserver.local/connect/")
     assert first != second
@@ -74,7 +74,7 @@ async def test_another_signed_in_user_cannot_use_the_link_and_nothing_is_stored(
     link = await connectors.grants.connect_link(alice_id, connection.id)
 
     with pytest.raises(LinkRefused) as refused:
-        await connectors.grants.open_link(link_token(link), bob_id)
+        await connectors.connect.open_link(link_token(link), bob_id)
 
     assert refused.value.message == (
         "This connect link was made for another account. Sign in as the person who asked for it."
@@ -87,17 +87,17 @@ async def test_another_signed_in_user_cannot_use_the_link_and_nothing_is_stored(
     events = await AuditEvent.select(AuditEvent.action, AuditEvent.outcome, AuditEvent.actor)
     assert {"action": "connection.link", "outcome": "refused", "actor": "bob@example.com"} in events
     # The person it was made for can still use it.
-    assert await connectors.grants.open_link(link_token(link), alice_id)
+    assert await connectors.connect.open_link(link_token(link), alice_id)
 
 
 async def test_a_link_works_once(
     connectors: ConnectorServices, connection: Connection, alice_id: UUID
 ) -> None:
     link = await connectors.grants.connect_link(alice_id, connection.id)
-    await connectors.grants.open_link(link_token(link), alice_id)
+    await connectors.connect.open_link(link_token(link), alice_id)
 
     with pytest.raises(LinkRefused) as refused:
-        await connectors.grants.open_link(link_token(link), alice_id)
+        await connectors.connect.open_link(link_token(link), alice_id)
 
     assert refused.value.message == "This connect link was already used. Ask your assistant for a new one."
 
@@ -113,14 +113,14 @@ async def test_a_link_expires_after_ten_minutes(
     )
 
     with pytest.raises(LinkRefused) as refused:
-        await connectors.grants.open_link(link_token(link), alice_id)
+        await connectors.connect.open_link(link_token(link), alice_id)
 
     assert refused.value.message.startswith("This connect link has expired (links last 10 minutes).")
 
 
 async def test_an_unknown_link_is_refused(connectors: ConnectorServices, alice_id: UUID) -> None:
     with pytest.raises(LinkRefused) as refused:
-        await connectors.grants.open_link("not-a-real-link", alice_id)
+        await connectors.connect.open_link("not-a-real-link", alice_id)
 
     assert refused.value.message == "This connect link is not valid. Ask your assistant for a new one."
 
@@ -129,12 +129,12 @@ async def test_a_tampered_state_is_refused_and_stores_nothing(
     connectors: ConnectorServices, fake: FaultProvider, connection: Connection, alice_id: UUID
 ) -> None:
     link = await connectors.grants.connect_link(alice_id, connection.id)
-    params = await callback_params(await connectors.grants.open_link(link_token(link), alice_id))
+    params = await callback_params(await connectors.connect.open_link(link_token(link), alice_id))
 
     with pytest.raises(LinkRefused) as refused:
-        await connectors.grants.finish({**params, "state": params["state"][:-2] + "xx"}, alice_id)
+        await connectors.connect.finish({**params, "state": params["state"][:-2] + "xx"}, alice_id)
     with pytest.raises(LinkRefused):
-        await connectors.grants.finish({**params, "state": ""}, alice_id)
+        await connectors.connect.finish({**params, "state": ""}, alice_id)
 
     assert (
         refused.value.message == "This sign-in answer does not match a connection in progress; start again."
@@ -148,10 +148,10 @@ async def test_an_answer_from_another_issuer_is_refused_and_stores_nothing(
 ) -> None:
     fake.fail("authorize", "wrong_iss")
     link = await connectors.grants.connect_link(alice_id, connection.id)
-    params = await callback_params(await connectors.grants.open_link(link_token(link), alice_id))
+    params = await callback_params(await connectors.connect.open_link(link_token(link), alice_id))
 
     with pytest.raises(LinkRefused) as refused:
-        await connectors.grants.finish(params, alice_id)
+        await connectors.connect.finish(params, alice_id)
 
     assert "not from Test App; nothing was stored." in refused.value.message
     assert fake.requests_to("token") == []
@@ -172,13 +172,13 @@ async def test_the_answer_is_used_once_and_only_by_the_person_who_started(
     connectors: ConnectorServices, connection: Connection, alice_id: UUID, bob_id: UUID
 ) -> None:
     link = await connectors.grants.connect_link(alice_id, connection.id)
-    params = await callback_params(await connectors.grants.open_link(link_token(link), alice_id))
+    params = await callback_params(await connectors.connect.open_link(link_token(link), alice_id))
 
     with pytest.raises(LinkRefused) as other:
-        await connectors.grants.finish(params, bob_id)
-    await connectors.grants.finish(params, alice_id)
+        await connectors.connect.finish(params, bob_id)
+    await connectors.connect.finish(params, alice_id)
     with pytest.raises(LinkRefused) as replay:
-        await connectors.grants.finish(params, alice_id)
+        await connectors.connect.finish(params, alice_id)
 
     assert other.value.message == "This connection was started by another account; sign in as that account."
     assert replay.value.message == "This sign-in answer was already used; start again."
@@ -190,10 +190,10 @@ async def test_a_person_who_refuses_at_the_app_is_told_and_nothing_is_stored(
 ) -> None:
     fake.fail("authorize", "access_denied")
     link = await connectors.grants.connect_link(alice_id, connection.id)
-    params = await callback_params(await connectors.grants.open_link(link_token(link), alice_id))
+    params = await callback_params(await connectors.connect.open_link(link_token(link), alice_id))
 
     with pytest.raises(LinkRefused) as refused:
-        await connectors.grants.finish(params, alice_id)
+        await connectors.connect.finish(params, alice_id)
 
     assert refused.value.message.startswith("Test App did not connect your account: ")
     assert await _no_grants()
@@ -254,7 +254,7 @@ async def test_without_a_grant_the_caller_gets_a_connect_link_of_their_own(
     assert required.value.reason == "not_connected"
     assert link in required.value.message
     assert required.value.message.startswith("This tool needs your Test App account. Open http://")
-    assert await connectors.grants.open_link(link_token(link), alice_id)
+    assert await connectors.connect.open_link(link_token(link), alice_id)
 
 
 async def test_my_connections_shows_each_status(

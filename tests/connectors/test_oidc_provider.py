@@ -85,10 +85,10 @@ async def connection(
 
 async def _connect(connectors: ConnectorServices, user_id: UUID, connection_id: UUID, login: str) -> str:
     link = await connectors.grants.connect_link(user_id, connection_id)
-    authorize_url = await connectors.grants.open_link(link_token(link), user_id)
+    authorize_url = await connectors.connect.open_link(link_token(link), user_id)
     callback = await authorize_without_browser_async(authorize_url, login)
     params = dict(parse_qsl(urlsplit(callback).query))
-    return (await connectors.grants.finish(params, user_id)).account
+    return (await connectors.connect.finish(params, user_id)).account
 
 
 async def test_a_person_connects_at_a_real_provider_and_the_account_is_named(

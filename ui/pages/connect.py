@@ -55,7 +55,7 @@ async def start_connecting(
 ) -> Response[Any]:
     """A link for oneself, spent at once: the console's and My connections' Connect buttons."""
     link = await connectors.grants.connect_link(principal.user_id, connection_id, return_to=return_to)
-    return to_app(await connectors.grants.open_link(link_token(link), principal.user_id))
+    return to_app(await connectors.connect.open_link(link_token(link), principal.user_id))
 
 
 class ConnectPages(Controller):
@@ -70,7 +70,7 @@ class ConnectPages(Controller):
     ) -> Template:
         principal = current_principal(request)
         try:
-            connection = await connectors.grants.describe_link(token, principal.user_id)
+            connection = await connectors.connect.describe_link(token, principal.user_id)
         except LinkRefused as exc:
             return _problem(request, "This connect link cannot be used", exc)
         return await self._start_page(request, connectors, connection, principal)
@@ -84,7 +84,7 @@ class ConnectPages(Controller):
     ) -> Response[Any]:
         principal = current_principal(request)
         try:
-            authorize_url = await connectors.grants.open_link(token, principal.user_id)
+            authorize_url = await connectors.connect.open_link(token, principal.user_id)
         except LinkRefused as exc:
             return _problem(request, "This connect link cannot be used", exc)
         return to_app(authorize_url)
@@ -97,7 +97,7 @@ class ConnectPages(Controller):
         # Repeated parameters are suspicious in an authorization response; the first one is checked.
         params = {key: request.query_params.getall(key)[0] for key in request.query_params}
         try:
-            connected = await connectors.grants.finish(params, principal.user_id)
+            connected = await connectors.connect.finish(params, principal.user_id)
         except LinkRefused as exc:
             return _problem(request, "Your account was not connected", exc)
         except ProviderError as exc:

@@ -1,0 +1,177 @@
+"""Connecting an end user's own account: the connect link, then the OAuth 2.0 authorization code grant.
+
+RFC 6749 §4.1 with PKCE S256 (RFC 7636). Opening a link (single-use, ten minutes, one user) starts the
+grant with a one-time ``state`` and PKCE verifier, kept only as a hash and as ciphertext, so any process
+can finish what another started. The callback checks ``state``, the user and ``iss`` (RFC 9207), exchanges
+the code and hands the tokens to the grant service, which stores them encrypted for (user, connection).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from switchboard.connectors.connections.endpoints import endpoints_for
+from switchboard.connectors.connections.errors import LinkRefused
+from switchboard.connectors.connections.grants import LINK_LIFETIME, GrantService
+from switchboard.connectors.connections.models import Connected, Connection
+from switchboard.connectors.connections.provider import ClientCredentials, Endpoints, ProviderClient
+from switchboard.connectors.connections.service import ConnectionService
+from switchboard.connectors.tables import ConnectLink
+from switchboard.platform.core.crypto import SecretBox
+from switchboard.platform.core.tokens import token_hash
+
+
+class ConnectFlow:
+    def __init__(
+        self,
+        *,
+        box: SecretBox,
+        connections: ConnectionService,
+        provider: ProviderClient,
+        grants: GrantService,
+    ) -> None:
+        self._box = box
+        self._connections = connections
+        self._provider = provider
+        self._grants = grants
+
+    async def describe_link(self, token: str, user_id: UUID) -> Connection:
+        """The connection a link is for, after every check that opening it would make (nothing changes)."""
+        link = await self._link(token, user_id)
+        return await self._connections.get(link["connection"])
+
+    async def open_link(self, token: str, user_id: UUID) -> str:
+        """Spend the link and return the app's authorization URL to send the user to."""
+        link = await self._link(token, user_id)
+        connection = await self._connections.get(link["connection"])
+        definition = await self._connections.definition_of(connection)
+        endpoints = endpoints_for(connection, definition)
+        state = secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(48)
+        spent = (
+            await ConnectLink.update(
+                {
+                    ConnectLink.opened_at: datetime.now(UTC),
+                    ConnectLink.state_hash: token_hash(state),
+                    ConnectLink.verifier: self._box.encrypt(verifier),
+                }
+            )
+            .where((ConnectLink.id == link["id"]) & ConnectLink.opened_at.is_null())
+            .returning(ConnectLink.id)
+        )
+        if not spent:
+            raise LinkRefused("This connect link was already used. Ask your assistant for a new one.")
+        credentials = await self._connections.credentials(connection.id)
+        return self._provider.authorization_url(
+            endpoints,
+            ClientCredentials(connection.client_id, credentials.client_secret),
+            redirect_uri=self._grants.redirect_uri,
+            scopes=connection.scopes,
+            state=state,
+            code_challenge=create_s256_code_challenge(verifier),
+        )
+
+    async def finish(self, params: dict[str, str], user_id: UUID) -> Connected:
+        """The app's redirect back: check state, user and iss, exchange the code, store the grant."""
+        state = params.get("state", "")
+        link = (
+            await ConnectLink.select().where(ConnectLink.state_hash == token_hash(state)).first()
+            if state
+            else None
+        )
+        if link is None:
+            raise LinkRefused("This sign-in answer does not match a connection in progress; start again.")
+        if link["user"] != user_id:
+            await self._grants.record_refusal(link["connection"], user_id, "callback for another user")
+            raise LinkRefused("This connection was started by another account; sign in as that account.")
+        if link["opened_at"] + LINK_LIFETIME < datetime.now(UTC):
+            raise LinkRefused("This connection took too long; ask your assistant for a new link.")
+        finished = (
+            await ConnectLink.update({ConnectLink.finished_at: datetime.now(UTC)})
+            .where((ConnectLink.id == link["id"]) & ConnectLink.finished_at.is_null())
+            .returning(ConnectLink.id)
+        )
+        if not finished:
+            raise LinkRefused("This sign-in answer was already used; start again.")
+        connection = await self._connections.get(link["connection"])
+        definition = await self._connections.definition_of(connection)
+        endpoints = endpoints_for(connection, definition)
+        if params.get("error"):
+            reason = params.get("error_description") or params["error"]
+            await self._grants.record(
+                "connection.connect", connection, user_id, outcome="refused", reason=reason[:300]
+            )
+            raise LinkRefused(f"{definition.name} did not connect your account: {reason[:200]}.")
+        _check_issuer(params.get("iss"), endpoints)
+        credentials = await self._connections.credentials(connection.id)
+        tokens = await self._provider.exchange_code(
+            endpoints,
+            ClientCredentials(connection.client_id, credentials.client_secret),
+            code=params.get("code", ""),
+            redirect_uri=self._grants.redirect_uri,
+            verifier=self._box.decrypt(link["verifier"]),
+        )
+        provider = definition.provider
+        account = await self._provider.account_label(
+            endpoints, tokens.access_token, provider.account_label if provider else ()
+        )
+        scopes = tuple((tokens.scope or " ".join(connection.scopes)).split())
+        await self._grants.store(
+            connection, user_id, tokens, account=account, scopes=scopes, issuer=params.get("iss", "")
+        )
+        await self._grants.record("connection.connect", connection, user_id, scope=" ".join(scopes))
+        return Connected(
+            connection_id=connection.id,
+            connection_name=connection.name,
+            app_name=definition.name,
+            account=account,
+            scopes=scopes,
+            return_to=link["redirect_to"],
+        )
+
+    async def remove_expired_links(self) -> int:
+        cutoff = datetime.now(UTC) - LINK_LIFETIME
+        rows = await ConnectLink.delete().where(ConnectLink.expires_at < cutoff).returning(ConnectLink.id)
+        return len(rows)
+
+    async def _link(self, token: str, user_id: UUID) -> dict[str, Any]:
+        link = await ConnectLink.select().where(ConnectLink.link_hash == token_hash(token)).first()
+        if link is None:
+            raise LinkRefused("This connect link is not valid. Ask your assistant for a new one.")
+        if link["user"] != user_id:
+            await self._grants.record_refusal(link["connection"], user_id, "connect link of another user")
+            raise LinkRefused(
+                "This connect link was made for another account. Sign in as the person who asked for it."
+            )
+        if link["opened_at"] is not None:
+            raise LinkRefused("This connect link was already used. Ask your assistant for a new one.")
+        if link["expires_at"] < datetime.now(UTC):
+            raise LinkRefused(
+                "This connect link has expired (links last 10 minutes). Ask your assistant for a new one."
+            )
+        return link
+
+
+def _check_issuer(iss: str | None, endpoints: Endpoints) -> None:
+    """RFC 9207: when the app names itself, it must be the app this connection talks to."""
+    if iss is None:
+        return
+    expected = endpoints.issuer
+    if expected:
+        if iss != expected:
+            raise LinkRefused(
+                f"The answer came from {iss[:100]!r}, not from {endpoints.app_name}; nothing was stored."
+            )
+        return
+    # No issuer configured: accept only an issuer on the same origin as the authorization endpoint.
+    issuer, authorize = urlsplit(iss), urlsplit(endpoints.authorize_url)
+    if (issuer.scheme, issuer.netloc) != (authorize.scheme, authorize.netloc):
+        raise LinkRefused(
+            f"The answer came from {iss[:100]!r}, not from {endpoints.app_name}; nothing was stored."
+        )
