@@ -33,13 +33,16 @@ from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import ConnectLink, UserGrant
 from switchboard.identity.oauth.audit import AuditEntry, AuditLog
 from switchboard.identity.tables import User
-from switchboard.platform.core.crypto import SecretBox
+from switchboard.platform.core.crypto import DecryptionFailed, SecretBox
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.core.tokens import new_token, token_hash
 
 log = logging.getLogger("switchboard.connectors")
 
 LINK_LIFETIME = timedelta(minutes=10)
+UNREADABLE = (
+    "The stored tokens were encrypted with an earlier secret key that is no longer configured; connect again."
+)
 REFRESH_LEEWAY = timedelta(seconds=60)
 LEASE = timedelta(seconds=30)
 CALLBACK_PATH = "/connections/callback"
@@ -112,7 +115,10 @@ class GrantService:
             raise await self._required(connection, user_id, "needs_reconnect")
         if _expiring(grant["expires_at"]):
             grant = await self._refreshed(connection, user_id, grant)
-        tokens = msgspec.json.decode(self._box.decrypt(grant["tokens"]), type=StoredTokens)
+        tokens = self._open(grant)
+        if tokens is None:
+            await self._mark(grant["id"], UNREADABLE)
+            raise await self._required(connection, user_id, "needs_reconnect")
         return FreshToken(tokens.access_token, tokens.token_type, tuple(grant["scopes"].split()))
 
     async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None:
@@ -131,8 +137,8 @@ class GrantService:
         warning = ""
         definition = await self._connections.definition_of(connection)
         endpoints = endpoints_for(connection, definition)
-        if endpoints.revocation_url:
-            tokens = msgspec.json.decode(self._box.decrypt(grant["tokens"]), type=StoredTokens)
+        tokens = self._open(grant)
+        if endpoints.revocation_url and tokens is not None:
             credentials = await self._connections.credentials(connection.id)
             client = ClientCredentials(connection.client_id, credentials.client_secret)
             try:
@@ -269,6 +275,14 @@ class GrantService:
         else:
             await UserGrant(connection=connection.id, user=user_id, **values).save()
 
+    def _open(self, grant: dict[str, Any]) -> StoredTokens | None:
+        """The stored tokens, or None when they were sealed with a secret key this process no longer has."""
+        try:
+            return msgspec.json.decode(self._box.decrypt(grant["tokens"]), type=StoredTokens)
+        except DecryptionFailed:
+            log.warning("grant %s was encrypted with an unknown secret key", grant["id"])
+            return None
+
     def _seal(self, tokens: TokenSet, *, keep_refresh: str | None = None) -> str:
         stored = StoredTokens(tokens.access_token, tokens.refresh_token or keep_refresh, tokens.token_type)
         return self._box.encrypt(msgspec.json.encode(stored).decode())
@@ -305,10 +319,15 @@ class GrantService:
                 await asyncio.sleep(0.1)
 
     async def _refresh(self, connection: Connection, user_id: UUID, grant: dict[str, Any]) -> dict[str, Any]:
-        stored = msgspec.json.decode(self._box.decrypt(grant["tokens"]), type=StoredTokens)
+        stored = self._open(grant)
         release = UserGrant.update({UserGrant.lease_until: None}).where(UserGrant.id == grant["id"])
-        if not stored.refresh_token:
-            await self._mark(grant["id"], "The app gave no refresh token and the access token expired.")
+        if stored is None or not stored.refresh_token:
+            reason = (
+                UNREADABLE
+                if stored is None
+                else "The app gave no refresh token and the access token expired."
+            )
+            await self._mark(grant["id"], reason)
             raise await self._required(connection, user_id, "needs_reconnect")
         definition = await self._connections.definition_of(connection)
         endpoints = endpoints_for(connection, definition)

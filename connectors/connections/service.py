@@ -27,7 +27,7 @@ from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import Project as ProjectRow
 from switchboard.identity.principal import Principal
 from switchboard.identity.services.users import validate_text
-from switchboard.platform.core.crypto import SecretBox
+from switchboard.platform.core.crypto import DecryptionFailed, SecretBox
 from switchboard.platform.core.database import is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 
@@ -64,7 +64,14 @@ class ConnectionService:
         )
         if row is None:
             raise NotFound("No such connection.", field="connection_id")
-        return msgspec.json.decode(self._box.decrypt(row["secrets"]), type=Credentials)
+        secrets = self._open(row["secrets"])
+        if secrets is None:
+            raise Conflict(
+                "This connection's secrets were encrypted with a secret key that is no longer configured: list "
+                "the old key in SWITCHBOARD_PREVIOUS_SECRET_KEYS, or enter the secrets again.",
+                field="client_secret",
+            )
+        return secrets
 
     async def create(self, data: ConnectionInput, *, actor: Principal | None) -> Connection:
         if actor is not None:
@@ -103,7 +110,8 @@ class ConnectionService:
                 "A connection's connector cannot change; create a new connection.", field="connector"
             )
         definition = await self._definition(data.connector)
-        stored = await self.credentials(connection_id)
+        # Secrets sealed with a key no longer configured count as not set: the builder enters them again.
+        stored = self._open((await self._row(connection_id))["secrets"]) or Credentials()
         clean = await self._checked(data, definition, stored=stored)
         regrant = (
             set(clean.scopes) != set(current.scopes)
@@ -147,6 +155,12 @@ class ConnectionService:
                 )
                 changed += 1
         return changed
+
+    def _open(self, sealed: str) -> Credentials | None:
+        try:
+            return msgspec.json.decode(self._box.decrypt(sealed), type=Credentials)
+        except DecryptionFailed:
+            return None
 
     async def _definition(self, key: str) -> ConnectorDefinition:
         try:
@@ -201,7 +215,7 @@ class ConnectionService:
         settings = row["settings"]
         if isinstance(settings, str):
             settings = json.loads(settings)
-        secrets = msgspec.json.decode(self._box.decrypt(row["secrets"]), type=Credentials)
+        secrets = self._open(row["secrets"]) or Credentials()
         return Connection(
             id=row["id"],
             name=row["name"],

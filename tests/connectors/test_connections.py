@@ -247,3 +247,28 @@ async def test_after_a_secret_key_change_stored_credentials_still_open_and_can_b
 
 def _nobody() -> Caller:
     return Caller(None)
+
+
+async def test_secrets_sealed_with_a_key_no_longer_configured_are_asked_for_again(
+    settings: Settings, connectors: ConnectorServices, project: Project, builder: Principal
+) -> None:
+    connection = await connectors.connections.create(demo_tasks(project), actor=builder)
+    changed = msgspec.structs.replace(
+        settings, secret_key="another-secret-key-without-the-old-one-0123456789"
+    )
+
+    async def no_signing(claims: dict[str, Any]) -> str:
+        raise AssertionError("nothing is signed here")
+
+    after = ConnectorServices.from_settings(changed, audit=AuditLog(), sign=no_signing)
+    shown = await after.connections.get(connection.id)
+    with pytest.raises(Conflict) as unreadable:
+        await after.connections.credentials(connection.id)
+    await after.connections.update(
+        connection.id, demo_tasks(project, client_secret="typed-again"), actor=builder
+    )
+
+    assert shown.secrets_set == ()
+    assert unreadable.value.message.startswith("This connection's secrets were encrypted with a secret key")
+    assert (await after.connections.credentials(connection.id)).client_secret == "typed-again"
+    await after.aclose()

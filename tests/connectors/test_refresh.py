@@ -269,3 +269,21 @@ async def test_stored_tokens_are_not_readable_without_the_key(
     assert raw.startswith("v1.")
     assert token.access_token not in raw
     assert msgspec.json.decode(connectors.grants._box.decrypt(raw))["access_token"] == token.access_token
+
+
+async def test_tokens_sealed_with_a_secret_key_no_longer_configured_lead_to_reconnecting(
+    settings: Settings, connectors: ConnectorServices, connected: Connection, alice_id: UUID
+) -> None:
+    changed = msgspec.structs.replace(
+        settings, secret_key="another-secret-key-without-the-old-one-0123456789"
+    )
+    after = ConnectorServices.from_settings(changed, audit=connectors.grants._audit, sign=_unused)
+
+    with pytest.raises(ConnectionRequired) as required:
+        await after.grants.access_token(alice_id, connected.id)
+    await after.aclose()
+
+    assert required.value.reason == "needs_reconnect"
+    (mine,) = await connectors.grants.for_user(alice_id)
+    assert mine.status is GrantStatus.NEEDS_RECONNECT
+    assert mine.reason.startswith("The stored tokens were encrypted with an earlier secret key")
