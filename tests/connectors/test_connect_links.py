@@ -8,12 +8,18 @@ from uuid import UUID
 import pytest
 
 from switchboard.connectors.connections.errors import ConnectionRequired, LinkRefused, ProviderError
-from switchboard.connectors.connections.models import Connection, GrantStatus, Project
+from switchboard.connectors.connections.models import Connection, ConnectionInput, GrantStatus, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.tables import ConnectLink, UserGrant
 from switchboard.identity.principal import Principal
 from switchboard.identity.tables import AuditEvent
-from tests.connectors.grant_support import callback_params, connect, fake_connection, link_token
+from tests.connectors.grant_support import (
+    callback_params,
+    connect,
+    fake_connection,
+    link_token,
+    provider_definition,
+)
 from tests.support.fault_provider import FaultProvider
 
 
@@ -274,3 +280,44 @@ async def test_my_connections_shows_each_status(
     assert (bob_row.status, bob_row.account) == (GrantStatus.NOT_CONNECTED, "")
     (who,) = await connectors.grants.connected_users(connection.id)
     assert (who.user_email, who.account) == ("alice@example.com", "alice@example.com")
+
+
+async def test_the_providers_own_settings_shape_the_authorization_and_token_requests(
+    connectors: ConnectorServices, fake: FaultProvider, project: Project, builder: Principal, alice_id: UUID
+) -> None:
+    definition = provider_definition("settings-app", fake.issuer).replace(
+        "    scopes: [",
+        '    scope_separator: ","\n'
+        "    extra_authorize_params: {access_type: offline, prompt: consent}\n"
+        "    token_endpoint_auth_method: client_secret_post\n"
+        "    send_resource: true\n"
+        '    resource: "{host}/api"\n'
+        "    scopes: [",
+    )
+    await connectors.registry.save(definition, actor=builder)
+    connection = await connectors.connections.create(
+        ConnectionInput(
+            name="Settings App",
+            project_id=project.id,
+            connector="settings-app",
+            client_id=fake.client_id,
+            client_secret=fake.client_secret,
+            scopes=("tasks:read", "tasks:write"),
+            fields={"host": fake.issuer},
+        ),
+        actor=builder,
+    )
+
+    link = await connectors.grants.connect_link(alice_id, connection.id)
+    authorize_url = await connectors.connect.open_link(link_token(link), alice_id)
+    await connectors.connect.finish(await callback_params(authorize_url), alice_id)
+
+    (authorize,) = fake.requests_to("authorize")
+    assert (authorize.query["scope"], authorize.query["access_type"], authorize.query["prompt"]) == (
+        "tasks:read,tasks:write",
+        "offline",
+        "consent",
+    )
+    assert authorize.query["resource"] == f"{fake.issuer}/api"
+    (exchange,) = fake.requests_to("token")
+    assert (exchange.client_auth, exchange.form["resource"]) == ("client_secret_post", f"{fake.issuer}/api")
