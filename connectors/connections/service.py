@@ -67,8 +67,8 @@ class ConnectionService:
         secrets = self._open(row["secrets"])
         if secrets is None:
             raise Conflict(
-                "This connection's secrets were encrypted with a secret key that is no longer configured: list "
-                "the old key in SWITCHBOARD_PREVIOUS_SECRET_KEYS, or enter the secrets again.",
+                "This connection's secrets were encrypted with a secret key that is no longer configured: "
+                "list the old key in SWITCHBOARD_PREVIOUS_SECRET_KEYS, or enter the secrets again.",
                 field="client_secret",
             )
         return secrets
