@@ -6,6 +6,8 @@ error code and the offending field for the API, the message next to the field fo
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base class: ``code`` is the stable machine-readable code, ``status`` the HTTP status."""
@@ -17,6 +19,10 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+    def details(self) -> dict[str, Any]:
+        """More for API clients, beside the code and message (such as every problem of a recipe)."""
+        return {}
 
 
 class InvalidInput(DomainError):

@@ -33,7 +33,7 @@ def api_error(status: int, code: str, message: str, field: str | None = None, **
 def domain_error_json(exc: DomainError) -> Response[Any]:
     if isinstance(exc, Throttled):
         return api_error(exc.status, exc.code, exc.message, exc.field, retry_after=exc.retry_after)
-    return api_error(exc.status, exc.code, exc.message, exc.field)
+    return api_error(exc.status, exc.code, exc.message, exc.field, **exc.details())
 
 
 # The name Litestar gives the request body in its validation details.

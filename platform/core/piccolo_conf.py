@@ -18,6 +18,7 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "switchboard.identity.piccolo_app",
         "switchboard.connectors.piccolo_app",
+        "switchboard.recipes.piccolo_app",
         "switchboard.platform.demo_tasks.piccolo_app",
     ]
 )

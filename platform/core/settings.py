@@ -50,6 +50,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     previous_secret_keys: str = ""
     connectors_dir: str = ""
     provider_timeout_seconds: int = 10
+    # Recipe runs: each step's time limit, the whole run's, and how long run history is kept.
+    recipe_step_timeout_seconds: int = 30
+    recipe_deadline_seconds: int = 120
+    run_retention_days: int = 30
     demo_tasks: Literal["auto", "on", "off"] = "auto"
 
     def __post_init__(self) -> None:
@@ -100,6 +104,9 @@ _EXPECTATIONS: dict[str, str] = {
     "characters",
     "connectors_dir": "a directory of connector definitions (*.yaml, *.yml, *.json)",
     "provider_timeout_seconds": "an integer from 1 to 120",
+    "recipe_step_timeout_seconds": "an integer from 1 to 600",
+    "recipe_deadline_seconds": "an integer from 1 to 3600",
+    "run_retention_days": "an integer from 1 to 3650",
     "demo_tasks": '"auto", "on" or "off"',
 }
 
@@ -119,6 +126,9 @@ _RANGES: dict[str, tuple[int, int]] = {
     "token_requests_per_minute_per_ip": (1, 100000),
     "registrations_per_hour_per_ip": (1, 100000),
     "provider_timeout_seconds": (1, 120),
+    "recipe_step_timeout_seconds": (1, 600),
+    "recipe_deadline_seconds": (1, 3600),
+    "run_retention_days": (1, 3650),
 }
 
 

@@ -1,0 +1,150 @@
+"""The ``switchboard`` command line: serve, database, demo seed, users, groups, OAuth clients, keys,
+secrets, projects, connectors and recipes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+import msgspec
+
+from switchboard.identity.deps import IdentityServices
+from switchboard.platform.cli.building import connectors, projects, secrets
+from switchboard.platform.cli.people import clients, groups, keys, users
+# RECIPES-PENDING from switchboard.platform.cli.recipes import recipes
+from switchboard.platform.cli.support import connector_services, fail, run, settings_of
+from switchboard.platform.core import piccolo_conf
+from switchboard.platform.core.database import Database
+from switchboard.platform.core.migrations import migrate, pending_migrations
+from switchboard.platform.core.settings import local_base_url
+from switchboard.platform.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo, seed_demo_tasks
+from switchboard.platform.demo_tasks.cli import demo_tasks_cli
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML settings file (also SWITCHBOARD_CONFIG). Environment variables win over it.",
+)
+@click.pass_context
+def main(ctx: click.Context, config: Path | None) -> None:
+    """Switchboard: turn workflows into MCP tools that run with each end user's own access."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = str(config) if config else None
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default SWITCHBOARD_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default SWITCHBOARD_PORT or 8000).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve Switchboard over HTTP."""
+    import uvicorn
+
+    from switchboard.platform.app import create_app
+
+    settings = settings_of(ctx)
+    if port is not None and not 1 <= port <= 65535:
+        fail(f"--port {port} is invalid: expected an integer from 1 to 65535", 2)
+    host, port = host or settings.host, port or settings.port
+    if settings.base_url == local_base_url(settings.host, settings.port):
+        # No public URL was configured: it follows where this server listens.
+        settings = msgspec.structs.replace(settings, base_url=local_base_url(host, port))
+
+    async def check(_: IdentityServices, database: Database) -> list[str]:
+        return await pending_migrations(database)
+
+    pending = run(ctx, check, needs_schema=False)
+    if pending:
+        click.echo(
+            f"warning: {len(pending)} migration(s) not applied; run `switchboard db migrate`", err=True
+        )
+    click.echo(f"Switchboard is serving on http://{host}:{port} (public URL {settings.base_url})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("migrate")
+@click.pass_context
+def db_migrate(ctx: click.Context) -> None:
+    """Apply every pending migration."""
+
+    async def work(_: IdentityServices, database: Database) -> list[str]:
+        return await migrate(database)
+
+    applied = run(ctx, work, needs_schema=False)
+    click.echo(f"Applied {len(applied)} migration(s)." if applied else "The database is up to date.")
+    for name in applied:
+        click.echo(f"  {name}")
+
+
+@db.command("new-migration")
+@click.argument("app")
+@click.option("--description", "-d", default="", help="What the migration does.")
+@click.option("--empty", is_flag=True, help="An empty migration to fill in by hand (raw SQL steps).")
+@click.pass_context
+def db_new_migration(ctx: click.Context, app: str, description: str, empty: bool) -> None:
+    """For developers: write a migration for APP (such as identity) from its changed tables.
+
+    The migration is written into the app's piccolo_migrations folder of a source checkout; review it
+    and run the tests on both engines before committing it.
+    """
+    from piccolo.apps.migrations.commands.new import new
+
+    settings = settings_of(ctx)
+    known = [config.app_name for config in piccolo_conf.APP_REGISTRY.app_configs.values()]
+    if app not in known:
+        fail(f"unknown app {app!r}: expected one of {', '.join(known)}", 2)
+    Database(settings.database_url).bind()
+    asyncio.run(new(app_name=app, auto=not empty, desc=description, auto_input="y"))
+
+
+@db.command("status")
+@click.pass_context
+def db_status(ctx: click.Context) -> None:
+    """List migrations that are not applied yet (exit 1 when any)."""
+
+    async def work(_: IdentityServices, database: Database) -> list[str]:
+        return await pending_migrations(database)
+
+    pending = run(ctx, work, needs_schema=False)
+    if not pending:
+        click.echo("The database is up to date.")
+        return
+    click.echo(f"{len(pending)} migration(s) not applied:")
+    for name in pending:
+        click.echo(f"  {name}")
+    sys.exit(1)
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Create the demo users and groups, and Demo Tasks with a connection to it (safe to run again)."""
+    settings = settings_of(ctx)
+
+    async def work(services: IdentityServices, _: Database) -> list[str]:
+        created = await seed_demo(services)
+        if settings.mounts_demo_tasks:
+            async with connector_services(ctx, services) as connectors:
+                created += await seed_demo_tasks(settings, connectors)
+        return created
+
+    created = run(ctx, work)
+    click.echo("Demo data: " + (", ".join(created) if created else "already in place."))
+    accounts = ", ".join(user.email for user in DEMO_USERS)
+    click.echo(f"Demo sign-in: {accounts} (password {DEMO_PASSWORD})")
+    if settings.mounts_demo_tasks:
+        click.echo(f"Demo Tasks: {settings.base_url}/demo-tasks (same accounts and password)")
+
+
+for command in (users, groups, clients, keys, secrets, projects, connectors):  # RECIPES-PENDING
+    main.add_command(command)
+main.add_command(demo_tasks_cli, name="demo-tasks")

@@ -1,0 +1,93 @@
+"""What every ``switchboard`` command shares: settings, a database connection and the services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.identity.deps import IdentityServices
+from switchboard.platform.core.database import Database, DatabaseUnavailable
+from switchboard.platform.core.errors import DomainError
+from switchboard.platform.core.migrations import MigrationFailed, pending_migrations
+from switchboard.platform.core.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    settings: Settings | None = ctx.obj.get("settings")
+    if settings is None:
+        try:
+            settings = load_settings(config_file=ctx.obj.get("config"))
+        except SettingsError as exc:
+            fail(str(exc), 2)
+            raise  # unreachable: fail exits
+        ctx.obj["settings"] = settings
+    return settings
+
+
+class SchemaNotReady(Exception):
+    """The database has migrations to apply before a command can use its tables."""
+
+
+def run(
+    ctx: click.Context,
+    work: Callable[[IdentityServices, Database], Awaitable[T]],
+    *,
+    needs_schema: bool = True,
+) -> T:
+    """Connect to the database, run ``work`` with the services, close; domain errors become one line.
+
+    Commands that use the tables (``needs_schema``) first check that every migration is applied,
+    so an unmigrated database gives one line saying what to run instead of a driver traceback.
+    """
+    settings = settings_of(ctx)
+
+    async def main() -> T:
+        database = Database(settings.database_url, pool_size=2)
+        await database.connect()
+        try:
+            if needs_schema and (pending := await pending_migrations(database)):
+                raise SchemaNotReady(
+                    f"the database is not migrated ({len(pending)} migration(s) not applied); "
+                    "run `switchboard db migrate`"
+                )
+            return await work(IdentityServices.from_settings(settings), database)
+        finally:
+            await database.close()
+
+    try:
+        return asyncio.run(main())
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    except DomainError as exc:
+        fail(exc.message)
+    except MigrationFailed as exc:
+        fail(f"migration failed: {exc}")
+    except SchemaNotReady as exc:
+        fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+@contextlib.asynccontextmanager
+async def connector_services(
+    ctx: click.Context, services: IdentityServices
+) -> AsyncIterator[ConnectorServices]:
+    connectors = ConnectorServices.from_settings(
+        settings_of(ctx), audit=services.oauth.audit, sign=services.oauth.keys.sign_assertion
+    )
+    try:
+        yield connectors
+    finally:
+        await connectors.aclose()

@@ -1,0 +1,456 @@
+"""Recipes: create them, edit the draft, publish immutable versions, restore, export and import.
+
+A recipe has one editable draft. Saving a draft keeps it even when it has problems (a builder saves work in
+progress); publishing refuses a draft with problems and freezes it as the next version. Tools always run
+the published version, never the draft.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+from uuid import UUID
+
+import msgspec
+
+from switchboard.connectors.connections.models import Connection
+from switchboard.connectors.tables import Project as ProjectRow
+from switchboard.identity.principal import Principal
+from switchboard.platform.core.database import is_unique_violation
+from switchboard.platform.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from switchboard.recipes.model import (
+    TOOL_NAME_PATTERN,
+    ActionStep,
+    ConnectionRef,
+    RecipeDefinition,
+    ResultStep,
+    Step,
+    ToolTrigger,
+    children,
+    decode_definition,
+    encode_definition,
+)
+from switchboard.recipes.outcomes import Problem
+from switchboard.recipes.tables import Recipe as RecipeRow
+from switchboard.recipes.tables import RecipeVersion as VersionRow
+
+DOCUMENT_FORMAT = "switchboard-recipe"
+
+
+class RecipeInvalid(DomainError):
+    """Publishing (or importing) a recipe with problems: every problem is listed."""
+
+    code = "recipe_invalid"
+    status = 422
+
+    def __init__(self, problems: list[Problem]) -> None:
+        count = len(problems)
+        super().__init__(
+            f"The recipe has {count} problem{'s' if count != 1 else ''}: "
+            + "; ".join(str(problem) for problem in problems[:5])
+            + (" …" if count > 5 else "")
+        )
+        self.problems = problems
+
+    def details(self) -> dict[str, Any]:
+        return {"problems": msgspec.to_builtins(self.problems)}
+
+
+class Validator(Protocol):
+    async def check(self, definition: RecipeDefinition, *, project_id: UUID) -> list[Problem]: ...
+
+
+class Connections(Protocol):
+    async def list_all(self, *, project_id: UUID | None = None) -> list[Connection]: ...
+
+
+RecipeStatus = Literal["draft", "published", "changed"]
+
+
+class Recipe(msgspec.Struct, frozen=True, kw_only=True):
+    """A recipe with its draft. ``status``: never published, published, or published with draft changes."""
+
+    id: UUID
+    project_id: UUID
+    project_name: str
+    draft: RecipeDefinition
+    published_version: int | None
+    status: RecipeStatus
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+    @property
+    def tool_name(self) -> str:
+        return self.draft.trigger.name
+
+    @property
+    def title(self) -> str:
+        return self.draft.trigger.title or self.draft.trigger.name
+
+
+class RecipeVersion(msgspec.Struct, frozen=True, kw_only=True):
+    recipe_id: UUID
+    number: int
+    definition: RecipeDefinition
+    published_by: str
+    published_at: datetime
+
+
+class VersionSummary(msgspec.Struct, frozen=True, kw_only=True):
+    number: int
+    tool_name: str
+    published_by: str
+    published_at: datetime
+
+
+class RecipeCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A new recipe: its project and tool name; title and description are optional."""
+
+    project_id: UUID
+    name: str
+    title: str = ""
+    description: str = ""
+
+
+class SavedDraft(msgspec.Struct, frozen=True, kw_only=True):
+    """A saved draft and what is still wrong with it (saving never waits for a recipe to be complete)."""
+
+    recipe: Recipe
+    problems: list[Problem]
+
+
+class RecipeDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A recipe as exported: trigger and steps, connections by name only, never secrets."""
+
+    format: Literal["switchboard-recipe"]
+    format_version: Literal[1]
+    definition: RecipeDefinition
+    exported_version: int | None = None
+
+
+class RecipeService:
+    def __init__(self, *, validator: Validator, connections: Connections) -> None:
+        self._validator = validator
+        self._connections = connections
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    async def list_all(self, *, project_id: UUID | None = None) -> list[Recipe]:
+        query = RecipeRow.select(*_COLUMNS).order_by(RecipeRow.tool_name)
+        if project_id is not None:
+            query = query.where(RecipeRow.project == project_id)
+        return [await self._out(row) for row in await query]
+
+    async def get(self, recipe_id: UUID) -> Recipe:
+        return await self._out(await self._row(recipe_id))
+
+    async def check(self, recipe_id: UUID) -> list[Problem]:
+        recipe = await self.get(recipe_id)
+        return await self._validator.check(recipe.draft, project_id=recipe.project_id)
+
+    async def versions(self, recipe_id: UUID) -> list[VersionSummary]:
+        await self._row(recipe_id)
+        rows = (
+            await VersionRow.select(VersionRow.number, VersionRow.definition, VersionRow.published_by)
+            .columns(VersionRow.published_at)
+            .where(VersionRow.recipe == recipe_id)
+            .order_by(VersionRow.number, ascending=False)
+        )
+        return [
+            VersionSummary(
+                number=row["number"],
+                tool_name=decode_definition(row["definition"]).trigger.name,
+                published_by=row["published_by"],
+                published_at=row["published_at"],
+            )
+            for row in rows
+        ]
+
+    async def version(self, recipe_id: UUID, number: int) -> RecipeVersion:
+        row = (
+            await VersionRow.select()
+            .where((VersionRow.recipe == recipe_id) & (VersionRow.number == number))
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"This recipe has no version {number}.", field="version")
+        return _version(row)
+
+    async def published(self, recipe_id: UUID) -> RecipeVersion:
+        """The version tools run. Raises NotFound when the recipe was never published."""
+        recipe = await self._row(recipe_id)
+        if recipe["published_version"] is None:
+            raise NotFound("This recipe is not published yet.", field="recipe_id")
+        return await self.version(recipe_id, recipe["published_version"])
+
+    # -- changing ------------------------------------------------------------------------------------
+
+    async def create(self, data: RecipeCreate, *, actor: Principal | None) -> Recipe:
+        """A new draft: the trigger named as given and one "Return result" step, so it can run at once."""
+        if actor is not None:
+            actor.require_builder()
+        trigger = ToolTrigger(
+            name=_tool_name(data.name),
+            title=_bounded(data.title.strip(), 120, "title"),
+            description=_bounded(data.description.strip(), 2000, "description"),
+        )
+        definition = RecipeDefinition(
+            trigger=trigger, steps=(ResultStep(id="step_1", title="Return result", text="Done."),)
+        )
+        return await self._insert(data.project_id, definition, actor)
+
+    async def save_draft(
+        self, recipe_id: UUID, definition: RecipeDefinition, *, actor: Principal | None
+    ) -> SavedDraft:
+        if actor is not None:
+            actor.require_builder()
+        current = await self._row(recipe_id)
+        await self._write(
+            RecipeRow.update(
+                {
+                    RecipeRow.tool_name: definition.trigger.name,
+                    RecipeRow.draft: encode_definition(definition).decode(),
+                    RecipeRow.updated_by: _author(actor),
+                    RecipeRow.updated_at: datetime.now(UTC),
+                }
+            ).where(RecipeRow.id == recipe_id),
+            definition.trigger.name,
+        )
+        problems = await self._validator.check(definition, project_id=current["project"])
+        return SavedDraft(recipe=await self.get(recipe_id), problems=problems)
+
+    async def publish(self, recipe_id: UUID, *, actor: Principal | None) -> RecipeVersion:
+        """Freeze the draft as the next version. Refused, listing every problem, when the draft has any."""
+        if actor is not None:
+            actor.require_builder()
+        recipe = await self.get(recipe_id)
+        problems = await self._validator.check(recipe.draft, project_id=recipe.project_id)
+        if problems:
+            raise RecipeInvalid(problems)
+        latest = (
+            await VersionRow.select(VersionRow.number)
+            .where(VersionRow.recipe == recipe_id)
+            .order_by(VersionRow.number, ascending=False)
+            .first()
+        )
+        number = (latest["number"] if latest else 0) + 1
+        now = datetime.now(UTC)
+        row = VersionRow(
+            recipe=recipe_id,
+            number=number,
+            definition=encode_definition(recipe.draft).decode(),
+            published_by=_author(actor),
+            published_at=now,
+        )
+        try:
+            await row.save()
+        except Exception as exc:
+            if is_unique_violation(exc):  # someone else published at the same moment
+                raise Conflict("Someone else published this recipe just now; reload and try again.") from exc
+            raise
+        await RecipeRow.update({RecipeRow.published_version: number, RecipeRow.updated_at: now}).where(
+            RecipeRow.id == recipe_id
+        )
+        return await self.version(recipe_id, number)
+
+    async def restore(self, recipe_id: UUID, number: int, *, actor: Principal | None) -> SavedDraft:
+        """Make an earlier version the draft again (publish it to make tools run it)."""
+        version = await self.version(recipe_id, number)
+        return await self.save_draft(recipe_id, version.definition, actor=actor)
+
+    async def delete(self, recipe_id: UUID, *, actor: Principal | None) -> None:
+        if actor is not None:
+            actor.require_builder()
+        await self._row(recipe_id)
+        await RecipeRow.delete().where(RecipeRow.id == recipe_id)
+
+    # -- export and import ---------------------------------------------------------------------------
+
+    async def export(self, recipe_id: UUID, *, version: int | None = None) -> RecipeDocument:
+        """The draft (or a published version) as a document for version control: connections by name."""
+        recipe = await self.get(recipe_id)
+        definition = recipe.draft if version is None else (await self.version(recipe_id, version)).definition
+        # The connection's current name: it may have been renamed since the step chose it.
+        names = {
+            connection.id: connection.name
+            for connection in await self._connections.list_all(project_id=recipe.project_id)
+        }
+
+        def by_name(step: ActionStep) -> ActionStep:
+            if step.connection is None:
+                return step
+            ref = step.connection
+            name = names.get(ref.id, ref.name) if ref.id is not None else ref.name
+            return msgspec.structs.replace(step, connection=ConnectionRef(name=name))
+
+        return RecipeDocument(
+            format=DOCUMENT_FORMAT,
+            format_version=1,
+            definition=_map_actions(definition, by_name),
+            exported_version=version,
+        )
+
+    async def import_document(
+        self, project_id: UUID, document: RecipeDocument, *, actor: Principal | None, replace: bool = False
+    ) -> SavedDraft:
+        """A recipe from an exported document, as a draft of ``project_id``. Each step's connection is the
+        project's connection of that name and connector (a missing one is a problem to fix, not an error).
+        A recipe with the same tool name is refused unless ``replace``, which makes the document its draft.
+        """
+        if actor is not None:
+            actor.require_builder()
+        by_name = {
+            (connection.name.lower(), connection.connector): connection
+            for connection in await self._connections.list_all(project_id=project_id)
+        }
+
+        def resolve(step: ActionStep) -> ActionStep:
+            if step.connection is None:
+                return step
+            found = by_name.get((step.connection.name.lower(), step.connector))
+            name = found.name if found else step.connection.name
+            ref = ConnectionRef(name=name, id=found.id if found else None)
+            return msgspec.structs.replace(step, connection=ref)
+
+        definition = _map_actions(document.definition, resolve)
+        _tool_name(definition.trigger.name)
+        existing = (
+            await RecipeRow.select(RecipeRow.id)
+            .where((RecipeRow.project == project_id) & (RecipeRow.tool_name == definition.trigger.name))
+            .first()
+        )
+        if existing is not None:
+            if not replace:
+                raise Conflict(
+                    f"This project already has a recipe named {definition.trigger.name!r}; "
+                    "import it with replace to make the document its draft.",
+                    field="name",
+                )
+            return await self.save_draft(existing["id"], definition, actor=actor)
+        recipe = await self._insert(project_id, definition, actor)
+        problems = await self._validator.check(definition, project_id=project_id)
+        return SavedDraft(recipe=recipe, problems=problems)
+
+    # -- storage -------------------------------------------------------------------------------------
+
+    async def _insert(
+        self, project_id: UUID, definition: RecipeDefinition, actor: Principal | None
+    ) -> Recipe:
+        if not await ProjectRow.exists().where(ProjectRow.id == project_id):
+            raise NotFound("No such project.", field="project_id")
+        now = datetime.now(UTC)
+        row = RecipeRow(
+            project=project_id,
+            tool_name=definition.trigger.name,
+            draft=encode_definition(definition).decode(),
+            published_version=None,
+            created_by=_author(actor),
+            created_at=now,
+            updated_by=_author(actor),
+            updated_at=now,
+        )
+        await self._write(row.save(), definition.trigger.name)
+        return await self.get(row.id)
+
+    async def _write(self, query: Any, tool_name: str) -> None:
+        try:
+            await query
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict(
+                    f"This project already has a recipe with the tool name {tool_name!r}.", field="name"
+                ) from exc
+            raise
+
+    async def _row(self, recipe_id: UUID) -> dict[str, Any]:
+        row = await RecipeRow.select(*_COLUMNS).where(RecipeRow.id == recipe_id).first()
+        if row is None:
+            raise NotFound("No such recipe.", field="recipe_id")
+        return row
+
+    async def _out(self, row: dict[str, Any]) -> Recipe:
+        draft = decode_definition(row["draft"])
+        status: RecipeStatus = "draft"
+        if row["published_version"] is not None:
+            published = (
+                await VersionRow.select(VersionRow.definition)
+                .where((VersionRow.recipe == row["id"]) & (VersionRow.number == row["published_version"]))
+                .first()
+            )
+            same = published is not None and decode_definition(published["definition"]) == draft
+            status = "published" if same else "changed"
+        return Recipe(
+            id=row["id"],
+            project_id=row["project"],
+            project_name=row["project.name"],
+            draft=draft,
+            published_version=row["published_version"],
+            status=status,
+            created_by=row["created_by"],
+            created_at=row["created_at"],
+            updated_by=row["updated_by"],
+            updated_at=row["updated_at"],
+        )
+
+
+_COLUMNS = (
+    RecipeRow.id,
+    RecipeRow.project,
+    RecipeRow.project.name,
+    RecipeRow.draft,
+    RecipeRow.published_version,
+    RecipeRow.created_by,
+    RecipeRow.created_at,
+    RecipeRow.updated_by,
+    RecipeRow.updated_at,
+)
+
+
+def _version(row: dict[str, Any]) -> RecipeVersion:
+    return RecipeVersion(
+        recipe_id=row["recipe"],
+        number=row["number"],
+        definition=decode_definition(row["definition"]),
+        published_by=row["published_by"],
+        published_at=row["published_at"],
+    )
+
+
+def _tool_name(name: str) -> str:
+    name = name.strip()
+    if not re.fullmatch(TOOL_NAME_PATTERN, name):
+        raise InvalidInput(
+            "A tool name has 1 to 64 characters: lower-case letters, digits and _, starting with a letter "
+            "(for example list_tasks).",
+            field="name",
+        )
+    return name
+
+
+def _bounded(text: str, limit: int, field: str) -> str:
+    if len(text) > limit:
+        raise InvalidInput(f"At most {limit} characters.", field=field)
+    return text
+
+
+def _author(actor: Principal | None) -> str:
+    return actor.email if actor is not None else ""
+
+
+def _map_actions(definition: RecipeDefinition, change: Any) -> RecipeDefinition:
+    """The definition with ``change`` applied to every action step, at any depth."""
+
+    def mapped(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        out: list[Step] = []
+        for step in steps:
+            if isinstance(step, ActionStep):
+                out.append(change(step))
+                continue
+            nested = {name: mapped(branch) for name, branch in children(step)}
+            out.append(msgspec.structs.replace(step, **nested) if nested else step)
+        return tuple(out)
+
+    return msgspec.structs.replace(definition, steps=mapped(definition.steps))
