@@ -29,6 +29,8 @@ from switchboard.platform.core.database import Database
 from switchboard.platform.core.health import healthz, readyz
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo_tasks.app import MOUNT_PATH, create_demo_tasks_app, mount_handler
+from switchboard.recipes.controllers import API_CONTROLLERS as RECIPE_API_CONTROLLERS
+from switchboard.recipes.deps import RecipeServices
 from switchboard.ui.errors import EXCEPTION_HANDLERS
 from switchboard.ui.pages import PAGE_CONTROLLERS
 from switchboard.ui.rendering import Flash, static_files, template_config
@@ -41,8 +43,9 @@ def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Switchboard API",
         version=VERSION,
-        description="Manage users, end-user groups and admin API tokens. Authenticate with the console "
-        "session (plus the x-csrftoken header on changes) or with an admin API token as a bearer token.",
+        description="Manage users, end-user groups, admin API tokens and recipes. Authenticate with the "
+        "console session (plus the x-csrftoken header on changes) or with an admin API token as a bearer "
+        "token.",
         path="/schema",
         render_plugins=[JsonRenderPlugin()],
         components=Components(
@@ -78,7 +81,10 @@ def create_app(
         sign=identity.oauth.keys.sign_assertion,
         transport=provider_transport,
     )
-    housekeeper = Housekeeper(identity.oauth, extra=[connectors.connect.remove_expired_links])
+    recipes = RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
+    housekeeper = Housekeeper(
+        identity.oauth, extra=[connectors.connect.remove_expired_links, recipes.remove_old_runs]
+    )
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="sb_csrf",
@@ -87,7 +93,15 @@ def create_app(
         # Patterns are regular expressions searched in the path: anchored, they exempt these paths only.
         exclude=[f"^{path}$" for path in ("/healthz", "/readyz", *CLIENT_ENDPOINTS)],
     )
-    handlers = [healthz, readyz, static_files(), *PAGE_CONTROLLERS, *API_CONTROLLERS, OAuthEndpoints]
+    handlers = [
+        healthz,
+        readyz,
+        static_files(),
+        *PAGE_CONTROLLERS,
+        *API_CONTROLLERS,
+        *RECIPE_API_CONTROLLERS,
+        OAuthEndpoints,
+    ]
     if settings.mounts_demo_tasks:
         demo_tasks = create_demo_tasks_app(
             issuer=settings.base_url + MOUNT_PATH,
@@ -98,7 +112,7 @@ def create_app(
         handlers.append(mount_handler(demo_tasks))
     return Litestar(
         route_handlers=handlers,
-        dependencies={**identity.dependencies(), **connectors.dependencies()},
+        dependencies={**identity.dependencies(), **connectors.dependencies(), **recipes.dependencies()},
         # Authentication first, so that a refused CSRF check still renders the page for who is signed in.
         middleware=[
             AuthenticationMiddleware(sessions=identity.sessions, api_tokens=identity.api_tokens),
@@ -114,6 +128,7 @@ def create_app(
                 "flash": Flash(settings.secret_key),
                 "identity": identity,
                 "connectors": connectors,
+                "recipes": recipes,
             }
         ),
         on_startup=[database.connect, housekeeper.start],

@@ -1,5 +1,5 @@
-"""The demo seed: users and groups a newcomer can sign in with, and Demo Tasks with an end user's
-connection to it. Idempotent."""
+"""The demo seed: users and groups a newcomer can sign in with, Demo Tasks with an end user's connection
+to it, and the published recipes of the demo server. Idempotent."""
 
 from __future__ import annotations
 
@@ -14,6 +14,16 @@ from switchboard.platform.core.errors import NotFound
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo_tasks.accounts import seed_accounts
 from switchboard.platform.demo_tasks.clients import ClientRegistry
+from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.model import (
+    ActionStep,
+    ConnectionRef,
+    Parameter,
+    RecipeDefinition,
+    ResultStep,
+    ToolTrigger,
+)
+from switchboard.recipes.service import DOCUMENT_FORMAT, RecipeDocument
 
 DEMO_PASSWORD = "switchboard-demo"  # noqa: S105 - the documented demo password
 
@@ -102,4 +112,107 @@ async def seed_demo_tasks(settings: Settings, connectors: ConnectorServices) -> 
     ):
         await connectors.connections.update(existing.id, data, actor=None)
         created.append(f"connection {DEMO_TASKS_CONNECTION} moved to {host}")
+    return created
+
+
+def _demo_recipes(connection: ConnectionRef | None) -> tuple[RecipeDefinition, ...]:
+    """The demo server's tools: one that needs no connection, two that use each caller's Demo Tasks."""
+    whoami = RecipeDefinition(
+        trigger=ToolTrigger(
+            name="whoami",
+            title="Who am I",
+            description="Your e-mail address and end-user groups, as Switchboard knows them.",
+            output_schema={
+                "type": "object",
+                "properties": {
+                    "email": {"type": "string"},
+                    "groups": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["email", "groups"],
+            },
+        ),
+        steps=(
+            ResultStep(
+                id="step_1",
+                title="Return result",
+                text="You are {{ user.email }}{% if user.groups %}, in {{ user.groups | join(', ') }}"
+                "{% else %}, in no group{% endif %}.",
+                structured={"email": "{{ user.email }}", "groups": "{{ user.groups }}"},
+            ),
+        ),
+    )
+    list_tasks = RecipeDefinition(
+        trigger=ToolTrigger(
+            name="list_tasks",
+            title="List my tasks",
+            description="The tasks on your own Demo Tasks list.",
+        ),
+        steps=(
+            ActionStep(
+                id="step_1",
+                title="List my tasks",
+                connector="demo-tasks",
+                action="list_tasks",
+                connection=connection,
+            ),
+            ResultStep(
+                id="step_2",
+                title="Return result",
+                text="{% for task in steps.step_1 %}- {{ task.title }}{% if task.done %} (done){% endif %}\n"
+                "{% else %}You have no tasks.{% endfor %}",
+                structured={"tasks": "{{ steps.step_1 }}"},
+            ),
+        ),
+    )
+    create_task = RecipeDefinition(
+        trigger=ToolTrigger(
+            name="create_task",
+            title="Create a task",
+            description="Adds a task to your own Demo Tasks list.",
+            parameters=(Parameter(name="title", required=True, description="What is to be done."),),
+        ),
+        steps=(
+            ActionStep(
+                id="step_1",
+                title="Create a task",
+                connector="demo-tasks",
+                action="create_task",
+                connection=connection,
+                inputs={"title": "{{ input.title }}"},
+            ),
+            ResultStep(
+                id="step_2",
+                title="Return result",
+                text="Created the task “{{ steps.step_1.title }}”.",
+                structured={"task": "{{ steps.step_1 }}"},
+            ),
+        ),
+    )
+    return (whoami,) if connection is None else (whoami, list_tasks, create_task)
+
+
+async def seed_demo_recipes(connectors: ConnectorServices, recipes: RecipeServices) -> list[str]:
+    """The published demo recipes ``whoami``, and ``list_tasks`` and ``create_task`` when the Demo Tasks
+    connection exists. A recipe that exists is left as it is (a builder may have changed it), except that a
+    never-published one is published."""
+    project = await connectors.projects.ensure(DEMO_PROJECT)
+    connection = next(
+        (
+            ConnectionRef(name=c.name, id=c.id)
+            for c in await connectors.connections.list_all(project_id=project.id)
+            if c.name == DEMO_TASKS_CONNECTION
+        ),
+        None,
+    )
+    existing = {recipe.tool_name: recipe for recipe in await recipes.recipes.list_all(project_id=project.id)}
+    created: list[str] = []
+    for definition in _demo_recipes(connection):
+        name = definition.trigger.name
+        recipe = existing.get(name)
+        if recipe is None:
+            document = RecipeDocument(format=DOCUMENT_FORMAT, format_version=1, definition=definition)
+            recipe = (await recipes.recipes.import_document(project.id, document, actor=None)).recipe
+        if recipe.published_version is None:
+            version = await recipes.recipes.publish(recipe.id, actor=None)
+            created.append(f"recipe {name} (published version {version.number})")
     return created

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 from uuid import UUID
 
 import msgspec
@@ -35,7 +35,7 @@ from switchboard.recipes.outcomes import Problem
 from switchboard.recipes.tables import Recipe as RecipeRow
 from switchboard.recipes.tables import RecipeVersion as VersionRow
 
-DOCUMENT_FORMAT = "switchboard-recipe"
+DOCUMENT_FORMAT: Final = "switchboard-recipe"
 
 
 class RecipeInvalid(DomainError):

@@ -12,7 +12,7 @@ from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import Project as ProjectRow
 from switchboard.identity.principal import Principal
 from switchboard.identity.services.users import validate_text
-from switchboard.platform.core.database import is_unique_violation
+from switchboard.platform.core.database import is_foreign_key_violation, is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 
 DEFAULT_PROJECT = "Default"
@@ -76,4 +76,9 @@ class ProjectService:
         await self.get(project_id)
         if await ConnectionRow.exists().where(ConnectionRow.project == project_id):
             raise Conflict("Delete or move the project's connections first.", field="project_id")
-        await ProjectRow.delete().where(ProjectRow.id == project_id)
+        try:
+            await ProjectRow.delete().where(ProjectRow.id == project_id)
+        except Exception as exc:
+            if is_foreign_key_violation(exc):  # recipes, which this layer does not know, still use it
+                raise Conflict("Delete the project's recipes first.", field="project_id") from exc
+            raise

@@ -13,14 +13,15 @@ import msgspec
 from switchboard.identity.deps import IdentityServices
 from switchboard.platform.cli.building import connectors, projects, secrets
 from switchboard.platform.cli.people import clients, groups, keys, users
-# RECIPES-PENDING from switchboard.platform.cli.recipes import recipes
+from switchboard.platform.cli.recipes import recipes
 from switchboard.platform.cli.support import connector_services, fail, run, settings_of
 from switchboard.platform.core import piccolo_conf
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.migrations import migrate, pending_migrations
 from switchboard.platform.core.settings import local_base_url
-from switchboard.platform.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo, seed_demo_tasks
+from switchboard.platform.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo, seed_demo_recipes, seed_demo_tasks
 from switchboard.platform.demo_tasks.cli import demo_tasks_cli
+from switchboard.recipes.deps import RecipeServices
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -127,14 +128,17 @@ def db_status(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Create the demo users and groups, and Demo Tasks with a connection to it (safe to run again)."""
+    """Create the demo users and groups, Demo Tasks with a connection to it, and the demo recipes (safe to
+    run again)."""
     settings = settings_of(ctx)
 
     async def work(services: IdentityServices, _: Database) -> list[str]:
         created = await seed_demo(services)
-        if settings.mounts_demo_tasks:
-            async with connector_services(ctx, services) as connectors:
+        async with connector_services(ctx, services) as connectors:
+            if settings.mounts_demo_tasks:
                 created += await seed_demo_tasks(settings, connectors)
+            recipes = RecipeServices.from_settings(settings, connectors=connectors, users=services.users)
+            created += await seed_demo_recipes(connectors, recipes)
         return created
 
     created = run(ctx, work)
@@ -145,6 +149,6 @@ def demo(ctx: click.Context) -> None:
         click.echo(f"Demo Tasks: {settings.base_url}/demo-tasks (same accounts and password)")
 
 
-for command in (users, groups, clients, keys, secrets, projects, connectors):  # RECIPES-PENDING
+for command in (users, groups, clients, keys, secrets, projects, connectors, recipes):
     main.add_command(command)
 main.add_command(demo_tasks_cli, name="demo-tasks")

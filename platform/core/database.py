@@ -128,3 +128,14 @@ def is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.UniqueViolationError):
         return True
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+
+def is_foreign_key_violation(exc: BaseException) -> bool:
+    """Whether a driver error is a refused delete of a row that others still reference."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc)

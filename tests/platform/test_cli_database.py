@@ -58,7 +58,10 @@ def test_db_status_on_a_migrated_database_says_it_is_up_to_date(cli: Cli) -> Non
 def test_db_new_migration_refuses_an_unknown_app_naming_the_known_ones(cli: Cli) -> None:
     result = cli("db", "new-migration", "billing")
     assert result.exit_code == 2
-    assert result.stderr == "error: unknown app 'billing': expected one of identity, connectors, recipes, demo_tasks\n"
+    assert (
+        result.stderr
+        == "error: unknown app 'billing': expected one of identity, connectors, recipes, demo_tasks\n"
+    )
 
 
 def test_db_new_migration_writes_nothing_when_the_tables_match_the_migrations(cli: Cli) -> None:

@@ -48,7 +48,8 @@ def test_demo_seeds_the_documented_users_and_group(cli: Cli, db_url: str) -> Non
         "Demo data: group Sales, user admin@example.com (owner), user alice@example.com (member), "
         "alice@example.com in group Sales, user bob@example.com (member), "
         "Demo Tasks account admin@example.com, Demo Tasks account alice@example.com, "
-        "Demo Tasks account bob@example.com, connection Demo Tasks",
+        "Demo Tasks account bob@example.com, connection Demo Tasks, recipe whoami (published version 1), "
+        "recipe list_tasks (published version 1), recipe create_task (published version 1)",
         "Demo sign-in: admin@example.com, alice@example.com, bob@example.com (password switchboard-demo)",
         "Demo Tasks: http://127.0.0.1:8000/demo-tasks (same accounts and password)",
     ]

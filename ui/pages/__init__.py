@@ -13,6 +13,8 @@ from switchboard.ui.pages.connectors import ConnectorPages
 from switchboard.ui.pages.groups import GroupPages
 from switchboard.ui.pages.me import MePages
 from switchboard.ui.pages.oauth import AuthorizePages
+from switchboard.ui.pages.recipe_editor import RecipeEditorPages
+from switchboard.ui.pages.recipes import RecipePages
 from switchboard.ui.pages.users import UserPages
 
 PAGE_CONTROLLERS = [
@@ -28,5 +30,7 @@ PAGE_CONTROLLERS = [
     AuditPages,
     ConnectorPages,
     ConnectionPages,
+    RecipePages,
+    RecipeEditorPages,
     AuthorizePages,
 ]

@@ -36,7 +36,7 @@ from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError, InvalidInput
-from switchboard.ui.forms import form_fields
+from switchboard.ui.forms import form_fields, safe_next
 from switchboard.ui.pages.connect import start_connecting
 from switchboard.ui.rendering import page, redirect
 
@@ -227,13 +227,22 @@ class ConnectionPages(Controller):
         request: Request[Any, Any, Any],
         connectors: NamedDependency[ConnectorServices],
         connector: FromQuery[str | None] = None,
+        project_id: FromQuery[str | None] = None,
+        mode: FromQuery[str | None] = None,
+        return_to: FromQuery[str | None] = None,
     ) -> Response[Any]:
+        """``project_id``, ``mode`` and ``return_to`` preset the form when another page (the recipe editor)
+        opens it, and lead back there after saving."""
         if not connector:
             return Redirect(path=f"{LIST_PATH}#new-connection-heading", status_code=303)
         definition = await connectors.registry.get(connector)
         projects = await connectors.projects.list_all()
         form = ConnectionForm.new(definition, str(projects[0].id) if projects else "")
-        return await self._form(request, connectors, definition, form)
+        if project_id and any(str(project.id) == project_id for project in projects):
+            form.project_id = project_id
+        if mode and _modes(_auth_choices(definition)).get(mode):
+            form.mode = mode
+        return await self._form(request, connectors, definition, form, return_to=safe_next(return_to, ""))
 
     @post("/new")
     async def create_connection(
@@ -242,15 +251,18 @@ class ConnectionPages(Controller):
         connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
-        values = await form_fields(request, "connector", "action")
+        values = await form_fields(request, "connector", "action", "return_to")
         definition = await connectors.registry.get(values["connector"])
         form = ConnectionForm.parse(await request.form(), definition)
+        return_to = safe_next(values["return_to"], "")
         try:
             data = form.to_input(definition.key, await _secrets(request))
             connection = await connectors.connections.create(data, actor=principal)
         except DomainError as exc:
-            return await self._refused(request, connectors, definition, form, exc)
-        return await self._after_save(connectors, principal, connection, values["action"], request, "created")
+            return await self._refused(request, connectors, definition, form, exc, return_to=return_to)
+        return await self._after_save(
+            connectors, principal, connection, values["action"], request, "created", return_to=return_to
+        )
 
     @get("/{connection_id:uuid}")
     async def connection_detail(
@@ -329,8 +341,10 @@ class ConnectionPages(Controller):
         action: str,
         request: Request[Any, Any, Any],
         verb: str,
+        *,
+        return_to: str = "",
     ) -> Response[Any]:
-        own_page = f"{LIST_PATH}/{connection.id}"
+        own_page = return_to or f"{LIST_PATH}/{connection.id}"
         if action == "connect" and connection.auth_type == "oauth2_authorization_code":
             return await start_connecting(connectors, principal, connection.id, return_to=own_page)
         return redirect(request, own_page, f"Connection {connection.name} {verb}.")
@@ -344,6 +358,7 @@ class ConnectionPages(Controller):
         exc: DomainError,
         *,
         connection: Connection | None = None,
+        return_to: str = "",
     ) -> Template:
         field = exc.field or "form"
         errors = {field if field in _LABELS or field.startswith("fields.") else "form": exc.message}
@@ -355,6 +370,7 @@ class ConnectionPages(Controller):
             connection=connection,
             errors=errors,
             status_code=exc.status,
+            return_to=return_to,
         )
 
     async def _form(
@@ -368,6 +384,7 @@ class ConnectionPages(Controller):
         errors: dict[str, str] | None = None,
         outcome: TestOutcome | None = None,
         status_code: int = 200,
+        return_to: str = "",
     ) -> Template:
         choices = _auth_choices(definition)
         users = await connectors.grants.connected_users(connection.id) if connection else []
@@ -392,6 +409,7 @@ class ConnectionPages(Controller):
             statuses=GrantStatus,
             outcome=outcome,
             errors=errors or {},
+            return_to=return_to,
         )
 
     async def _list(

@@ -1,0 +1,120 @@
+"""The recipe editor in a real browser: a builder makes a tool from an empty recipe, maps an input with the
+pill picker (by keyboard too), tests it (their own Demo Tasks account is not connected yet: the test gives
+the connect link) and publishes it; a change left unsaved makes leaving the page ask first."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from playwright.sync_api import Page, expect
+
+from switchboard.connectors.connections.projects import ProjectService
+from switchboard.identity.roles import Role
+from switchboard.identity.schemas import UserCreate
+from switchboard.platform.demo import DEMO_PROJECT
+from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.service import RecipeCreate
+from tests.e2e.live_server import LiveServer
+from tests.e2e.steps import sign_in, unique
+from tests.e2e.test_demo_recipes import with_recipes
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_builder_and_recipe(server: LiveServer, email: str, tool: str) -> UUID:
+    """A builder who never connected Demo Tasks, and a new recipe of the demo project (one result step)."""
+
+    async def work(recipes: RecipeServices) -> UUID:
+        user = await recipes.users.create(
+            UserCreate(email=email, password=PASSWORD, name="Bea Builder", role=Role.BUILDER), actor=None
+        )
+        project = await ProjectService().find(DEMO_PROJECT)
+        assert project is not None
+        recipe = await recipes.recipes.create(
+            RecipeCreate(project_id=project.id, name=tool, title="File a task"), actor=None
+        )
+        assert user.email == email
+        return recipe.id
+
+    return with_recipes(server, work)
+
+
+def test_a_builder_makes_tests_and_publishes_a_tool_without_leaving_the_editor(
+    page: Page, live_server: LiveServer
+) -> None:
+    email = f"{unique('bea')}@example.com".lower()
+    tool = unique("file_task").replace("-", "_")
+    recipe_id = make_builder_and_recipe(live_server, email, tool)
+    sign_in(page, email, PASSWORD)
+    page.goto(f"/console/recipes/{recipe_id}")
+    expect(page.locator("#recipe-status")).to_have_text("Draft")
+
+    # The trigger: one required parameter "title".
+    page.get_by_role("button", name="Add parameter").click()
+    expect(page.locator("#trigger-parameters-1-name")).to_be_focused()
+    page.keyboard.type("title")
+    page.get_by_role("checkbox", name="Required").check()
+    page.get_by_role("button", name="Save trigger").click()
+    expect(page.locator("#trigger-heading")).to_be_focused()
+    expect(page.locator("#trigger-form")).not_to_have_attribute("data-dirty", "true")
+    expect(page.locator("#test-input-title")).to_be_visible()
+
+    # An action step: Demo Tasks → Create a task → the end user's connection; title from the pill picker.
+    page.get_by_label("New step at the end").select_option("action")
+    page.get_by_role("button", name="Add step at the end").click()
+    # After each swap the focus moves on: to the new step, then to the next choice to make.
+    expect(page.locator("#step-step_2-heading")).to_be_focused()
+    action = page.locator("#step-form-step_2")
+    action.get_by_label("Connector").select_option("demo-tasks")
+    expect(action.get_by_label("Action")).to_be_focused()
+    action.get_by_label("Action").select_option("create_task")
+    expect(action.get_by_label("Connection")).to_be_focused()
+    action.get_by_label("Connection").select_option(label="End user's connection: Demo Tasks")
+    title = action.locator("#step-step_2-inputs-title")
+    action.get_by_text("Insert data pill into title").click()
+    action.get_by_role("button", name=re.compile(r"\{\{ input\.title \}\}")).click()
+    expect(title).to_have_value("{{ input.title }}")
+    expect(title).to_be_focused()
+    action.get_by_role("button", name="Save step 1").click()
+    expect(page.locator("#step-step_2-heading")).to_be_focused()
+    expect(page.locator("#step-step_2-heading")).to_have_text("Step 1 Action Demo Tasks · Create a task")
+
+    # The result text, the pill inserted by keyboard: Tab to the picker, Escape closes it, Enter opens it.
+    text = page.locator("#step-step_1-text")
+    text.fill("Created ")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    picker = page.locator("#step-form-step_1 details.pill-picker").first
+    expect(picker).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    expect(picker).not_to_have_attribute("open", "")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(text).to_have_value("Created {{ input.title }}")
+    page.get_by_role("button", name="Save step 2").click()
+    expect(page.locator("#step-step_1-heading")).to_be_focused()
+    expect(page.locator("#problems-heading")).to_have_text("No problems")
+
+    # A test run needs the builder's own Demo Tasks account: the result says so, with the link.
+    page.locator("#test-input-title").fill("Water the plants")
+    page.get_by_role("button", name="Run test").click()
+    expect(page.locator("#test-result-heading")).to_have_text("Test result: Connection required")
+    expect(page.locator("#test-connect-link")).to_have_attribute(
+        "href", re.compile(r"^http://127\.0\.0\.1:\d+/connect/")
+    )
+
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("#editor-notice")).to_have_text("Published version 1: tools now run it.")
+    expect(page.locator("#recipe-status")).to_have_text("Published v1")
+
+    # A change not saved: leaving the page asks first (and staying keeps it).
+    page.locator("#trigger-description").fill("Adds a task to your list.")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(200)
+    assert dialogs == ["beforeunload"]
+    expect(page.locator("#trigger-description")).to_have_value("Adds a task to your list.")
