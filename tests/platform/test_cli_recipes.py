@@ -26,7 +26,7 @@ def test_an_exported_recipe_imports_into_another_project_and_publishes(cli: Cli,
     assert exported.exit_code == 0, exported.stderr
     document = json.loads(target.read_text())
     assert document["format"] == "switchboard-recipe"
-    assert document["definition"]["steps"][0]["connection"] == {"name": "Demo Tasks"}
+    assert document["definition"]["steps"][0]["connection"] == {"name": "Demo Tasks", "id": None}
     assert "client_secret" not in target.read_text()
 
     # Staging has no "Demo Tasks" connection: the draft is imported and its problem named, not published.

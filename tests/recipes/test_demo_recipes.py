@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.platform.core.settings import Settings
@@ -15,7 +17,8 @@ async def seeded(
     settings: Settings, services: IdentityServices, connectors: ConnectorServices, recipes: RecipeServices
 ) -> dict[str, Recipe]:
     await seed_demo(services)
-    await seed_demo_tasks(settings, connectors)
+    # Demo Tasks' host must be https or loopback; the test server's name is neither.
+    await seed_demo_tasks(msgspec.structs.replace(settings, base_url="http://127.0.0.1:8000"), connectors)
     created = await seed_demo_recipes(connectors, recipes)
     assert created == [
         "recipe whoami (published version 1)",
