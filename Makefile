@@ -15,7 +15,7 @@ help:
 	@echo "make run      install, migrate, seed the demo and serve on http://127.0.0.1:$(PORT)"
 	@echo "make install  install Switchboard and its tools into $(VENV)"
 	@echo "make test     install what the tests need (PostgreSQL, Chromium) and run every check"
-	@echo "make bench    start-up, idle memory and token verification against bare baselines"
+	@echo "make bench    start-up, idle memory, token verification and recipe engine overhead against baselines"
 
 $(VENV)/.installed: pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,14 +62,17 @@ typecheck: install
 layers: install
 	@scripts/check-layers.sh
 
+# Two workers (pytest-xdist), one per core; each test file stays on one worker, so the servers a file's
+# fixtures start are started once. PYTEST_ARGS="-n 0" runs in one process.
 pytest: install system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck layers pytest
 
 bench: install
 	$(PY) bench/startup.py
 	$(PY) bench/token_verify.py
+	$(PY) bench/recipe_engine.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) build dist *.egg-info

@@ -13,7 +13,8 @@ from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.principal import Principal
 from switchboard.identity.services.users import UserService
 from switchboard.platform.core.settings import Settings
-from switchboard.recipes.engine import RecipeEngine, ServicesGateway
+from switchboard.recipes.engine import RecipeEngine
+from switchboard.recipes.gateway import ServicesGateway
 from switchboard.recipes.outcomes import RunCaller, RunReport
 from switchboard.recipes.runs import RunStore
 from switchboard.recipes.service import RecipeService

@@ -19,9 +19,9 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import msgspec
@@ -31,10 +31,10 @@ from jsonschema.exceptions import ValidationError
 from switchboard.connectors.actions import ActionFailed, RequestAuth
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
-from switchboard.connectors.connections.models import Mode
 from switchboard.connectors.definitions import ConnectorDefinition, NoAuth
-from switchboard.connectors.deps import ConnectorServices
 from switchboard.platform.core.errors import DomainError, PermissionDenied
+from switchboard.recipes.conditions import as_text, holds
+from switchboard.recipes.gateway import ConnectorGateway
 from switchboard.recipes.model import (
     ActionStep,
     Condition,
@@ -55,6 +55,8 @@ logger = logging.getLogger("switchboard.recipes")
 
 RunKind = Literal["tool", "test"]
 _MAX_MESSAGE = 300
+_SHOWN_PROBLEMS = 5  # input problems a message lists; the count of the rest follows
+MAX_STEP_RECORDS = 500  # step runs one run's record keeps; a for-each over many items goes past it
 _SCOPE_REFUSAL = re.compile(r"^(?P<head>.+ answered 403): insufficient_scope \(needs (?P<scope>[^)]+)\)\.?$")
 _JSON_TYPES: dict[str, type | tuple[type, ...]] = {
     "number": (int, float),
@@ -65,46 +67,6 @@ _JSON_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 _TYPE_NAMES = {"number": "a number", "integer": "an integer", "boolean": "true or false"}
 _TYPE_NAMES |= {"object": "a JSON object", "array": "a JSON list"}
-
-
-class ConnectorGateway(Protocol):
-    """What the engine needs of the connector layer."""
-
-    async def definition(self, key: str) -> ConnectorDefinition: ...
-
-    async def request_auth(self, connection_id: UUID, caller: Caller) -> RequestAuth: ...
-
-    async def run_action(
-        self, definition: ConnectorDefinition, action: str, inputs: dict[str, Any], auth: RequestAuth
-    ) -> Any: ...
-
-    async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None: ...
-
-    async def is_end_user(self, connection_id: UUID) -> bool: ...
-
-
-class ServicesGateway:
-    """The gateway over the app's connector services."""
-
-    def __init__(self, services: ConnectorServices) -> None:
-        self._services = services
-
-    async def definition(self, key: str) -> ConnectorDefinition:
-        return await self._services.registry.get(key)
-
-    async def request_auth(self, connection_id: UUID, caller: Caller) -> RequestAuth:
-        return await self._services.credentials.request_auth(connection_id, caller)
-
-    async def run_action(
-        self, definition: ConnectorDefinition, action: str, inputs: dict[str, Any], auth: RequestAuth
-    ) -> Any:
-        return (await self._services.runner.run(definition, action, inputs, auth)).output
-
-    async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None:
-        await self._services.grants.mark_needs_reconnect(user_id, connection_id, reason)
-
-    async def is_end_user(self, connection_id: UUID) -> bool:
-        return (await self._services.connections.get(connection_id)).mode is Mode.END_USER
 
 
 # --- how a run stops early -------------------------------------------------------------------------------
@@ -160,6 +122,7 @@ class _Run:
         self.caller = caller
         self.deadline_at = deadline_at
         self.steps: list[StepRun | None] = []
+        self.steps_omitted = 0
         self.definitions: dict[str, ConnectorDefinition] = {}
         self.current: Step | None = None
         # An action step without a title of its own is called by its action's title ("Create a task").
@@ -168,6 +131,23 @@ class _Run:
     def label(self, step: Step) -> str:
         title = self.titles.get(id(step)) or self.plan.titles[id(step)]
         return f"Step {self.plan.numbers[id(step)]} ({title})"
+
+    def slot(self) -> int | None:
+        """A place for the next step's record, or None past the limit (a for-each over many items)."""
+        if len(self.steps) < MAX_STEP_RECORDS:
+            self.steps.append(None)
+            return len(self.steps) - 1
+        self.steps_omitted += 1
+        return None
+
+    def record(self, slot: int | None, step_run: StepRun, *, failed: bool = False) -> None:
+        """Keep a step's record in its place; a failed step is kept also past the limit, with the
+        steps it sits in, so the record shows where the run stopped."""
+        if slot is not None:
+            self.steps[slot] = step_run
+        elif failed:
+            self.steps_omitted -= 1
+            self.steps.append(step_run)
 
     def remaining(self) -> float:
         return self.deadline_at - asyncio.get_running_loop().time()
@@ -223,6 +203,7 @@ class RecipeEngine:
                 input=inputs,
                 result=result,
                 steps=tuple(step for step in run.steps if step is not None),
+                steps_omitted=run.steps_omitted,
                 **extra,
             )
 
@@ -270,7 +251,8 @@ class RecipeEngine:
     ) -> tuple[Outcome, ToolResult, dict[str, Any]]:
         problems = _input_problems(run.plan.inputs, inputs)
         if problems:
-            message = "The input is not valid: " + "; ".join(problems)
+            more = f"; and {len(problems) - _SHOWN_PROBLEMS} more" if len(problems) > _SHOWN_PROBLEMS else ""
+            message = "The input is not valid: " + "; ".join(problems[:_SHOWN_PROBLEMS]) + more
             return Outcome.FAILED, ToolResult(text=message, is_error=True), {"message": message}
         caller = run.caller
         context: dict[str, Any] = {
@@ -315,8 +297,7 @@ class RecipeEngine:
 
     async def _step(self, run: _Run, step: Step, context: dict[str, Any]) -> tuple[ToolResult | None, Any]:
         run.current = step
-        slot = len(run.steps)
-        run.steps.append(None)
+        slot = run.slot()
         started = time.perf_counter()
         record = _Record()
         result: ToolResult | None = None
@@ -336,26 +317,29 @@ class RecipeEngine:
                 if error.field
                 else (f"{run.label(step)}: {error.message}")
             )
-            run.steps[slot] = record.step_run(run, step, error.status, started, error=error.message)
+            run.record(
+                slot, record.step_run(run, step, error.status, started, error=error.message), failed=True
+            )
             outcome = Outcome.CONNECTION_REQUIRED if error.connection is not None else Outcome.FAILED
             if error.connection is not None:
                 message = error.connection.message
             raise _Stop(outcome, message, connection=error.connection) from None
         except _Stop:
             # A step inside this one stopped the run.
-            run.steps[slot] = record.step_run(run, step, "failed", started)
+            run.record(slot, record.step_run(run, step, "failed", started), failed=True)
             raise
         except asyncio.CancelledError:
             # The run's deadline cancels the step as a caller's cancellation does; the clock tells which.
             status: StepStatus = "timed_out" if run.remaining() <= 0 else "cancelled"
-            run.steps[slot] = record.step_run(run, step, status, started)
+            run.record(slot, record.step_run(run, step, status, started), failed=True)
             raise
         except Exception:
             logger.exception("Recipe run %s: %s failed unexpectedly", run.id, run.label(step))
             message = f"{run.label(step)} failed unexpectedly; see the server log (run {run.id})"
-            run.steps[slot] = record.step_run(run, step, "failed", started, error="failed unexpectedly")
+            failure = record.step_run(run, step, "failed", started, error="failed unexpectedly")
+            run.record(slot, failure, failed=True)
             raise _Stop(Outcome.FAILED, message) from None
-        run.steps[slot] = record.step_run(run, step, "succeeded", started, output=output)
+        run.record(slot, record.step_run(run, step, "succeeded", started, output=output))
         if not isinstance(step, ResultStep):
             context["steps"][step.id] = output
         return result, output
@@ -424,7 +408,7 @@ class RecipeEngine:
         self, run: _Run, definition: ConnectorDefinition, connection_id: UUID | None
     ) -> RequestAuth:
         if connection_id is None:
-            if isinstance(definition.auth, NoAuth):
+            if isinstance(definition.auth, NoAuth) and not definition.fields:
                 return RequestAuth()
             raise _StepError(f"choose a {definition.name} connection", field="connection")
         caller = Caller(run.caller.user_id, run.caller.email)
@@ -475,7 +459,6 @@ class RecipeEngine:
         record.input = checks
         test = any if step.match == "any" else all
         taken = test(check["holds"] for check in checks)
-        context["steps"][step.id] = taken  # the branch may use which way it went
         result, _ = await self._steps(run, step.then if taken else step.otherwise, context)
         run.current = step
         return taken, result
@@ -524,7 +507,7 @@ class RecipeEngine:
                     f"the result does not match the tool's output schema: {_describe(error)}",
                     field="structured",
                 )
-        return ToolResult(text=text if isinstance(text, str) else _as_text(text), structured=structured)
+        return ToolResult(text=text if isinstance(text, str) else as_text(text), structured=structured)
 
 
 class _Record:
@@ -590,87 +573,7 @@ _NOT_JSON = object()
 def _check(condition: Condition, context: dict[str, Any], field: str) -> tuple[Any, Any, bool]:
     left = _evaluate(condition.left, context, f"{field}.left") if condition.left else None
     right = _evaluate(condition.right, context, f"{field}.right") if condition.right else None
-    return left, right, _OPERATORS[condition.operator](left, right)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _equals(left: Any, right: Any) -> bool:
-    a, b = _number(left), _number(right)
-    if a is not None and b is not None:
-        return a == b
-    if type(left) is type(right):
-        return bool(left == right)
-    return _as_text(left) == _as_text(right)
-
-
-def _contains(left: Any, right: Any) -> bool:
-    if isinstance(left, str):
-        return _as_text(right) in left
-    if isinstance(left, list | tuple):
-        return any(_equals(item, right) for item in left)
-    if isinstance(left, dict):
-        return _as_text(right) in left
-    return False
-
-
-def _compare(left: Any, right: Any) -> float | None:
-    """left - right as numbers, or as text when they are not both numbers; None when either is missing."""
-    if left is None or right is None:
-        return None
-    a, b = _number(left), _number(right)
-    if a is not None and b is not None:
-        return a - b
-    x, y = _as_text(left), _as_text(right)
-    return (x > y) - (x < y)
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | tuple | dict) and len(value) == 0)
-
-
-def _is_true(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"true", "yes", "1", "on"}
-    return bool(value)
-
-
-_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "equals": _equals,
-    "not_equals": lambda left, right: not _equals(left, right),
-    "contains": _contains,
-    "not_contains": lambda left, right: not _contains(left, right),
-    "greater_than": lambda left, right: (_compare(left, right) or 0) > 0,
-    "less_than": lambda left, right: (_compare(left, right) or 0) < 0,
-    "is_empty": lambda left, right: _is_empty(left),
-    "is_not_empty": lambda left, right: not _is_empty(left),
-    "is_true": lambda left, right: _is_true(left),
-    "is_false": lambda left, right: not _is_true(left),
-}
+    return left, right, holds(condition.operator, left, right)
 
 
 def _kind(value: Any) -> str:
@@ -700,8 +603,9 @@ def _input_problems(validator: Draft202012Validator, inputs: dict[str, Any]) -> 
     return [_describe(error) for error in sorted(validator.iter_errors(inputs), key=_error_order)]
 
 
-def _error_order(error: ValidationError) -> tuple[str, ...]:
-    return tuple(str(part) for part in error.absolute_path)
+def _error_order(error: ValidationError) -> tuple[tuple[int, str], ...]:
+    """Fields in order: list positions by number (2 before 10), names alphabetically."""
+    return tuple((part, "") if isinstance(part, int) else (-1, part) for part in error.absolute_path)
 
 
 def _describe(error: ValidationError) -> str:

@@ -93,6 +93,7 @@ class RunReport(msgspec.Struct, frozen=True, kw_only=True):
     input: Any = None
     result: ToolResult | None = None
     steps: tuple[StepRun, ...] = ()
+    steps_omitted: int = 0  # step runs past the record's limit (a long for-each), run but not recorded
 
     @property
     def succeeded(self) -> bool:

@@ -67,6 +67,7 @@ class RunStore:
                 input=_json(mask(report.input, secrets)),
                 result=_json(_masked_result(report.result, secrets)),
                 steps=_json([_masked_step(step, secrets) for step in report.steps]),
+                steps_omitted=report.steps_omitted,
             )
         )
 
@@ -89,6 +90,7 @@ class RunStore:
             input=_loaded(row["input"]),
             result=msgspec.convert(result, ToolResult) if isinstance(result, dict) else None,
             steps=msgspec.convert(_loaded(row["steps"]) or [], tuple[StepRun, ...]),
+            steps_omitted=row["steps_omitted"],
         )
 
     async def list_for(

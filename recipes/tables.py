@@ -55,3 +55,4 @@ class RecipeRun(Table, tablename="recipes_run"):
     input = JSON(help_text="The tool's input, masked and truncated.")
     result = JSON(help_text="The tool result (text and structured content), masked and truncated.")
     steps = JSON(help_text="Per step: number, id, title, status, duration, input, output, error.")
+    steps_omitted = Integer(default=0, help_text="Step runs past the record's limit, run but not recorded.")

@@ -18,7 +18,7 @@ from switchboard.platform.demo_tasks.accounts import create_account
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.outcomes import Outcome, RunReport
 from tests.e2e.live_server import SECRET_KEY, LiveServer
-from tests.e2e.steps import expect_heading, sign_in, unique
+from tests.e2e.steps import DEMO_PASSWORD, expect_heading, sign_in, unique
 from tests.e2e.test_connections import sign_in_to_demo_tasks_and_allow
 from tests.support.runner import run_async
 
@@ -98,6 +98,7 @@ def test_create_task_runs_with_the_callers_own_demo_tasks_account_once_connected
 
 
 async def _make_user(recipes: RecipeServices, email: str) -> None:
-    """A Switchboard user with an account of the same e-mail in Demo Tasks (another app, its own accounts)."""
+    """A Switchboard user with an account of the same e-mail in Demo Tasks (another app, its own accounts
+    and passwords)."""
     await recipes.users.create(UserCreate(email=email, password=PASSWORD, name="Carol"), actor=None)
-    await create_account(email, PASSWORD, "Carol")
+    await create_account(email, DEMO_PASSWORD, "Carol")

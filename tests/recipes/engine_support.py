@@ -13,7 +13,8 @@ import msgspec
 from switchboard.connectors.connections.models import Connection, ConnectionInput, Mode, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.principal import Principal
-from switchboard.recipes.engine import RecipeEngine, ServicesGateway
+from switchboard.recipes.engine import RecipeEngine
+from switchboard.recipes.gateway import ServicesGateway
 from switchboard.recipes.model import (
     ActionStep,
     ConnectionRef,

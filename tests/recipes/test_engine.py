@@ -17,7 +17,8 @@ from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.connections.models import Connection, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.principal import Principal
-from switchboard.recipes.engine import RecipeEngine, ServicesGateway
+from switchboard.recipes.engine import MAX_STEP_RECORDS, RecipeEngine
+from switchboard.recipes.gateway import ServicesGateway
 from switchboard.recipes.model import Condition, ForEachStep, IfStep, Parameter, RecipeDefinition
 from switchboard.recipes.outcomes import Outcome, RunCaller, RunReport
 from switchboard.recipes.runs import RunStore
@@ -218,7 +219,7 @@ async def test_if_compares_numbers_numerically_and_runs_one_branch(
         IfStep(
             id="big",
             conditions=(Condition(left="{{ input.amount }}", operator="greater_than", right="9"),),
-            then=(result("big {{ steps.big }}", id="yes"),),
+            then=(result("big {{ input.amount }}", id="yes"),),
             otherwise=(result("small", id="no"),),
         ),
         parameters=(Parameter(name="amount", type="string"),),
@@ -229,7 +230,7 @@ async def test_if_compares_numbers_numerically_and_runs_one_branch(
     small = await run(engine, recipe_id, definition, caller_of(builder), {"amount": "9"})
 
     assert big.result is not None
-    assert big.result.text == "big true"
+    assert big.result.text == "big 10"
     assert next((step.number, step.step_id, step.output) for step in big.steps) == ("1", "big", True)
     assert [step.step_id for step in big.steps] == ["big", "yes"]
     assert small.result is not None
@@ -327,6 +328,42 @@ async def test_for_each_runs_its_steps_per_item_and_gives_the_last_steps_outputs
     ]
     assert len(fake.requests_to("api")) == 2
     assert report.steps[0].step_id == "each"  # listed where it started, before its body
+
+
+async def test_a_long_for_each_keeps_its_first_step_records_and_counts_the_rest(
+    connectors: ConnectorServices, builder: Principal, recipe_id: UUID
+) -> None:
+    store = CountingStore()
+    engine = engine_for(connectors, store)
+    loop = ForEachStep(
+        id="each",
+        items="{{ input.rows }}",
+        as_name="row",
+        max_items=1000,
+        steps=(IfStep(id="check", conditions=(Condition(left="{{ row.size }}", operator="is_not_empty"),)),),
+    )
+    definition = recipe(
+        loop, result("ok"), parameters=(Parameter(name="rows", type="array", items="object"),)
+    )
+    rows: list[Any] = [{"size": n} for n in range(600)]
+
+    done = await run(engine, recipe_id, definition, caller_of(builder), {"rows": rows})
+    # The last item has no size: its step fails, and its record is kept past the limit.
+    failed = await run(engine, recipe_id, definition, caller_of(builder), {"rows": [*rows[:-1], {}]})
+
+    assert done.outcome is Outcome.SUCCEEDED, done.message
+    assert (len(done.steps), done.steps_omitted) == (MAX_STEP_RECORDS, 1 + 600 + 1 - MAX_STEP_RECORDS)
+    assert failed.outcome is Outcome.FAILED
+    assert failed.message.startswith("Step 1.1 (")
+    assert [(step.step_id, step.status) for step in failed.steps[-1:]] == [("check", "failed")]
+    assert failed.steps[0].status == "failed"  # the for-each, recorded first, stopped with it
+    assert failed.steps_omitted == 600 - MAX_STEP_RECORDS
+    stored = await RunStore().get(done.id)
+    assert (len(stored.steps), stored.steps_omitted) == (MAX_STEP_RECORDS, done.steps_omitted)
+    assert len(store.saved) == 2
+    # Input with a problem per item: the message names the first few and counts the rest.
+    refused = await run(engine, recipe_id, definition, caller_of(builder), {"rows": list(range(600))})
+    assert refused.message.endswith("rows.4: 4 is not of type 'object'; and 595 more")
 
 
 async def test_for_each_refuses_what_is_not_a_list_and_more_items_than_its_limit(

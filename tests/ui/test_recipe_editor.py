@@ -564,28 +564,3 @@ async def test_the_connection_form_opened_from_the_editor_is_preset_and_returns_
     created = {c.name: c.id for c in await connectors.connections.list_all()}
     assert response.headers["location"] == f"/console/connections/{created['Second']}"
     assert isinstance(created["Tasks for tickets"], UUID)
-
-
-# TEMPORARY until the app wiring lands.
-@pytest.fixture
-def app(settings: Any, database: Any) -> Any:
-    from litestar import Router
-    from litestar.di import Provide
-
-    from switchboard.platform.app import create_app
-    from switchboard.ui.pages.recipe_editor import RecipeEditorPages
-
-    app = create_app(settings, database=database)
-    if "recipes" not in app.state:
-        services = RecipeServices.from_settings(
-            settings, connectors=app.state.connectors, users=app.state.identity.users
-        )
-        app.state.recipes = services
-        app.register(
-            Router(
-                path="/",
-                route_handlers=[RecipeEditorPages],
-                dependencies={"recipes": Provide(lambda: services, sync_to_thread=False)},
-            )
-        )
-    return app

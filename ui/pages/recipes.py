@@ -24,6 +24,7 @@ from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError, InvalidInput, NotFound
 from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.engine import MAX_STEP_RECORDS
 from switchboard.recipes.model import (
     OPERATORS,
     STEP_TYPES,
@@ -438,6 +439,7 @@ class RecipePages(Controller):
             title=f"Run of {recipe.tool_name}",
             recipe=recipe,
             run=run,
+            max_step_records=MAX_STEP_RECORDS,
             kinds=KINDS,
             duration=duration,
             pretty_json=pretty_json,
