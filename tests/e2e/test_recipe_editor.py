@@ -7,16 +7,18 @@ from __future__ import annotations
 import re
 from uuid import UUID
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from switchboard.connectors.connections.projects import ProjectService
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserCreate
 from switchboard.platform.demo import DEMO_PROJECT
+from switchboard.platform.demo_tasks.accounts import create_account
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.service import RecipeCreate
 from tests.e2e.live_server import LiveServer
-from tests.e2e.steps import sign_in, unique
+from tests.e2e.steps import DEMO_PASSWORD, expect_heading, sign_in, unique
+from tests.e2e.test_connections import sign_in_to_demo_tasks_and_allow
 from tests.e2e.test_demo_recipes import with_recipes
 
 PASSWORD = "correct-horse-battery"
@@ -118,3 +120,106 @@ def test_a_builder_makes_tests_and_publishes_a_tool_without_leaving_the_editor(
     page.wait_for_timeout(200)
     assert dialogs == ["beforeunload"]
     expect(page.locator("#trigger-description")).to_have_value("Adds a task to your list.")
+
+
+def step_headings(page: Page) -> Locator:
+    return page.locator("#steps h3[id^='step-']")
+
+
+def settled(page: Page) -> None:
+    """Wait until htmx has swapped, settled and wired up the new content (its classes are gone)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
+def test_a_builder_creates_arranges_tests_and_reviews_a_recipe_in_its_job_history(
+    page: Page, live_server: LiveServer
+) -> None:
+    email = f"{unique('ben')}@example.com".lower()
+    tool = unique("my_tasks").replace("-", "_")
+    with_recipes(live_server, lambda recipes: make_builder_with_demo_tasks_account(recipes, email))
+    sign_in(page, email, PASSWORD)
+
+    # Recipes → New recipe: the recipe is created with one step, Return result, and opens in the editor.
+    page.get_by_role("navigation").get_by_role("link", name="Recipes").click()
+    expect_heading(page, "Recipes")
+    page.get_by_role("button", name="New recipe").click()
+    page.get_by_label("Project").select_option(label=DEMO_PROJECT)
+    page.get_by_label("Tool name").fill(tool)
+    page.get_by_label("Title (optional)").fill("My tasks")
+    page.get_by_role("button", name="Create recipe").click()
+    expect(page.locator("#recipe-heading")).to_have_text("My tasks")
+    expect(step_headings(page)).to_have_text([re.compile(r"^Step 1 Return result")])
+
+    # Add an action and an if / else (each goes before the result), move the if up, then delete it.
+    add = page.get_by_label("New step at the end")
+    add.select_option("action")
+    page.get_by_role("button", name="Add step at the end").click()
+    expect(step_headings(page)).to_have_text([re.compile(r"^Step 1 Action"), re.compile(r"^Step 2 Return")])
+    add.select_option("if")
+    page.get_by_role("button", name="Add step at the end").click()
+    expect(step_headings(page)).to_have_text(
+        [re.compile(r"^Step 1 Action"), re.compile(r"^Step 2 If / else"), re.compile(r"^Step 3 Return")]
+    )
+    page.get_by_role("button", name="Move up step 2").click()
+    expect(step_headings(page)).to_have_text(
+        [re.compile(r"^Step 1 If / else"), re.compile(r"^Step 2 Action"), re.compile(r"^Step 3 Return")]
+    )
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Delete step 1", exact=True).click()
+    expect(step_headings(page)).to_have_text([re.compile(r"^Step 1 Action"), re.compile(r"^Step 2 Return")])
+    assert asked == ["Delete step 1 and the steps inside it?"]
+    settled(page)
+
+    # The action: my own Demo Tasks list, through the end user's connection.
+    action = page.locator("form[id^='step-form-']").first
+    action.get_by_label("Connector").select_option("demo-tasks")
+    expect(action.get_by_label("Action")).to_be_focused()
+    action.get_by_label("Action").select_option("list_tasks")
+    expect(action.get_by_label("Connection")).to_be_focused()
+    settled(page)
+    action.get_by_label("Connection").select_option(label="End user's connection: Demo Tasks")
+    action.get_by_role("button", name="Save step 1").click()
+    expect(step_headings(page).first).to_have_text(re.compile(r"^Step 1 Action Demo Tasks · List my tasks"))
+    page.locator("form[id^='step-form-']").nth(1).get_by_label("Text").fill("Listed your tasks.")
+    page.get_by_role("button", name="Save step 2").click()
+    expect(page.locator("#problems-heading")).to_have_text("No problems")
+    expect(page.locator("form[data-dirty]")).to_have_count(0)
+
+    # The first test asks me to connect my own Demo Tasks account; after connecting, it runs.
+    page.get_by_role("button", name="Run test").click()
+    expect(page.locator("#test-result-heading")).to_have_text("Test result: Connection required")
+    editor = page.url
+    page.locator("#test-connect-link").click()
+    page.get_by_role("button", name="Continue to Demo Tasks").click()
+    sign_in_to_demo_tasks_and_allow(page, email)
+    expect_heading(page, "Demo Tasks connected")
+    page.goto(editor)
+    page.get_by_role("button", name="Run test").click()
+    expect(page.locator("#test-result-heading")).to_have_text("Test result: Succeeded")
+    expect(page.locator("#test-result pre.result-text")).to_have_text("Listed your tasks.")
+    rows = page.locator("#test-result table.step-runs tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("1 List my tasks")
+    expect(rows.first.locator("td").first).to_have_text("succeeded")
+
+    # The job history lists both tests, newest first; the run's page shows each step.
+    page.get_by_role("link", name="Job history").click()
+    expect_heading(page, f"Job history of {tool}")
+    history = page.locator("table tbody tr")
+    expect(history).to_have_count(2)
+    expect(history.first).to_contain_text("Succeeded")
+    expect(history.nth(1)).to_contain_text("Connection required")
+    history.first.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=3, name=re.compile(r"^1 · List my tasks"))).to_be_visible()
+    expect(page.get_by_role("heading", level=3, name=re.compile(r"^2 · "))).to_be_visible()
+
+
+async def make_builder_with_demo_tasks_account(recipes: RecipeServices, email: str) -> None:
+    """A builder, and an account of the same e-mail in Demo Tasks (another app, its own password)."""
+    await recipes.users.create(
+        UserCreate(email=email, password=PASSWORD, name="Ben Builder", role=Role.BUILDER), actor=None
+    )
+    await create_account(email, DEMO_PASSWORD, "Ben")
