@@ -29,6 +29,10 @@ from switchboard.platform.core.database import Database
 from switchboard.platform.core.health import healthz, readyz
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo_tasks.app import MOUNT_PATH, create_demo_tasks_app, mount_handler
+from switchboard.platform.mcp.deps import McpServices
+from switchboard.platform.mcp.directory import McpResources
+from switchboard.platform.mcp.hosting import mcp_endpoint
+from switchboard.platform.mcp.routes import mcp_handlers
 from switchboard.recipes.controllers import API_CONTROLLERS as RECIPE_API_CONTROLLERS
 from switchboard.recipes.deps import RecipeServices
 from switchboard.ui.errors import EXCEPTION_HANDLERS
@@ -72,8 +76,11 @@ def create_app(
     calls to third-party apps (tests inject faults with it).
     """
     database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+    mcp = McpServices.create()
     identity = IdentityServices.from_settings(
-        settings, resources=resources, metadata_fetcher=metadata_fetcher
+        settings,
+        resources=resources or McpResources(base_url=settings.base_url, servers=mcp.servers),
+        metadata_fetcher=metadata_fetcher,
     )
     connectors = ConnectorServices.from_settings(
         settings,
@@ -82,6 +89,9 @@ def create_app(
         transport=provider_transport,
     )
     recipes = RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
+    endpoint = mcp_endpoint(
+        settings, servers=mcp.servers, identity=identity, recipes=recipes, calls=mcp.calls
+    )
     housekeeper = Housekeeper(
         identity.oauth, extra=[connectors.connect.remove_expired_links, recipes.remove_old_runs]
     )
@@ -101,6 +111,7 @@ def create_app(
         *API_CONTROLLERS,
         *RECIPE_API_CONTROLLERS,
         OAuthEndpoints,
+        *mcp_handlers(endpoint),
     ]
     if settings.mounts_demo_tasks:
         demo_tasks = create_demo_tasks_app(
@@ -112,7 +123,12 @@ def create_app(
         handlers.append(mount_handler(demo_tasks))
     return Litestar(
         route_handlers=handlers,
-        dependencies={**identity.dependencies(), **connectors.dependencies(), **recipes.dependencies()},
+        dependencies={
+            **identity.dependencies(),
+            **connectors.dependencies(),
+            **recipes.dependencies(),
+            **mcp.dependencies(),
+        },
         # Authentication first, so that a refused CSRF check still renders the page for who is signed in.
         middleware=[
             AuthenticationMiddleware(sessions=identity.sessions, api_tokens=identity.api_tokens),
@@ -129,8 +145,11 @@ def create_app(
                 "identity": identity,
                 "connectors": connectors,
                 "recipes": recipes,
+                "mcp": mcp,
+                "mcp_endpoint": endpoint,
             }
         ),
+        lifespan=[endpoint.running()],
         on_startup=[database.connect, housekeeper.start],
         on_shutdown=[housekeeper.stop, connectors.aclose, database.close],
         request_max_body_size=MAX_REQUEST_BODY,

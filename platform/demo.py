@@ -6,6 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from switchboard.connectors.connections.models import ConnectionInput, Mode
+from switchboard.connectors.connections.projects import ProjectService
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
@@ -14,6 +15,8 @@ from switchboard.platform.core.errors import NotFound
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo_tasks.accounts import seed_accounts
 from switchboard.platform.demo_tasks.clients import ClientRegistry
+from switchboard.platform.mcp.deps import McpServices
+from switchboard.platform.mcp.models import ServerCreate, ToolAttach
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.model import (
     ActionStep,
@@ -215,4 +218,45 @@ async def seed_demo_recipes(connectors: ConnectorServices, recipes: RecipeServic
         if recipe.published_version is None:
             version = await recipes.recipes.publish(recipe.id, actor=None)
             created.append(f"recipe {name} (published version {version.number})")
+    return created
+
+
+DEMO_SERVER = "demo"
+_DEMO_TOOLS = {"whoami": True, "list_tasks": True, "create_task": False}  # tool name: read-only
+
+
+async def seed_demo_server(
+    mcp: McpServices, recipes: RecipeServices, identity: IdentityServices
+) -> list[str]:
+    """The MCP server ``demo`` (Identity access, group Sales) with the demo recipes that exist as tools.
+    What exists is left as it is: an admin may have changed it."""
+    created: list[str] = []
+    try:
+        server = await mcp.servers.get_by_slug(DEMO_SERVER)
+    except NotFound:
+        server = await mcp.servers.create(
+            ServerCreate(
+                slug=DEMO_SERVER,
+                name="Demo",
+                description="The demo tools: who you are, and your Demo Tasks list.",
+                instructions=(
+                    "Use whoami to learn who the user is; list_tasks and create_task for their tasks."
+                ),
+            ),
+            actor=None,
+        )
+        sales = [group.id for group in await identity.groups.list_all() if group.name == DEMO_GROUPS[0][0]]
+        if sales:
+            server = await mcp.servers.add_groups(server.id, sales, actor=None)
+        created.append(f"MCP server {DEMO_SERVER}")
+    attached = {tool.tool_name for tool in await mcp.servers.tools(server.id)}
+    project = await ProjectService().find(DEMO_PROJECT)
+    if project is None:
+        return created
+    for recipe in await recipes.recipes.list_all(project_id=project.id):
+        name = recipe.tool_name
+        if name in _DEMO_TOOLS and name not in attached and recipe.published_version is not None:
+            attach = ToolAttach(recipe_id=recipe.id, read_only=_DEMO_TOOLS[name])
+            await mcp.servers.attach_tool(server.id, attach, actor=None)
+            created.append(f"tool {name} on {DEMO_SERVER}")
     return created

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 SESSION_COOKIE = "sb_session"
 # Demo Tasks, when mounted, is another app with its own sign-in: Switchboard's session means nothing there.
-UNAUTHENTICATED_PATHS = ("^/static/", "^/healthz$", "^/readyz$", "^/demo-tasks(/|$)")
+UNAUTHENTICATED_PATHS = ("^/static/", "^/healthz$", "^/readyz$", "^/demo-tasks(/|$)", "^/mcp(/|$)")
 
 
 def bearer_token(headers: Headers) -> str | None:

@@ -19,8 +19,16 @@ from switchboard.platform.core import piccolo_conf
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.migrations import migrate, pending_migrations
 from switchboard.platform.core.settings import local_base_url
-from switchboard.platform.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo, seed_demo_recipes, seed_demo_tasks
+from switchboard.platform.demo import (
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    seed_demo,
+    seed_demo_recipes,
+    seed_demo_server,
+    seed_demo_tasks,
+)
 from switchboard.platform.demo_tasks.cli import demo_tasks_cli
+from switchboard.platform.mcp.deps import McpServices
 from switchboard.recipes.deps import RecipeServices
 
 
@@ -139,6 +147,7 @@ def demo(ctx: click.Context) -> None:
                 created += await seed_demo_tasks(settings, connectors)
             recipes = RecipeServices.from_settings(settings, connectors=connectors, users=services.users)
             created += await seed_demo_recipes(connectors, recipes)
+            created += await seed_demo_server(McpServices.create(), recipes, services)
         return created
 
     created = run(ctx, work)

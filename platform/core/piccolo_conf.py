@@ -19,6 +19,7 @@ APP_REGISTRY = AppRegistry(
         "switchboard.identity.piccolo_app",
         "switchboard.connectors.piccolo_app",
         "switchboard.recipes.piccolo_app",
+        "switchboard.platform.mcp.piccolo_app",
         "switchboard.platform.demo_tasks.piccolo_app",
     ]
 )

@@ -8,21 +8,16 @@ speaks ``httpx2``; it calls the app in-process, sharing the test's database.
 
 from __future__ import annotations
 
-import html
-import re
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import httpx2
 import msgspec
 import pytest
 from litestar import Litestar
 from mcp.client.auth import OAuthClientProvider, OAuthRegistrationError
 from mcp.shared.auth import (
-    AuthorizationCodeResult,
-    OAuthClientInformationFull,
     OAuthClientMetadata,
     OAuthToken,
     TokenEndpointAuthMethod,
@@ -33,6 +28,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.models import ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.resources import ProtectedResource, StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
+from tests.support.mcp_client import REDIRECT_URI, ConsentBrowser, ConsentRefused, MemoryStorage
 from tests.support.oauth import OAuthClient
 from tests.support.oauth_server import (
     METADATA_PREFIX,
@@ -41,12 +37,11 @@ from tests.support.oauth_server import (
     make_test_resource,
     with_test_endpoint,
 )
-from tests.support.web import Browserless, csrf_from
+from tests.support.web import Browserless
 
 BASE = "http://testserver.local"
 RESOURCE = make_test_resource(BASE, scopes=("mcp:tools:echo",))
 OTHER = ProtectedResource(url=f"{BASE}/mcp/other", name="Another server")
-REDIRECT_URI = "http://127.0.0.1:33418/callback"  # never served: the browser only reads the Location
 PRM_PATH = METADATA_PREFIX + TEST_PATH
 DISCOVERY = [
     ("GET", "/mcp/test", 401),
@@ -65,72 +60,6 @@ def resources() -> StaticResources:
 def protected(app: Litestar) -> ASGIApp:
     """Switchboard with the protected test server at /mcp/test in front."""
     return with_test_endpoint(app, RESOURCE)
-
-
-class MemoryStorage:
-    """The SDK's ``TokenStorage``: where a real client keeps its registration and tokens."""
-
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client_info: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client_info
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = client_info
-
-
-class ConsentRefused(Exception):
-    """The authorization request ended on a page instead of going back to the client."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"{response.status_code}: {response.text[:300]}")
-        self.response = response
-
-
-def _hidden_request(page: str) -> str:
-    """The consent form's copy of the authorization request, as the browser posts it back."""
-    match = re.search(r'<input type="hidden" name="request" value="([^"]*)"', page)
-    assert match, "the consent page has no request field"
-    return html.unescape(match.group(1))
-
-
-class ConsentBrowser:
-    """The person: opens the authorization URL the client hands over, allows it, and the client
-    reads ``code``, ``state`` and ``iss`` from where the browser was sent (its redirect URI)."""
-
-    def __init__(self, browser: Browserless) -> None:
-        self.http = browser.client
-        self.authorization_urls: list[str] = []
-        self.callbacks: list[str] = []
-
-    async def redirect_handler(self, authorization_url: str) -> None:
-        self.authorization_urls.append(authorization_url)
-        response = await self.http.get(authorization_url)
-        if response.status_code == 200 and 'value="allow"' in response.text:
-            response = await self.http.post(
-                "/oauth/authorize",
-                data={
-                    "_csrf_token": csrf_from(response.text),
-                    "request": _hidden_request(response.text),
-                    "decision": "allow",
-                },
-            )
-        location = response.headers.get("location", "")
-        if response.status_code != 303 or not location.startswith(REDIRECT_URI + "?"):
-            raise ConsentRefused(response)
-        self.callbacks.append(location)
-
-    async def callback_handler(self) -> AuthorizationCodeResult:
-        query = {key: values[0] for key, values in parse_qs(urlsplit(self.callbacks[-1]).query).items()}
-        return AuthorizationCodeResult(code=query["code"], state=query.get("state"), iss=query.get("iss"))
 
 
 class Exchange(msgspec.Struct, frozen=True):

@@ -60,7 +60,7 @@ def test_db_new_migration_refuses_an_unknown_app_naming_the_known_ones(cli: Cli)
     assert result.exit_code == 2
     assert (
         result.stderr
-        == "error: unknown app 'billing': expected one of identity, connectors, recipes, demo_tasks\n"
+        == "error: unknown app 'billing': expected one of identity, connectors, recipes, mcp, demo_tasks\n"
     )
 
 

@@ -10,6 +10,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserOut
 from switchboard.platform.core.errors import NotAuthenticated
+from switchboard.platform.mcp.service import ServerService
 from tests.platform.conftest import Cli, read_back, stderr_lines
 
 PASSWORD = "long-enough-password"
@@ -49,7 +50,8 @@ def test_demo_seeds_the_documented_users_and_group(cli: Cli, db_url: str) -> Non
         "alice@example.com in group Sales, user bob@example.com (member), "
         "Demo Tasks account admin@example.com, Demo Tasks account alice@example.com, "
         "Demo Tasks account bob@example.com, connection Demo Tasks, recipe whoami (published version 1), "
-        "recipe list_tasks (published version 1), recipe create_task (published version 1)",
+        "recipe list_tasks (published version 1), recipe create_task (published version 1), "
+        "MCP server demo, tool create_task on demo, tool list_tasks on demo, tool whoami on demo",
         "Demo sign-in: admin@example.com, alice@example.com, bob@example.com (password switchboard-demo)",
         "Demo Tasks: http://127.0.0.1:8000/demo-tasks (same accounts and password)",
     ]
@@ -63,6 +65,19 @@ def test_demo_seeds_the_documented_users_and_group(cli: Cli, db_url: str) -> Non
         ("bob@example.com", Role.MEMBER, []),
     ]
     assert password_works(db_url, "alice@example.com", "switchboard-demo")
+
+    async def demo_server(_: IdentityServices) -> tuple[str, str, list[str], list[tuple[str, bool]]]:
+        servers = ServerService()
+        server = await servers.get_by_slug("demo")
+        tools = [(tool.tool_name, tool.read_only) for tool in await servers.tools(server.id)]
+        return server.access_method.value, server.name, [g.name for g in server.groups], tools
+
+    assert read_back(db_url, demo_server) == (
+        "identity",
+        "Demo",
+        ["Sales"],
+        [("create_task", False), ("list_tasks", True), ("whoami", True)],
+    )
 
 
 def test_demo_run_twice_changes_nothing_the_second_time(cli: Cli, db_url: str) -> None:

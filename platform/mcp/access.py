@@ -1,0 +1,181 @@
+"""Who is calling an MCP server, checked on every request (DESIGN.md §5 flow 2).
+
+Under the Identity access method a request carries an access token Switchboard issued for exactly this
+server: its signature, expiry, audience and revocation are checked by the identity layer's verifier, then
+that its client still exists, its user is still active and still in one of the server's groups. Under the
+Token access method it carries one of the server's API tokens, and there is no end user.
+
+A refusal is an HTTP answer (401 or 403) with the ``WWW-Authenticate`` challenge MCP clients follow:
+``resource_metadata`` leads them to the protected resource metadata, ``scope`` to what to ask for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+from switchboard.identity.oauth import scopes
+from switchboard.identity.oauth.server import AuthorizationServer
+from switchboard.identity.oauth.verifier import InvalidToken
+from switchboard.identity.services.users import UserService
+from switchboard.platform.core.errors import NotFound
+from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerToken, ServerTool
+
+METADATA_PREFIX = "/.well-known/oauth-protected-resource"
+
+
+class ServerLookup(Protocol):
+    """What serving MCP reads of the servers (``ServerService`` provides it)."""
+
+    async def get_by_slug(self, slug: str) -> McpServer: ...
+
+    async def may_use(self, server_id: UUID, user_id: UUID) -> bool: ...
+
+    async def tools(self, server_id: UUID) -> list[ServerTool]: ...
+
+    async def verify_token(self, server_id: UUID, secret: str) -> ServerToken | None: ...
+
+
+class McpCaller(msgspec.Struct, frozen=True, kw_only=True):
+    """A verified caller of one server. ``user_id`` is None under the Token access method."""
+
+    server: McpServer
+    user_id: UUID | None
+    email: str
+    name: str = ""
+    groups: tuple[str, ...] = ()
+    client_id: str
+    scopes: tuple[str, ...]
+
+    def may_call(self, scope: str) -> bool:
+        return self.user_id is None or scopes.satisfies(self.scopes, scope)
+
+
+class Refusal(Exception):
+    """An answer instead of MCP: status, an OAuth-style error body and the headers a client follows."""
+
+    def __init__(self, status: int, error: str, description: str, headers: dict[str, str]) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+        self.headers = headers
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+def server_url(base_url: str, slug: str) -> str:
+    """The server's URL, which is also the audience of its tokens (RFC 8707) and its resource id."""
+    return f"{base_url}/mcp/{slug}"
+
+
+def metadata_url(base_url: str, slug: str) -> str:
+    return f"{base_url}{METADATA_PREFIX}/mcp/{slug}"
+
+
+class AccessGate:
+    def __init__(
+        self, *, base_url: str, servers: ServerLookup, oauth: AuthorizationServer, users: UserService
+    ) -> None:
+        self._base_url = base_url
+        self._servers = servers
+        self._oauth = oauth
+        self._users = users
+
+    def challenge(self, server: McpServer, *, error: str = "", description: str = "", scope: str = "") -> str:
+        """The ``WWW-Authenticate`` value of a refusal from ``server``."""
+        parts = []
+        if error:
+            parts.append(f'error="{error}"')
+        if description:
+            parts.append(f'error_description="{_quoted(description)}"')
+        if server.access_method is AccessMethod.IDENTITY:
+            parts.append(f'resource_metadata="{metadata_url(self._base_url, server.slug)}"')
+            parts.append(f'scope="{scope or scopes.TOOLS_WILDCARD}"')
+        return "Bearer " + ", ".join(parts)
+
+    async def caller(self, server: McpServer, authorization: str | None) -> McpCaller:
+        """The verified caller of ``server``, or ``Refusal``."""
+        token = _bearer(authorization)
+        if token is None:
+            raise self._refused(server, 401, "invalid_token", "This MCP server needs an access token.")
+        if server.access_method is AccessMethod.TOKEN:
+            return await self._token_caller(server, token)
+        return await self._user_caller(server, token)
+
+    def insufficient_scope(self, server: McpServer, scope: str, tool: str) -> Refusal:
+        description = f"Calling {tool} needs the scope {scope}: sign in again and allow it."
+        return self._refused(server, 403, "insufficient_scope", description, scope=scope)
+
+    async def _token_caller(self, server: McpServer, token: str) -> McpCaller:
+        found = await self._servers.verify_token(server.id, token)
+        if found is None:
+            raise self._refused(server, 401, "invalid_token", "The API token is not valid for this server.")
+        return McpCaller(server=server, user_id=None, email="", client_id=f"token:{found.name}", scopes=())
+
+    async def _user_caller(self, server: McpServer, token: str) -> McpCaller:
+        url = server_url(self._base_url, server.slug)
+        try:
+            access = await self._oauth.verifier.verify(token, audience=url)
+        except InvalidToken as exc:
+            raise self._refused(
+                server, 401, "invalid_token", f"The access token is not valid: {exc}."
+            ) from None
+        if await self._oauth.clients.find(access.client_id) is None:
+            raise self._refused(server, 401, "invalid_token", "The client of this token was deleted.")
+        try:
+            user = await self._users.get(UUID(access.subject))
+        except (NotFound, ValueError):
+            raise self._refused(
+                server, 401, "invalid_token", "The user of this token no longer exists."
+            ) from None
+        if not user.is_active:
+            raise self._refused(server, 401, "invalid_token", "The user of this token is deactivated.")
+        if not await self._servers.may_use(server.id, user.id):
+            raise self._refused(server, 403, "access_denied", no_access_message(server))
+        return McpCaller(
+            server=server,
+            user_id=user.id,
+            email=user.email,
+            name=user.name,
+            groups=tuple(group.name for group in user.groups),
+            client_id=access.client_id,
+            scopes=access.scopes,
+        )
+
+    def _refused(
+        self, server: McpServer, status: int, error: str, description: str, *, scope: str = ""
+    ) -> Refusal:
+        header = self.challenge(server, error=error, description=description, scope=scope)
+        return Refusal(status, error, description, {"www-authenticate": header})
+
+
+def no_access_message(server: McpServer) -> str:
+    """What a user outside the server's groups reads, on the consent page and in a refusal."""
+    groups = _names(group.name for group in server.groups)
+    ask = f"Ask an administrator to add you to {groups}." if groups else "Ask an administrator for access."
+    return f"You are not in a group that may use the MCP server {server.name}. {ask}"
+
+
+def _bearer(authorization: str | None) -> str | None:
+    kind, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    return token if kind.lower() == "bearer" and token else None
+
+
+def _quoted(text: str) -> str:
+    """Text safe inside a quoted-string of a header (RFC 9110): printable ASCII without quotes or
+    backslashes (typographic quotes become plain ones)."""
+    text = text.translate({0x201C: "'", 0x201D: "'", 0x2018: "'", 0x2019: "'"})
+    return "".join(c for c in text if " " <= c <= "~" and c not in '"\\')
+
+
+def _names(names: Iterable[str]) -> str:
+    listed = [f"“{name}”" for name in names]
+    if len(listed) <= 1:
+        return "".join(f"the group {name}" for name in listed)
+    return "one of the groups " + ", ".join(listed[:-1]) + " or " + listed[-1]

@@ -1,0 +1,295 @@
+"""The MCP endpoint: ``/mcp/<slug>`` over streamable HTTP, one SDK server for every Switchboard server.
+
+Each request is handled on its own (the SDK's stateless mode): any process behind a load balancer can
+answer it, with no sticky sessions. In front of the SDK this module checks what the SDK cannot know:
+the Origin (DNS-rebinding protection), the caller (``AccessGate``) and, for ``tools/call``, the tool's
+scope, so that a missing scope is the HTTP 403 ``insufficient_scope`` an OAuth client can step up from.
+The verified caller travels to the tool handlers in the ASGI scope of the request.
+
+``tools/list`` lists the published recipes attached to the server whose scope the caller holds;
+``tools/call`` runs the published version as the caller (``ToolRunner``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import mcp_types as types
+import msgspec
+
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from switchboard.platform.core.errors import NotFound
+from switchboard.platform.mcp.access import AccessGate, McpCaller, Refusal, ServerLookup, server_url
+from switchboard.platform.mcp.models import McpServer
+from switchboard.platform.mcp.sessions import SessionIds, SessionNote
+from switchboard.platform.mcp.tools import ToolRunner
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_BODY_BYTES = 1024 * 1024
+_CALLER = "switchboard.mcp.caller"
+_SESSION = "switchboard.mcp.session"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
+class McpEndpoint:
+    """The ASGI app Litestar mounts at ``/mcp``; ``metadata`` answers the protected resource metadata."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        servers: ServerLookup,
+        gate: AccessGate,
+        tools: ToolRunner,
+        sessions: SessionIds,
+    ) -> None:
+        self._base_url = base_url
+        self._sessions = sessions
+        self._origin = _origin_of(base_url)
+        self._servers = servers
+        self._gate = gate
+        self._tools = tools
+        self.sdk = Server(
+            "switchboard",
+            on_list_tools=self._list_tools,
+            on_call_tool=self._call_tool,
+        )
+        self._manager = StreamableHTTPSessionManager(
+            app=self.sdk,
+            json_response=True,
+            stateless=True,
+            max_request_body_size=MAX_BODY_BYTES,
+            # The Origin is checked here, against the configured base URL; the Host is the proxy's business.
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The SDK's task group, for the app's lifespan."""
+        async with self._manager.run():
+            yield
+
+    # --- HTTP -------------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        slug = _slug(scope)
+        server = await self._server(slug)
+        if server is None:
+            description = f"There is no MCP server {slug}."
+            await _send_json(send, 404, {"error": "not_found", "error_description": description})
+            return
+        if not self._origin_allowed(scope):
+            description = "Requests from this Origin are not allowed."
+            await _send_json(send, 403, {"error": "forbidden", "error_description": description})
+            return
+        try:
+            caller = await self._gate.caller(server, _header(scope, b"authorization"))
+            # Read only for a verified caller: strangers cannot make the server buffer bodies.
+            message, receive = await _message(scope, receive)
+            await self._check_tool_scope(caller, message)
+        except Refusal as refusal:
+            await _send_json(send, refusal.status, refusal.body(), refusal.headers)
+            return
+        scope[_CALLER] = caller
+        if message is not None and message.get("method") == "initialize":
+            send = self._with_session_id(send, message)
+        else:
+            session_id = _header(scope, b"mcp-session-id")
+            note = self._sessions.read(session_id) if session_id is not None else SessionNote()
+            if note is None:
+                await _send_json(
+                    send, 404, _rpc_error(message, -32001, "Session not found: initialize again.")
+                )
+                return
+            if scope.get("method") == "GET":
+                # No stream of server-initiated messages: each answer travels with its request (the MCP
+                # specification lets a server answer 405 here).
+                await _send_json(send, 405, {"error": "method_not_allowed"}, {"allow": "POST, DELETE"})
+                return
+            if scope.get("method") == "DELETE":
+                # Ending a session forgets nothing: there is nothing kept to forget.
+                await _send_json(send, 200, {})
+                return
+            scope[_SESSION] = note
+        # The SDK serves its endpoint at the mount's root.
+        scope = {**scope, "path": "/", "raw_path": b"/"}
+        await self._manager.handle_request(scope, receive, send)
+
+    def _with_session_id(self, send: Send, initialize: dict[str, Any]) -> Send:
+        """``send`` adding the session id, noting the client's capabilities, to the ``initialize`` answer."""
+        session_id = self._sessions.issue(SessionNote(url_elicitation=_declares_url_elicitation(initialize)))
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message.get("status") == 200:
+                headers = [*message.get("headers", []), (b"mcp-session-id", session_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return sending
+
+    async def metadata(self, slug: str) -> dict[str, Any] | None:
+        """RFC 9728 protected resource metadata of a server (None: no such server)."""
+        server = await self._server(slug)
+        if server is None:
+            return None
+        return {
+            "resource": server_url(self._base_url, server.slug),
+            "authorization_servers": [self._base_url],
+            "bearer_methods_supported": ["header"],
+            "resource_name": server.name,
+            "scopes_supported": await self._tools.scopes(server),
+        }
+
+    async def _server(self, slug: str) -> McpServer | None:
+        if not slug:
+            return None
+        try:
+            return await self._servers.get_by_slug(slug)
+        except NotFound:
+            return None
+
+    def _origin_allowed(self, scope: Scope) -> bool:
+        """Browsers send an Origin; only Switchboard's own (and a loopback one, for local tools such as the
+        MCP Inspector) may call. Clients outside a browser send none."""
+        origin = _header(scope, b"origin")
+        if origin is None:
+            return True
+        if origin == self._origin:
+            return True
+        host = urlsplit(origin).hostname or ""
+        return host in _LOOPBACK
+
+    async def _check_tool_scope(self, caller: McpCaller, message: dict[str, Any] | None) -> None:
+        """A ``tools/call`` of a tool whose scope the token lacks is refused with 403 ``insufficient_scope``
+        (naming the scope to ask for) before the SDK sees it."""
+        if message is None or message.get("method") != "tools/call":
+            return
+        params = message.get("params")
+        name = params.get("name") if isinstance(params, dict) else None
+        if not isinstance(name, str):
+            return
+        tool = await self._tools.find(caller.server, name)
+        if tool is not None and not caller.may_call(tool.scope):
+            raise self._gate.insufficient_scope(caller.server, tool.scope, name)
+
+    # --- MCP --------------------------------------------------------------------------------------------
+
+    async def _list_tools(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        caller = _caller(ctx)
+        return types.ListToolsResult(tools=await self._tools.listed(caller))
+
+    async def _call_tool(
+        self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        caller = _caller(ctx)
+        # Declared in this request's envelope (2026-07-28), or at initialize (the session id's note).
+        capabilities = ctx.session.client_capabilities
+        elicitation = capabilities.elicitation if capabilities is not None else None
+        note = ctx.request.scope.get(_SESSION) if ctx.request is not None else None
+        url_mode = (elicitation is not None and elicitation.url is not None) or (
+            isinstance(note, SessionNote) and note.url_elicitation
+        )
+        return await self._tools.call(caller, params.name, params.arguments or {}, url_elicitation=url_mode)
+
+
+def _caller(ctx: ServerRequestContext[Any, Any]) -> McpCaller:
+    request = ctx.request
+    caller = request.scope.get(_CALLER) if request is not None else None
+    if not isinstance(caller, McpCaller):  # only reachable if the endpoint is mounted without its gate
+        raise RuntimeError("MCP request without a verified caller")
+    return caller
+
+
+def _slug(scope: Scope) -> str:
+    """``/mcp/<slug>`` (the path Litestar hands a mount keeps the full path in ``raw_path``)."""
+    path = cast("str", scope.get("path", ""))
+    root = cast("str", scope.get("root_path", ""))
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    if path.startswith("/mcp/"):
+        path = path[len("/mcp") :]
+    slug = path.strip("/")
+    return slug if slug and "/" not in slug else ""
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return cast("bytes", value).decode("latin-1")
+    return None
+
+
+async def _message(scope: Scope, receive: Receive) -> tuple[dict[str, Any] | None, Receive]:
+    """The JSON-RPC message a POST carries (None for anything else), and a ``receive`` that plays the
+    body again for the SDK. Past ``MAX_BODY_BYTES`` the body is not parsed: the SDK answers 413."""
+    if scope.get("method") != "POST":
+        return None, receive
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_BODY_BYTES:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    if size > MAX_BODY_BYTES:
+        return None, replay
+    try:
+        parsed = json.loads(b"".join(chunks))
+    except ValueError:
+        return None, replay
+    return (parsed if isinstance(parsed, dict) else None), replay
+
+
+def _declares_url_elicitation(initialize: dict[str, Any]) -> bool:
+    params = initialize.get("params")
+    capabilities = params.get("capabilities") if isinstance(params, dict) else None
+    elicitation = capabilities.get("elicitation") if isinstance(capabilities, dict) else None
+    return isinstance(elicitation, dict) and isinstance(elicitation.get("url"), dict)
+
+
+def _rpc_error(message: dict[str, Any] | None, code: int, text: str) -> dict[str, Any]:
+    request_id = message.get("id") if message is not None else None
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": text}}
+
+
+async def _send_json(send: Send, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+    content = msgspec.json.encode(body)
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(content)).encode()),
+        (b"cache-control", b"no-store"),
+        *((name.encode(), value.encode("latin-1")) for name, value in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": content})

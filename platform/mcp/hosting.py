@@ -1,0 +1,31 @@
+"""MCP hosting as the app assembles it: the endpoint with its access gate and tool runner."""
+
+from __future__ import annotations
+
+from switchboard.identity.deps import IdentityServices
+from switchboard.platform.core.settings import Settings
+from switchboard.platform.mcp.access import AccessGate, ServerLookup
+from switchboard.platform.mcp.audit import ToolCallLog
+from switchboard.platform.mcp.endpoint import McpEndpoint
+from switchboard.platform.mcp.sessions import SessionIds
+from switchboard.platform.mcp.tools import ToolRunner
+from switchboard.recipes.deps import RecipeServices
+
+
+def mcp_endpoint(
+    settings: Settings,
+    *,
+    servers: ServerLookup,
+    identity: IdentityServices,
+    recipes: RecipeServices,
+    calls: ToolCallLog,
+) -> McpEndpoint:
+    gate = AccessGate(base_url=settings.base_url, servers=servers, oauth=identity.oauth, users=identity.users)
+    tools = ToolRunner(servers=servers, recipes=recipes, calls=calls)
+    return McpEndpoint(
+        base_url=settings.base_url,
+        servers=servers,
+        gate=gate,
+        tools=tools,
+        sessions=SessionIds(settings.secret_key),
+    )

@@ -1,0 +1,113 @@
+"""What an MCP server is: its URL slug, who may use it (access method, end-user groups) and its tools."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+TOOL_SCOPE_PREFIX = "mcp:tools:"
+ALL_TOOLS_SCOPE = "mcp:tools:*"
+
+
+def default_scope(tool_name: str) -> str:
+    """The scope a tool needs unless the admin sets another: ``mcp:tools:<tool>``."""
+    return TOOL_SCOPE_PREFIX + tool_name
+
+
+class AccessMethod(enum.StrEnum):
+    """How callers prove who they are: a verified user's OAuth token, or a server API token."""
+
+    IDENTITY = "identity"
+    TOKEN = "token"  # noqa: S105 (the method's name, not a secret)
+
+    @property
+    def label(self) -> str:
+        return {"identity": "Identity (verified users)", "token": "Token (API tokens)"}[self.value]
+
+
+class ServerGroup(msgspec.Struct, frozen=True):
+    id: UUID
+    name: str
+
+
+class ServerTool(msgspec.Struct, frozen=True, kw_only=True):
+    """A recipe attached to a server as a tool. ``published_version`` is None while the recipe has no
+    published version (the tool is then not listed)."""
+
+    recipe_id: UUID
+    tool_name: str
+    title: str
+    description: str
+    scope: str
+    read_only: bool = False
+    destructive: bool = False
+    published_version: int | None = None
+
+
+class McpServer(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    slug: str
+    name: str
+    description: str = ""
+    instructions: str = ""
+    access_method: AccessMethod = AccessMethod.IDENTITY
+    rate_limit_per_minute: int = 60  # tool calls per (server, client, user); 0: no limit
+    groups: tuple[ServerGroup, ...] = ()
+    created_at: datetime
+    updated_at: datetime
+
+
+class ServerCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    slug: str
+    name: str
+    description: str = ""
+    instructions: str = ""
+    access_method: AccessMethod = AccessMethod.IDENTITY
+    rate_limit_per_minute: int = 60
+
+
+class ServerUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Fields left out (None) stay as they are; the slug cannot change (clients hold the URL)."""
+
+    name: str | None = None
+    description: str | None = None
+    instructions: str | None = None
+    access_method: AccessMethod | None = None
+    rate_limit_per_minute: int | None = None
+
+
+class ToolAttach(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Attach a recipe; ``scope`` empty means ``mcp:tools:<tool name>``."""
+
+    recipe_id: UUID
+    scope: str = ""
+    read_only: bool = False
+    destructive: bool = False
+
+
+class ToolUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    scope: str | None = None
+    read_only: bool | None = None
+    destructive: bool | None = None
+
+
+class ServerToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A server API token (Token access method); the secret itself is shown once, at creation."""
+
+    id: UUID
+    server_id: UUID
+    name: str
+    prefix: str  # the first characters of the token, to tell tokens apart in lists
+    created_at: datetime
+    created_by: str = ""
+    last_used_at: datetime | None = None
+
+
+class NewServerToken(msgspec.Struct, frozen=True, kw_only=True):
+    token: ServerToken
+    secret: str  # shown once

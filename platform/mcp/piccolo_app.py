@@ -1,0 +1,18 @@
+"""Piccolo app for the MCP server tables and the tool-call audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from switchboard.platform.mcp.audit import ToolCallRow
+from switchboard.platform.mcp.tables import Server, ServerGroup, ServerToken, ServerTool
+
+APP_CONFIG = AppConfig(
+    app_name="mcp",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Server, ServerGroup, ServerTool, ServerToken, ToolCallRow],
+    migration_dependencies=["switchboard.recipes.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,53 @@
+"""MCP server tables: servers, their end-user groups, their tools (attached recipes) and API tokens."""
+
+from __future__ import annotations
+
+from piccolo.columns import UUID, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from switchboard.identity.tables import Group
+from switchboard.recipes.tables import Recipe
+
+
+class Server(Table, tablename="mcp_server"):
+    """An MCP server at ``/mcp/<slug>``; the slug is unique and never changes (clients keep the URL)."""
+
+    id = UUID(primary_key=True)
+    slug = Varchar(length=64, unique=True)
+    name = Varchar(length=80)
+    description = Text(default="")
+    instructions = Text(default="")
+    access_method = Varchar(length=16, default="identity")
+    rate_limit_per_minute = Integer(default=60)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class ServerGroup(Table, tablename="mcp_server_group"):
+    """An end-user group that may use a server; (server, group) is unique (migration index)."""
+
+    server = ForeignKey(references=Server, on_delete=OnDelete.cascade, null=False, index=True)
+    group = ForeignKey(references=Group, on_delete=OnDelete.cascade, null=False, index=True)
+
+
+class ServerTool(Table, tablename="mcp_server_tool"):
+    """A recipe attached as a tool; (server, recipe) is unique. An empty scope is ``mcp:tools:<tool>``."""
+
+    server = ForeignKey(references=Server, on_delete=OnDelete.cascade, null=False, index=True)
+    recipe = ForeignKey(references=Recipe, on_delete=OnDelete.cascade, null=False, index=True)
+    scope = Varchar(length=200, default="")
+    read_only = Boolean(default=False)
+    destructive = Boolean(default=False)
+
+
+class ServerToken(Table, tablename="mcp_server_token"):
+    """A server API token (Token access method): only the SHA-256 of the secret is kept."""
+
+    id = UUID(primary_key=True)
+    server = ForeignKey(references=Server, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=80)
+    prefix = Varchar(length=16)
+    secret_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    created_by = Varchar(length=254, default="")
+    last_used_at = Timestamptz(null=True, default=None)

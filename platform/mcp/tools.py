@@ -1,0 +1,180 @@
+"""A server's tools as MCP sees them, and tool calls run as the caller.
+
+A tool is a published recipe attached to the server. Its input schema comes from the published version's
+trigger; versions never change once published, so their definitions are kept in memory by (recipe,
+version) and a tool list reads the database once per request.
+
+When a run stops because the caller's own connection is missing, a client that declared URL-mode
+elicitation gets ``-32042`` with the connect link; any other client gets a tool error whose text holds
+the link and says what to do (DESIGN.md §5 flow 3).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import mcp_types as types
+
+from mcp.shared.exceptions import MCPError, UrlElicitationRequiredError
+from switchboard.identity.oauth import scopes
+from switchboard.identity.oauth.errors import OAuthError
+from switchboard.identity.oauth.ratelimit import RateLimiter
+from switchboard.platform.mcp.access import McpCaller, ServerLookup
+from switchboard.platform.mcp.audit import ToolCall, ToolCallLog
+from switchboard.platform.mcp.models import McpServer, ServerTool
+from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.model import RecipeDefinition
+from switchboard.recipes.outcomes import Outcome, RunCaller, RunReport
+
+_KEPT_DEFINITIONS = 2048
+_RATE_WINDOW = timedelta(minutes=1)
+
+
+class ToolRunner:
+    def __init__(self, *, servers: ServerLookup, recipes: RecipeServices, calls: ToolCallLog) -> None:
+        self._servers = servers
+        self._recipes = recipes
+        self._calls = calls
+        self._limiter = RateLimiter()
+        self._definitions: OrderedDict[tuple[UUID, int], RecipeDefinition] = OrderedDict()
+
+    async def published(self, server: McpServer) -> list[ServerTool]:
+        return [tool for tool in await self._servers.tools(server.id) if tool.published_version is not None]
+
+    async def find(self, server: McpServer, name: str) -> ServerTool | None:
+        return next((tool for tool in await self.published(server) if tool.tool_name == name), None)
+
+    async def scopes(self, server: McpServer) -> list[str]:
+        """What the server's protected resource metadata offers: every tool, or each tool's own scope."""
+        offered = [scopes.TOOLS_WILDCARD]
+        offered += [tool.scope for tool in await self.published(server)]
+        return list(dict.fromkeys(offered))
+
+    async def listed(self, caller: McpCaller) -> list[types.Tool]:
+        """The tools ``caller`` may call, with their schemas and hints."""
+        tools = []
+        for tool in await self.published(caller.server):
+            if not caller.may_call(tool.scope):
+                continue
+            definition = await self._definition(tool)
+            trigger = definition.trigger
+            tools.append(
+                types.Tool(
+                    name=tool.tool_name,
+                    title=trigger.title or None,
+                    description=trigger.description or None,
+                    input_schema=trigger.input_schema(),
+                    output_schema=trigger.output_schema,
+                    annotations=types.ToolAnnotations(
+                        read_only_hint=tool.read_only, destructive_hint=tool.destructive
+                    ),
+                )
+            )
+        return tools
+
+    async def call(
+        self, caller: McpCaller, name: str, arguments: dict[str, Any], *, url_elicitation: bool
+    ) -> types.CallToolResult:
+        tool = await self.find(caller.server, name)
+        if tool is None or not caller.may_call(tool.scope):
+            raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {name}")
+        refusal = await self._rate_limited(caller)
+        if refusal:
+            await self._record(caller, name, "rate_limited", refusal)
+            return _error(refusal)
+        run_caller = RunCaller(
+            user_id=caller.user_id, email=caller.email, name=caller.name, groups=caller.groups
+        )
+        definition = await self._definition(tool)
+        assert tool.published_version is not None
+        report = await self._recipes.engine.run(
+            recipe_id=tool.recipe_id,
+            version=tool.published_version,
+            definition=definition,
+            inputs=arguments,
+            caller=run_caller,
+            kind="tool",
+        )
+        await self._record(caller, name, report.outcome.value, report.message, report)
+        if report.outcome is Outcome.CONNECTION_REQUIRED and report.connect_url:
+            if url_elicitation:
+                raise _elicitation(report)
+            text = report.message
+            if report.connect_url not in text:
+                text += f" Open this link to connect: {report.connect_url}, then call {name} again."
+            return _error(text)
+        return _result(report)
+
+    async def _rate_limited(self, caller: McpCaller) -> str:
+        """Why this call is over the server's limit per (server, client, user), or "" when it is not."""
+        limit = caller.server.rate_limit_per_minute
+        if limit <= 0:
+            return ""
+        key = f"mcp-tools:{caller.server.id}:{caller.client_id}:{caller.user_id or ''}"
+        try:
+            await self._limiter.hit(key, limit=limit, window=_RATE_WINDOW)
+        except OAuthError as exc:
+            calls = "call" if limit == 1 else "calls"
+            return (
+                f"Too many tool calls: {caller.server.name} allows {limit} tool {calls} a minute per person "
+                f"and client. Try again in {exc.retry_after or 60} seconds."
+            )
+        return ""
+
+    async def _record(
+        self, caller: McpCaller, tool: str, outcome: str, message: str, report: RunReport | None = None
+    ) -> None:
+        await self._calls.record(
+            ToolCall(
+                id=uuid4(),
+                at=report.started_at if report is not None else datetime.now(UTC),
+                server_slug=caller.server.slug,
+                tool=tool,
+                user_email=caller.email,
+                client_id=caller.client_id,
+                outcome=outcome,
+                duration_ms=report.duration_ms if report is not None else 0,
+                run_id=report.id if report is not None else None,
+                message=message,
+            )
+        )
+
+    async def _definition(self, tool: ServerTool) -> RecipeDefinition:
+        assert tool.published_version is not None
+        key = (tool.recipe_id, tool.published_version)
+        definition = self._definitions.get(key)
+        if definition is None:
+            version = await self._recipes.recipes.version(tool.recipe_id, tool.published_version)
+            definition = version.definition
+            self._definitions[key] = definition
+            if len(self._definitions) > _KEPT_DEFINITIONS:
+                self._definitions.popitem(last=False)
+        return definition
+
+
+def _elicitation(report: RunReport) -> UrlElicitationRequiredError:
+    params = types.ElicitRequestURLParams(
+        message=report.message, url=report.connect_url, elicitation_id=str(report.id)
+    )
+    return UrlElicitationRequiredError([params], report.message)
+
+
+def _error(text: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
+
+
+def _result(report: RunReport) -> types.CallToolResult:
+    result = report.result
+    if result is None:
+        return _error(report.message or "The tool gave no result.")
+    if not report.succeeded:
+        return _error(result.text or report.message)
+    return types.CallToolResult(
+        content=[types.TextContent(text=result.text)],
+        # MCP structured content is a JSON object; other shapes reach the client as text only.
+        structured_content=result.structured if isinstance(result.structured, dict) else None,
+        is_error=result.is_error,
+    )

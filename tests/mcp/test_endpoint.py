@@ -1,0 +1,376 @@
+"""``/mcp/<slug>`` with the official MCP SDK client, in process, on the demo server.
+
+The client starts from nothing but the server URL: the 401 leads it to the protected resource metadata,
+registration, consent (posted by a signed-in browserless session) and a token for exactly this server.
+Then it lists and calls tools; each request is checked again, so group removal or client deletion takes
+effect on the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import httpx2
+import mcp_types as types
+import pytest
+from litestar import Litestar
+from mcp.client.auth import OAuthClientProvider
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import OAuthClientMetadata
+from mcp.shared.exceptions import MCPError
+from pydantic import AnyUrl
+
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.identity.deps import IdentityServices
+from switchboard.identity.oauth.models import RegistrationPolicy
+from switchboard.platform.demo import (
+    DEMO_PROJECT,
+    DEMO_TASKS_CONNECTION,
+    seed_demo,
+    seed_demo_recipes,
+    seed_demo_server,
+)
+from switchboard.platform.mcp.deps import McpServices
+from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreate, ToolAttach
+from switchboard.recipes.deps import RecipeServices
+from tests.recipes.conftest import demo_tasks_connection
+from tests.support.mcp_client import REDIRECT_URI, ConsentBrowser, ConsentRefused, MemoryStorage
+from tests.support.web import Browserless
+
+BASE = "http://testserver.local"
+DEMO_URL = f"{BASE}/mcp/demo"
+PRM_URL = f"{BASE}/.well-known/oauth-protected-resource/mcp/demo"
+MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+@pytest.fixture
+async def demo(app: Litestar, services: IdentityServices) -> McpServer:
+    """The demo: Alice in Sales, Bob in no group; server ``demo`` (group Sales) with whoami, list_tasks
+    and create_task (the last two through the end user's Demo Tasks connection)."""
+    connectors: ConnectorServices = app.state.connectors
+    recipes: RecipeServices = app.state.recipes
+    mcp: McpServices = app.state.mcp
+    await seed_demo(services)
+    # Clients registered by the tests are approved at once (approval itself is tested with the clients).
+    await services.oauth.clients.set_policy(RegistrationPolicy.OPEN, actor=None)
+    project = await connectors.projects.ensure(DEMO_PROJECT)
+    await demo_tasks_connection(connectors, project, None, name=DEMO_TASKS_CONNECTION)  # type: ignore[arg-type]
+    await seed_demo_recipes(connectors, recipes)
+    await seed_demo_server(mcp, recipes, services)
+    return await mcp.servers.get_by_slug("demo")
+
+
+@pytest.fixture
+async def running(app: Litestar) -> AsyncIterator[Litestar]:
+    """The app with the MCP endpoint's task group running (the app's lifespan does this when served)."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def serve() -> None:  # the SDK's task group is entered and left in one task
+        async with app.state.mcp_endpoint.running():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(serve())
+    await started.wait()
+    yield app
+    stop.set()
+    await task
+
+
+@dataclass
+class Signed:
+    """An MCP client signed in as someone: its HTTP client (with the SDK's OAuth provider) and storage."""
+
+    http: httpx2.AsyncClient
+    storage: MemoryStorage
+    browser: ConsentBrowser
+
+
+@asynccontextmanager
+async def signed_in_client(
+    app: Litestar, web: Browserless, email: str, *, url: str = DEMO_URL, scope: str | None = None
+) -> AsyncIterator[Signed]:
+    await web.sign_in(email)
+    storage, consent = MemoryStorage(), ConsentBrowser(web)
+    provider = OAuthClientProvider(
+        server_url=url,
+        client_metadata=OAuthClientMetadata(
+            client_name="Test MCP client", redirect_uris=[AnyUrl(REDIRECT_URI)], scope=scope
+        ),
+        storage=storage,
+        redirect_handler=consent.redirect_handler,
+        callback_handler=consent.callback_handler,
+    )
+    transport = httpx2.ASGITransport(app=app, client=("127.0.0.1", 51003))
+    async with httpx2.AsyncClient(auth=provider, transport=transport, timeout=30) as http:
+        yield Signed(http=http, storage=storage, browser=consent)
+
+
+@asynccontextmanager
+async def mcp_session(
+    signed: Signed, url: str = DEMO_URL, *, url_elicitation: bool = False
+) -> AsyncIterator[ClientSession]:
+    async def elicit(context: Any, params: Any) -> types.ElicitResult:
+        return types.ElicitResult(action="decline")
+
+    async with streamable_http_client(url, http_client=signed.http) as (read, write):
+        callback = elicit if url_elicitation else None
+        async with ClientSession(read, write, elicitation_callback=callback) as session:
+            await session.initialize()
+            yield session
+
+
+def _text(result: types.CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, types.TextContent))
+
+
+async def test_without_a_token_the_server_names_where_to_get_one(
+    running: Litestar, client: httpx.AsyncClient, demo: McpServer
+) -> None:
+    response = await client.post("/mcp/demo", json={}, headers=MCP_HEADERS)
+    metadata = await client.get("/.well-known/oauth-protected-resource/mcp/demo")
+    unknown = await client.post("/mcp/nope", json={}, headers=MCP_HEADERS)
+    unknown_metadata = await client.get("/.well-known/oauth-protected-resource/mcp/nope")
+
+    assert response.status_code == 401
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith('Bearer error="invalid_token"')
+    assert f'resource_metadata="{PRM_URL}"' in challenge
+    assert 'scope="mcp:tools:*"' in challenge
+    assert metadata.status_code == 200
+    body = metadata.json()
+    assert body["resource"] == DEMO_URL
+    assert body["authorization_servers"] == [BASE]
+    assert body["scopes_supported"] == [
+        "mcp:tools:*",
+        "mcp:tools:create_task",
+        "mcp:tools:list_tasks",
+        "mcp:tools:whoami",
+    ]
+    assert unknown.status_code == 404
+    assert unknown.json()["error_description"] == "There is no MCP server nope."
+    assert unknown_metadata.status_code == 404
+
+
+async def test_a_member_of_the_group_signs_in_lists_and_calls_tools(
+    running: Litestar, web: Browserless, demo: McpServer
+) -> None:
+    async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
+        listed = await session.list_tools()
+        whoami = await session.call_tool("whoami", {})
+        create = await session.call_tool("create_task", {"title": "Call Bob"})
+
+    tools = {tool.name: tool for tool in listed.tools}
+    assert sorted(tools) == ["create_task", "list_tasks", "whoami"]
+    assert tools["whoami"].annotations is not None
+    assert tools["whoami"].annotations.read_only_hint is True
+    assert tools["create_task"].input_schema["required"] == ["title"]
+    assert not whoami.is_error, _text(whoami)
+    assert "alice@example.com" in _text(whoami)
+    assert "Sales" in _text(whoami)
+    # Alice never connected Demo Tasks: the tool answers with her own connect link and what to do.
+    assert create.is_error
+    text = _text(create)
+    assert f"{BASE}/connect/" in text
+    assert text.startswith("This tool needs your Demo Tasks account. Open http://testserver.local/connect/")
+    assert text.endswith("then try again.")
+    tokens = signed.storage.tokens
+    assert tokens is not None
+    assert set((tokens.scope or "").split()) == {"mcp:tools:*", "offline_access"}
+
+
+async def test_a_client_declaring_url_elicitation_gets_the_connect_link_as_an_elicitation(
+    running: Litestar, web: Browserless, demo: McpServer
+) -> None:
+    async with (
+        signed_in_client(running, web, "alice@example.com") as signed,
+        mcp_session(signed, url_elicitation=True) as session,
+    ):
+        try:
+            result = await session.call_tool("create_task", {"title": "Call Bob"})
+        except MCPError as exc:
+            error = exc
+        else:
+            pytest.fail(f"expected -32042, got {result}")
+    assert error.error.code == -32042
+    (elicitation,) = error.error.data["elicitations"]
+    assert elicitation["mode"] == "url"
+    assert elicitation["url"].startswith(f"{BASE}/connect/")
+
+
+async def test_someone_outside_the_groups_is_refused_before_consent(
+    running: Litestar, web: Browserless, demo: McpServer
+) -> None:
+    async with signed_in_client(running, web, "bob@example.com") as signed:
+        with pytest.raises(BaseException) as raised:  # noqa: PT011 (the SDK wraps it: found below)
+            async with mcp_session(signed):
+                pass
+    refused = _find(raised.value, ConsentRefused)
+    assert refused.response.status_code == 403
+    assert "You do not have access" in refused.response.text
+    assert "Ask an administrator to add you to the group “Sales”." in refused.response.text
+    assert signed.storage.tokens is None
+
+
+async def test_leaving_the_group_or_deleting_the_client_refuses_the_next_request(
+    running: Litestar, web: Browserless, services: IdentityServices, demo: McpServer
+) -> None:
+    sales = await services.groups.get_by_name("Sales")
+    async with signed_in_client(running, web, "alice@example.com") as signed:
+        async with mcp_session(signed) as session:
+            await session.list_tools()
+        token = signed.storage.tokens
+        client_info = signed.storage.client_info
+    assert token is not None
+    assert client_info is not None
+    assert client_info.client_id
+    bearer = {**MCP_HEADERS, "authorization": f"Bearer {token.access_token}"}
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=running), base_url=BASE)
+
+    before = await http.post("/mcp/demo", json=ping, headers=bearer)
+    await services.groups.remove_member(sales.id, "alice@example.com", actor=None)
+    outside = await http.post("/mcp/demo", json=ping, headers=bearer)
+    await services.groups.add_member(sales.id, "alice@example.com", actor=None)
+    back = await http.post("/mcp/demo", json=ping, headers=bearer)
+    await services.oauth.clients.delete(client_info.client_id, actor=None)
+    deleted = await http.post("/mcp/demo", json=ping, headers=bearer)
+
+    assert before.status_code == 200, before.text
+    assert outside.status_code == 403
+    assert outside.json()["error"] == "access_denied"
+    assert "You are not in a group that may use the MCP server Demo." in outside.json()["error_description"]
+    assert back.status_code == 200
+    assert deleted.status_code == 401
+    assert 'error="invalid_token"' in deleted.headers["www-authenticate"]
+
+
+async def test_a_token_for_one_server_is_refused_by_another(
+    running: Litestar, web: Browserless, demo: McpServer
+) -> None:
+    mcp: McpServices = running.state.mcp
+    other = await mcp.servers.create(ServerCreate(slug="other", name="Other"), actor=None)
+    await mcp.servers.add_groups(other.id, [group.id for group in demo.groups], actor=None)
+    async with signed_in_client(running, web, "alice@example.com") as signed:
+        async with mcp_session(signed) as session:
+            await session.list_tools()
+        token = signed.storage.tokens
+    assert token is not None
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=running), base_url=BASE)
+    headers = {**MCP_HEADERS, "authorization": f"Bearer {token.access_token}"}
+    response = await http.post(
+        "/mcp/other", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers
+    )
+    assert response.status_code == 401
+    assert response.json()["error_description"] == (
+        "The access token is not valid: the token is meant for another resource."
+    )
+
+
+async def test_a_token_with_one_tools_scope_lists_only_that_tool_and_is_refused_the_others(
+    running: Litestar, web: Browserless, services: IdentityServices, demo: McpServer
+) -> None:
+    async with signed_in_client(running, web, "alice@example.com") as signed:
+        async with mcp_session(signed) as session:
+            await session.list_tools()
+        client_info = signed.storage.client_info
+    assert client_info is not None
+    alice = await services.users.find_by_email("alice@example.com")
+    assert alice is not None
+    # A token as the authorization server issues it when the client asks for scope=mcp:tools:whoami.
+    now = int(time.time())
+    token = await services.oauth.keys.sign(
+        {
+            "iss": BASE,
+            "sub": str(alice.id),
+            "aud": DEMO_URL,
+            "client_id": client_info.client_id,
+            "scope": "mcp:tools:whoami",
+            "iat": now,
+            "exp": now + 600,
+            "jti": "narrow-token",
+            "gid": str(uuid4()),
+        }
+    )
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=running), base_url=BASE)
+    headers = {**MCP_HEADERS, "authorization": f"Bearer {token}"}
+    listed = await http.post(
+        "/mcp/demo", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers=headers
+    )
+    call = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "tools/call",
+        "params": {"name": "create_task", "arguments": {"title": "x"}},
+    }
+    refused = await http.post("/mcp/demo", json=call, headers=headers)
+
+    assert [tool["name"] for tool in listed.json()["result"]["tools"]] == ["whoami"]
+    assert refused.status_code == 403
+    challenge = refused.headers["www-authenticate"]
+    assert 'error="insufficient_scope"' in challenge
+    assert 'scope="mcp:tools:create_task"' in challenge
+    assert refused.json()["error_description"] == (
+        "Calling create_task needs the scope mcp:tools:create_task: sign in again and allow it."
+    )
+
+
+async def test_a_browser_page_of_another_site_cannot_call_the_server(
+    running: Litestar, client: httpx.AsyncClient, demo: McpServer
+) -> None:
+    evil = await client.post("/mcp/demo", json={}, headers={**MCP_HEADERS, "origin": "https://evil.example"})
+    own = await client.post("/mcp/demo", json={}, headers={**MCP_HEADERS, "origin": BASE})
+    assert evil.status_code == 403
+    assert evil.json()["error_description"] == "Requests from this Origin are not allowed."
+    assert own.status_code == 401
+
+
+async def test_the_token_access_method_takes_the_servers_api_tokens(
+    running: Litestar, client: httpx.AsyncClient, demo: McpServer
+) -> None:
+    mcp: McpServices = running.state.mcp
+    server = await mcp.servers.create(
+        ServerCreate(slug="automation", name="Automation", access_method=AccessMethod.TOKEN), actor=None
+    )
+    for tool in await mcp.servers.tools(demo.id):
+        await mcp.servers.attach_tool(server.id, ToolAttach(recipe_id=tool.recipe_id), actor=None)
+    created = await mcp.servers.create_token(server.id, "nightly job", actor=None)
+    headers = {**MCP_HEADERS, "authorization": f"Bearer {created.secret}"}
+    call = {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "tools/call",
+        "params": {"name": "create_task", "arguments": {"title": "x"}},
+    }
+
+    wrong = await client.post(
+        "/mcp/automation", json=call, headers={**MCP_HEADERS, "authorization": "Bearer sbt_nope"}
+    )
+    answer = await client.post("/mcp/automation", json=call, headers=headers)
+
+    assert wrong.status_code == 401
+    assert "resource_metadata" not in wrong.headers["www-authenticate"]
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["result"]
+    assert result["isError"] is True
+    assert "end user" in result["content"][0]["text"].lower()
+
+
+def _find(error: BaseException, kind: type[ConsentRefused]) -> ConsentRefused:
+    """The ``kind`` inside what the SDK raised (it may wrap errors in exception groups and causes)."""
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, kind):
+            return current
+        pending += list(getattr(current, "exceptions", ()))
+        pending += [inner for inner in (current.__cause__, current.__context__) if inner is not None]
+    raise AssertionError(f"no {kind.__name__} in {error!r}")
