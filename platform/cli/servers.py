@@ -1,0 +1,275 @@
+"""``switchboard servers``: MCP servers, the end-user groups that may use them, their tools and API tokens."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import click
+
+from switchboard.identity.deps import IdentityServices
+from switchboard.platform.cli.support import run, settings_of
+from switchboard.platform.core.database import Database
+from switchboard.platform.core.errors import Conflict, NotFound
+from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreate, ServerTool, ToolAttach
+from switchboard.platform.mcp.service import ServerService
+from switchboard.recipes.tables import Recipe as RecipeRow
+
+
+async def _group_ids(identity: IdentityServices, names: tuple[str, ...]) -> list[UUID]:
+    return [(await identity.groups.get_by_name(name)).id for name in names]
+
+
+async def _recipe(name: str, project: str | None) -> UUID:
+    """The recipe whose (draft) tool name is ``name``; ``project`` tells apart recipes of several."""
+    rows = await RecipeRow.select(RecipeRow.id, RecipeRow.project.name.as_alias("project")).where(
+        RecipeRow.tool_name == name
+    )
+    if project is not None:
+        rows = [row for row in rows if str(row["project"]).lower() == project.lower()]
+    if not rows:
+        where = f" in project {project}" if project else ""
+        raise NotFound(f"no recipe named {name!r}{where}")
+    if len(rows) > 1:
+        projects = ", ".join(sorted(str(row["project"]) for row in rows))
+        raise Conflict(
+            f"several projects have a recipe named {name!r} ({projects}): choose one with --project"
+        )
+    return UUID(str(rows[0]["id"]))
+
+
+def _line(server: McpServer) -> str:
+    groups = ", ".join(group.name for group in server.groups) or "-"
+    return f"{server.slug}\t{server.name}\t{server.access_method.value}\t{groups}"
+
+
+def _tool_line(tool: ServerTool) -> str:
+    hints = ",".join(
+        name for name, on in (("read-only", tool.read_only), ("destructive", tool.destructive)) if on
+    )
+    version = f"v{tool.published_version}" if tool.published_version is not None else "not published"
+    return f"{tool.tool_name}\t{tool.scope}\t{version}\t{hints or '-'}"
+
+
+@click.group()
+def servers() -> None:
+    """MCP servers: /mcp/<slug>, their end-user groups, tools and API tokens."""
+
+
+@servers.command("list")
+@click.pass_context
+def servers_list(ctx: click.Context) -> None:
+    """List servers: slug, name, access method and groups."""
+
+    async def work(_: IdentityServices, __: Database) -> list[McpServer]:
+        return await ServerService().list_all()
+
+    for server in run(ctx, work):
+        click.echo(_line(server))
+
+
+@servers.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The name people see.")
+@click.option("--description", default="", help="What the server is for.")
+@click.option("--instructions", default="", help="Instructions for the model.")
+@click.option(
+    "--access-method",
+    type=click.Choice([m.value for m in AccessMethod]),
+    default="identity",
+    show_default=True,
+)
+@click.option("--rate-limit", type=int, default=60, show_default=True, help="Tool calls a minute per person.")
+@click.pass_context
+def servers_create(
+    ctx: click.Context,
+    slug: str,
+    name: str,
+    description: str,
+    instructions: str,
+    access_method: str,
+    rate_limit: int,
+) -> None:
+    """Create the server SLUG, served at <base URL>/mcp/SLUG."""
+    data = ServerCreate(
+        slug=slug,
+        name=name,
+        description=description,
+        instructions=instructions,
+        access_method=AccessMethod(access_method),
+        rate_limit_per_minute=rate_limit,
+    )
+
+    async def work(_: IdentityServices, __: Database) -> McpServer:
+        return await ServerService().create(data, actor=None)
+
+    server = run(ctx, work)
+    click.echo(f"Created MCP server {server.slug}: {settings_of(ctx).base_url}/mcp/{server.slug}")
+
+
+@servers.command("delete")
+@click.argument("slug")
+@click.pass_context
+def servers_delete(ctx: click.Context, slug: str) -> None:
+    """Delete the server SLUG (clients using it are refused from then on)."""
+
+    async def work(_: IdentityServices, __: Database) -> None:
+        service = ServerService()
+        await service.delete((await service.get_by_slug(slug)).id, actor=None)
+
+    run(ctx, work)
+    click.echo(f"Deleted MCP server {slug}.")
+
+
+@servers.command("add-group")
+@click.argument("slug")
+@click.argument("groups", nargs=-1, required=True)
+@click.pass_context
+def servers_add_group(ctx: click.Context, slug: str, groups: tuple[str, ...]) -> None:
+    """Let the members of GROUPS use the server SLUG."""
+
+    async def work(identity: IdentityServices, _: Database) -> McpServer:
+        service = ServerService()
+        server = await service.get_by_slug(slug)
+        return await service.add_groups(server.id, await _group_ids(identity, groups), actor=None)
+
+    click.echo(_line(run(ctx, work)))
+
+
+@servers.command("remove-group")
+@click.argument("slug")
+@click.argument("group")
+@click.pass_context
+def servers_remove_group(ctx: click.Context, slug: str, group: str) -> None:
+    """Stop GROUP's members from using the server SLUG (from their next request on)."""
+
+    async def work(identity: IdentityServices, _: Database) -> McpServer:
+        service = ServerService()
+        server = await service.get_by_slug(slug)
+        (group_id,) = await _group_ids(identity, (group,))
+        return await service.remove_group(server.id, group_id, actor=None)
+
+    click.echo(_line(run(ctx, work)))
+
+
+@servers.command("tools")
+@click.argument("slug")
+@click.pass_context
+def servers_tools(ctx: click.Context, slug: str) -> None:
+    """List the server's tools: name, scope, published version and hints."""
+
+    async def work(_: IdentityServices, __: Database) -> list[ServerTool]:
+        service = ServerService()
+        return await service.tools((await service.get_by_slug(slug)).id)
+
+    for tool in run(ctx, work):
+        click.echo(_tool_line(tool))
+
+
+@servers.command("attach")
+@click.argument("slug")
+@click.argument("tool")
+@click.option("--project", default=None, help="The recipe's project, when several have this tool name.")
+@click.option("--scope", default="", help="The scope the tool needs (default mcp:tools:TOOL).")
+@click.option("--read-only", is_flag=True, help="Hint to clients: the tool changes nothing.")
+@click.option("--destructive", is_flag=True, help="Hint to clients: the tool may delete or overwrite.")
+@click.pass_context
+def servers_attach(
+    ctx: click.Context,
+    slug: str,
+    tool: str,
+    project: str | None,
+    scope: str,
+    read_only: bool,
+    destructive: bool,
+) -> None:
+    """Make the recipe TOOL a tool of the server SLUG."""
+
+    async def work(_: IdentityServices, __: Database) -> ServerTool:
+        service = ServerService()
+        server = await service.get_by_slug(slug)
+        data = ToolAttach(
+            recipe_id=await _recipe(tool, project), scope=scope, read_only=read_only, destructive=destructive
+        )
+        return await service.attach_tool(server.id, data, actor=None)
+
+    click.echo(_tool_line(run(ctx, work)))
+
+
+@servers.command("detach")
+@click.argument("slug")
+@click.argument("tool")
+@click.pass_context
+def servers_detach(ctx: click.Context, slug: str, tool: str) -> None:
+    """Remove the tool TOOL from the server SLUG."""
+
+    async def work(_: IdentityServices, __: Database) -> None:
+        service = ServerService()
+        server = await service.get_by_slug(slug)
+        found = next((t for t in await service.tools(server.id) if t.tool_name == tool), None)
+        if found is None:
+            raise NotFound(f"server {slug} has no tool {tool!r}")
+        await service.detach_tool(server.id, found.recipe_id, actor=None)
+
+    run(ctx, work)
+    click.echo(f"Detached {tool} from {slug}.")
+
+
+@servers.group("token")
+def servers_token() -> None:
+    """API tokens of servers that use the Token access method."""
+
+
+@servers_token.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="What the token is for, such as the job using it.")
+@click.pass_context
+def servers_token_create(ctx: click.Context, slug: str, name: str) -> None:
+    """Create an API token for the server SLUG; it is printed once and never shown again."""
+
+    async def work(_: IdentityServices, __: Database) -> str:
+        service = ServerService()
+        server = await service.get_by_slug(slug)
+        return (await service.create_token(server.id, name, actor=None)).secret
+
+    secret = run(ctx, work)
+    click.echo(secret)
+    click.echo("Keep this token now: it is not shown again.", err=True)
+
+
+@servers_token.command("revoke")
+@click.argument("slug")
+@click.argument("token_id", type=click.UUID)
+@click.pass_context
+def servers_token_revoke(ctx: click.Context, slug: str, token_id: UUID) -> None:
+    """Revoke the API token TOKEN_ID of the server SLUG."""
+
+    async def work(_: IdentityServices, __: Database) -> None:
+        service = ServerService()
+        await service.revoke_token((await service.get_by_slug(slug)).id, token_id, actor=None)
+
+    run(ctx, work)
+    click.echo(f"Revoked token {token_id}.")
+
+
+@servers_token.command("list")
+@click.argument("slug")
+@click.pass_context
+def servers_token_list(ctx: click.Context, slug: str) -> None:
+    """List the server's API tokens: id, name, first characters, created, last used."""
+
+    async def work(_: IdentityServices, __: Database) -> list[tuple[str, str, str, str, str]]:
+        service = ServerService()
+        tokens = await service.list_tokens((await service.get_by_slug(slug)).id)
+        return [
+            (
+                str(t.id),
+                t.name,
+                t.prefix + "…",
+                t.created_at.isoformat(),
+                t.last_used_at.isoformat() if t.last_used_at else "never",
+            )
+            for t in tokens
+        ]
+
+    for row in run(ctx, work):
+        click.echo("\t".join(row))
