@@ -73,6 +73,7 @@ bench: install
 	$(PY) bench/startup.py
 	$(PY) bench/token_verify.py
 	$(PY) bench/recipe_engine.py
+	$(PY) bench/mcp_calls.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) build dist *.egg-info

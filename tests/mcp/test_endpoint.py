@@ -9,6 +9,7 @@ effect on the next one.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,8 +39,9 @@ from switchboard.platform.demo import (
     seed_demo_recipes,
     seed_demo_server,
 )
+from switchboard.platform.mcp.audit import ToolCallFilter
 from switchboard.platform.mcp.deps import McpServices
-from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreate, ToolAttach
+from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreate, ServerUpdate, ToolAttach
 from switchboard.recipes.deps import RecipeServices
 from tests.recipes.conftest import demo_tasks_connection
 from tests.support.mcp_client import REDIRECT_URI, ConsentBrowser, ConsentRefused, MemoryStorage
@@ -374,3 +376,37 @@ def _find(error: BaseException, kind: type[ConsentRefused]) -> ConsentRefused:
         pending += list(getattr(current, "exceptions", ()))
         pending += [inner for inner in (current.__cause__, current.__context__) if inner is not None]
     raise AssertionError(f"no {kind.__name__} in {error!r}")
+
+
+async def test_every_tool_call_is_audited_and_the_rate_limit_answers_with_when_to_retry(
+    running: Litestar, web: Browserless, demo: McpServer
+) -> None:
+    mcp: McpServices = running.state.mcp
+    await mcp.servers.update(demo.id, ServerUpdate(rate_limit_per_minute=2), actor=None)
+    async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
+        first = await session.call_tool("whoami", {})
+        second = await session.call_tool("create_task", {"title": "x"})
+        third = await session.call_tool("whoami", {})
+    client_info = signed.storage.client_info
+    assert client_info is not None
+
+    assert not first.is_error
+    assert second.is_error
+    assert third.is_error
+    assert re.fullmatch(
+        r"Too many tool calls: Demo allows 2 tool calls a minute per person and client\. "
+        r"Try again in \d+ seconds\.",
+        _text(third),
+    )
+    calls = await mcp.calls.search(ToolCallFilter(server="demo"))
+    assert [(c.tool, c.outcome, c.user_email, c.client_id) for c in calls] == [
+        ("whoami", "rate_limited", "alice@example.com", client_info.client_id),
+        ("create_task", "connection_required", "alice@example.com", client_info.client_id),
+        ("whoami", "succeeded", "alice@example.com", client_info.client_id),
+    ]
+    assert calls[2].run_id is not None
+    assert await mcp.calls.search(ToolCallFilter(user="bob@example.com")) == []
+    exported = (await mcp.calls.export_csv(ToolCallFilter(outcome="succeeded"))).splitlines()
+    assert exported[0] == "time,server,tool,user,client,outcome,duration_ms,run_id,message"
+    assert len(exported) == 2
+    assert ",whoami,alice@example.com," in exported[1]

@@ -1,0 +1,141 @@
+"""MCP servers as stored: what is refused and why, who may use a server, what a tool is."""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar
+
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.identity.deps import IdentityServices
+from switchboard.identity.roles import Role
+from switchboard.identity.schemas import GroupCreate
+from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from switchboard.platform.mcp.models import AccessMethod, ServerCreate, ServerUpdate, ToolAttach, ToolUpdate
+from switchboard.platform.mcp.service import ServerService
+from switchboard.platform.mcp.tables import ServerToken as TokenRow
+from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.service import RecipeCreate
+from tests.connectors.conftest import principal_of
+from tests.identity.support import make_user
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        (ServerCreate(slug="Sales", name="x"), "slug", "Use lower-case letters, digits and hyphens"),
+        (ServerCreate(slug="-sales", name="x"), "slug", "Use lower-case letters, digits and hyphens"),
+        (ServerCreate(slug="sales", name="  "), "name", "Enter a name."),
+        (ServerCreate(slug="sales", name="x" * 81), "name", "A name can have at most 80 characters."),
+        (ServerCreate(slug="sales", name="x", instructions="y" * 4001), "instructions", "at most 4000"),
+        (ServerCreate(slug="sales", name="x", rate_limit_per_minute=-1), "rate_limit_per_minute", "from 0"),
+    ],
+)
+async def test_bad_server_fields_are_refused_on_their_field(
+    database: object, data: ServerCreate, field: str, message: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await ServerService().create(data, actor=None)
+    assert refused.value.field == field
+    assert message in refused.value.message
+    assert await ServerService().list_all() == []
+
+
+async def test_a_slug_is_taken_once_and_only_admins_change_servers(
+    database: object, services: IdentityServices
+) -> None:
+    servers = ServerService()
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    created = await servers.create(ServerCreate(slug="sales", name="Sales"), actor=None)
+    with pytest.raises(Conflict) as taken:
+        await servers.create(ServerCreate(slug="sales", name="Other"), actor=None)
+    with pytest.raises(PermissionDenied):
+        await servers.create(ServerCreate(slug="mine", name="Mine"), actor=builder)
+    with pytest.raises(PermissionDenied):
+        await servers.update(created.id, ServerUpdate(name="Taken over"), actor=builder)
+    changed = await servers.update(
+        created.id, ServerUpdate(name="Sales team", access_method=AccessMethod.TOKEN), actor=None
+    )
+
+    assert (taken.value.field, taken.value.message) == ("slug", "There is already an MCP server sales.")
+    assert (changed.slug, changed.name, changed.access_method) == ("sales", "Sales team", AccessMethod.TOKEN)
+    assert [server.slug for server in await servers.list_all()] == ["sales"]
+
+
+async def test_only_members_of_an_assigned_group_may_use_a_server(
+    database: object, services: IdentityServices
+) -> None:
+    servers = ServerService()
+    alice = await make_user(services, "alice@example.com", Role.MEMBER)
+    bob = await make_user(services, "bob@example.com", Role.MEMBER)
+    sales = await services.groups.create(GroupCreate(name="Sales"), actor=None)
+    await services.groups.add_member(sales.id, "alice@example.com", actor=None)
+    server = await servers.create(ServerCreate(slug="sales", name="Sales"), actor=None)
+
+    nobody_yet = await servers.may_use(server.id, alice.id)
+    server = await servers.add_groups(server.id, [sales.id, sales.id], actor=None)
+    alice_may, bob_may = await servers.may_use(server.id, alice.id), await servers.may_use(server.id, bob.id)
+    with pytest.raises(NotFound):
+        await servers.add_groups(server.id, [bob.id], actor=None)
+    await servers.remove_group(server.id, sales.id, actor=None)
+
+    assert nobody_yet is False
+    assert [group.name for group in server.groups] == ["Sales"]
+    assert (alice_may, bob_may) == (True, False)
+    assert await servers.may_use(server.id, alice.id) is False
+
+
+async def test_a_tool_is_a_published_recipe_with_a_default_scope(
+    app: Litestar, services: IdentityServices
+) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    recipes: RecipeServices = app.state.recipes
+    servers = ServerService()
+    project = await connectors.projects.ensure("Tools")
+    draft = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="draft_only"), actor=None)
+    published = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="ready"), actor=None)
+    await recipes.recipes.publish(published.id, actor=None)
+    server = await servers.create(ServerCreate(slug="tools", name="Tools"), actor=None)
+
+    await servers.attach_tool(server.id, ToolAttach(recipe_id=draft.id), actor=None)
+    ready = await servers.attach_tool(
+        server.id, ToolAttach(recipe_id=published.id, read_only=True), actor=None
+    )
+    with pytest.raises(Conflict):
+        await servers.attach_tool(server.id, ToolAttach(recipe_id=published.id), actor=None)
+    with pytest.raises(InvalidInput) as bad_scope:
+        await servers.update_tool(server.id, published.id, ToolUpdate(scope="two words"), actor=None)
+    scoped = await servers.update_tool(server.id, published.id, ToolUpdate(scope="tasks:read"), actor=None)
+    tools = await servers.tools(server.id)
+    await servers.detach_tool(server.id, draft.id, actor=None)
+
+    assert (ready.tool_name, ready.scope, ready.read_only, ready.published_version) == (
+        "ready",
+        "mcp:tools:ready",
+        True,
+        1,
+    )
+    assert bad_scope.value.field == "scope"
+    assert scoped.scope == "tasks:read"
+    assert [(tool.tool_name, tool.published_version) for tool in tools] == [
+        ("draft_only", None),
+        ("ready", 1),
+    ]
+    assert [tool.tool_name for tool in await servers.tools(server.id)] == ["ready"]
+
+
+async def test_an_api_token_is_stored_as_a_hash_and_works_until_revoked(database: object) -> None:
+    servers = ServerService()
+    server = await servers.create(ServerCreate(slug="jobs", name="Jobs"), actor=None)
+    other = await servers.create(ServerCreate(slug="other", name="Other"), actor=None)
+    created = await servers.create_token(server.id, "nightly", actor=None)
+    rows = await TokenRow.select()
+
+    assert created.secret.startswith("sbt_")
+    assert all(created.secret not in str(value) for row in rows for value in row.values())
+    assert await servers.verify_token(server.id, created.secret) is not None
+    assert await servers.verify_token(other.id, created.secret) is None
+    assert await servers.verify_token(server.id, created.secret + "x") is None
+    await servers.revoke_token(server.id, created.token.id, actor=None)
+    assert await servers.verify_token(server.id, created.secret) is None
+    with pytest.raises(NotFound):
+        await servers.revoke_token(server.id, created.token.id, actor=None)
