@@ -5,6 +5,9 @@ from __future__ import annotations
 import ipaddress
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from piccolo.custom_types import Combinable
 
 from switchboard.identity.oauth.errors import OAuthError
 from switchboard.identity.tables import RateLimitWindow
@@ -32,17 +35,16 @@ class RateLimiter:
         """Count a request under ``key``; raise a 429 ``OAuthError`` once ``limit`` is passed."""
         now = datetime.now(UTC)
         key = key.replace("\x00", "")[:600]
-        await RateLimitWindow.insert(RateLimitWindow(key=key, window_started_at=now, hits=0)).on_conflict(
-            action="DO NOTHING"
-        )
-        await RateLimitWindow.update({RateLimitWindow.hits: 0, RateLimitWindow.window_started_at: now}).where(
-            (RateLimitWindow.key == key) & (RateLimitWindow.window_started_at <= now - window)
-        )
-        rows = (
-            await RateLimitWindow.update({RateLimitWindow.hits: RateLimitWindow.hits + 1})
-            .where(RateLimitWindow.key == key)
-            .returning(RateLimitWindow.hits, RateLimitWindow.window_started_at)
-        )
+        # Usually the key's window is open: one statement counts the request.
+        rows = await self._count(key, (RateLimitWindow.window_started_at > now - window))
+        if not rows:  # a new key, or its window has passed: start a window, then count
+            await RateLimitWindow.insert(RateLimitWindow(key=key, window_started_at=now, hits=0)).on_conflict(
+                action="DO NOTHING"
+            )
+            await RateLimitWindow.update(
+                {RateLimitWindow.hits: 0, RateLimitWindow.window_started_at: now}
+            ).where((RateLimitWindow.key == key) & (RateLimitWindow.window_started_at <= now - window))
+            rows = await self._count(key)
         if rows and int(rows[0]["hits"]) > limit:
             retry_after = max(1, math.ceil((rows[0]["window_started_at"] + window - now).total_seconds()))
             raise OAuthError(
@@ -51,3 +53,9 @@ class RateLimiter:
                 status=429,
                 retry_after=retry_after,
             )
+
+    async def _count(self, key: str, *conditions: Combinable) -> list[dict[str, Any]]:
+        query = RateLimitWindow.update({RateLimitWindow.hits: RateLimitWindow.hits + 1}).where(
+            RateLimitWindow.key == key, *conditions
+        )
+        return await query.returning(RateLimitWindow.hits, RateLimitWindow.window_started_at)

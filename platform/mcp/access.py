@@ -154,6 +154,12 @@ class AccessGate:
         return Refusal(status, error, description, {"www-authenticate": header})
 
 
+def offered_scopes(tools: Iterable[ServerTool]) -> tuple[str, ...]:
+    """The scopes a server offers (its protected resource metadata, and what consent may grant): every
+    tool, or each tool's own."""
+    return tuple(dict.fromkeys([scopes.TOOLS_WILDCARD, *(tool.scope for tool in tools)]))
+
+
 def no_access_message(server: McpServer) -> str:
     """What a user outside the server's groups reads, on the consent page and in a refusal."""
     groups = _names(group.name for group in server.groups)

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from switchboard.identity.oauth.resources import ProtectedResource
 from switchboard.platform.core.errors import NotFound
-from switchboard.platform.mcp.access import ServerLookup, no_access_message, server_url
+from switchboard.platform.mcp.access import ServerLookup, no_access_message, offered_scopes, server_url
 from switchboard.platform.mcp.models import AccessMethod, McpServer
 
 
@@ -26,11 +26,11 @@ class McpResources:
         server = await self._server(url)
         if server is None:
             return None
-        offered = ["mcp:tools:*", *(tool.scope for tool in await self._servers.tools(server.id))]
+        tools = await self._servers.tools(server.id)
         return ProtectedResource(
             url=server_url(self._base_url, server.slug),
             name=server.name,
-            scopes=tuple(dict.fromkeys(offered)),
+            scopes=offered_scopes(tool for tool in tools if tool.published_version is not None),
         )
 
     async def access_problem(self, resource: ProtectedResource, user_id: UUID) -> str | None:

@@ -27,7 +27,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.mcp.access import AccessGate, McpCaller, Refusal, ServerLookup, server_url
-from switchboard.platform.mcp.models import McpServer
+from switchboard.platform.mcp.models import McpServer, ServerTool
 from switchboard.platform.mcp.sessions import SessionIds, SessionNote
 from switchboard.platform.mcp.tools import ToolRunner
 
@@ -39,6 +39,7 @@ Send = Callable[[Message], Awaitable[None]]
 MAX_BODY_BYTES = 1024 * 1024
 _CALLER = "switchboard.mcp.caller"
 _SESSION = "switchboard.mcp.session"
+_TOOL = "switchboard.mcp.tool"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 
 
@@ -99,11 +100,12 @@ class McpEndpoint:
             caller = await self._gate.caller(server, _header(scope, b"authorization"))
             # Read only for a verified caller: strangers cannot make the server buffer bodies.
             message, receive = await _message(scope, receive)
-            await self._check_tool_scope(caller, message)
+            tool = await self._tool_in_scope(caller, message)
         except Refusal as refusal:
             await _send_json(send, refusal.status, refusal.body(), refusal.headers)
             return
         scope[_CALLER] = caller
+        scope[_TOOL] = tool
         if message is not None and message.get("method") == "initialize":
             send = self._with_session_id(send, message)
         else:
@@ -172,18 +174,20 @@ class McpEndpoint:
         host = urlsplit(origin).hostname or ""
         return host in _LOOPBACK
 
-    async def _check_tool_scope(self, caller: McpCaller, message: dict[str, Any] | None) -> None:
-        """A ``tools/call`` of a tool whose scope the token lacks is refused with 403 ``insufficient_scope``
-        (naming the scope to ask for) before the SDK sees it."""
+    async def _tool_in_scope(self, caller: McpCaller, message: dict[str, Any] | None) -> ServerTool | None:
+        """The tool a ``tools/call`` names (kept for the handler, so it is looked up once). One whose scope
+        the token lacks is refused with 403 ``insufficient_scope``, naming the scope to ask for, before the
+        SDK sees the call."""
         if message is None or message.get("method") != "tools/call":
-            return
+            return None
         params = message.get("params")
         name = params.get("name") if isinstance(params, dict) else None
         if not isinstance(name, str):
-            return
+            return None
         tool = await self._tools.find(caller.server, name)
         if tool is not None and not caller.may_call(tool.scope):
             raise self._gate.insufficient_scope(caller.server, tool.scope, name)
+        return tool
 
     # --- MCP --------------------------------------------------------------------------------------------
 
@@ -204,7 +208,11 @@ class McpEndpoint:
         url_mode = (elicitation is not None and elicitation.url is not None) or (
             isinstance(note, SessionNote) and note.url_elicitation
         )
-        return await self._tools.call(caller, params.name, params.arguments or {}, url_elicitation=url_mode)
+        found = ctx.request.scope.get(_TOOL) if ctx.request is not None else None
+        tool = found if isinstance(found, ServerTool) and found.tool_name == params.name else None
+        return await self._tools.call(
+            caller, params.name, params.arguments or {}, tool=tool, url_elicitation=url_mode
+        )
 
 
 def _caller(ctx: ServerRequestContext[Any, Any]) -> McpCaller:

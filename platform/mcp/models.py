@@ -10,13 +10,6 @@ from uuid import UUID
 import msgspec
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-TOOL_SCOPE_PREFIX = "mcp:tools:"
-ALL_TOOLS_SCOPE = "mcp:tools:*"
-
-
-def default_scope(tool_name: str) -> str:
-    """The scope a tool needs unless the admin sets another: ``mcp:tools:<tool>``."""
-    return TOOL_SCOPE_PREFIX + tool_name
 
 
 class AccessMethod(enum.StrEnum):

@@ -19,10 +19,9 @@ from uuid import UUID, uuid4
 import mcp_types as types
 
 from mcp.shared.exceptions import MCPError, UrlElicitationRequiredError
-from switchboard.identity.oauth import scopes
 from switchboard.identity.oauth.errors import OAuthError
 from switchboard.identity.oauth.ratelimit import RateLimiter
-from switchboard.platform.mcp.access import McpCaller, ServerLookup
+from switchboard.platform.mcp.access import McpCaller, ServerLookup, offered_scopes
 from switchboard.platform.mcp.audit import ToolCall, ToolCallLog
 from switchboard.platform.mcp.models import McpServer, ServerTool
 from switchboard.recipes.deps import RecipeServices
@@ -49,9 +48,7 @@ class ToolRunner:
 
     async def scopes(self, server: McpServer) -> list[str]:
         """What the server's protected resource metadata offers: every tool, or each tool's own scope."""
-        offered = [scopes.TOOLS_WILDCARD]
-        offered += [tool.scope for tool in await self.published(server)]
-        return list(dict.fromkeys(offered))
+        return list(offered_scopes(await self.published(server)))
 
     async def listed(self, caller: McpCaller) -> list[types.Tool]:
         """The tools ``caller`` may call, with their schemas and hints."""
@@ -76,9 +73,17 @@ class ToolRunner:
         return tools
 
     async def call(
-        self, caller: McpCaller, name: str, arguments: dict[str, Any], *, url_elicitation: bool
+        self,
+        caller: McpCaller,
+        name: str,
+        arguments: dict[str, Any],
+        *,
+        url_elicitation: bool,
+        tool: ServerTool | None = None,
     ) -> types.CallToolResult:
-        tool = await self.find(caller.server, name)
+        """Run tool ``name`` as ``caller``; ``tool`` is its entry when the caller looked it up already."""
+        if tool is None:
+            tool = await self.find(caller.server, name)
         if tool is None or not caller.may_call(tool.scope):
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {name}")
         refusal = await self._rate_limited(caller)

@@ -363,7 +363,10 @@ async def test_the_token_access_method_takes_the_servers_api_tokens(
     assert answer.status_code == 200, answer.text
     result = answer.json()["result"]
     assert result["isError"] is True
-    assert "end user" in result["content"][0]["text"].lower()
+    assert result["content"][0]["text"] == (
+        "Step 1 (Create a task): Demo Tasks uses each end user's own Demo Tasks account, "
+        "and this call has no signed-in user."
+    )
 
 
 def _find(error: BaseException, kind: type[ConsentRefused]) -> ConsentRefused:

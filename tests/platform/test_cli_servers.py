@@ -57,7 +57,7 @@ def test_mistakes_are_refused_with_one_line(cli: Cli) -> None:
         "(at most 64, not starting or ending with a hyphen).\n",
     )
     assert taken.stderr == "error: There is already an MCP server demo.\n"
-    assert (no_group.exit_code, no_group.stdout) == (1, "")
+    assert (no_group.exit_code, no_group.stderr) == (1, "error: No group named 'Nobody'.\n")
     assert no_recipe.stderr == "error: no recipe named 'nothing_here'\n"
     assert twice.stderr == "error: This recipe is a tool of this server already.\n"
     assert unknown.stderr == "error: There is no MCP server nope.\n"
