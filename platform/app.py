@@ -29,6 +29,7 @@ from switchboard.platform.core.database import Database
 from switchboard.platform.core.health import healthz, readyz
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo_tasks.app import MOUNT_PATH, create_demo_tasks_app, mount_handler
+from switchboard.platform.mcp.controllers import API_CONTROLLERS as MCP_API_CONTROLLERS
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.directory import McpResources
 from switchboard.platform.mcp.hosting import mcp_endpoint
@@ -47,9 +48,9 @@ def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Switchboard API",
         version=VERSION,
-        description="Manage users, end-user groups, admin API tokens and recipes. Authenticate with the "
-        "console session (plus the x-csrftoken header on changes) or with an admin API token as a bearer "
-        "token.",
+        description="Manage users, end-user groups, admin API tokens, recipes and MCP servers. Authenticate "
+        "with the console session (plus the x-csrftoken header on changes) or with an admin API token as a "
+        "bearer token.",
         path="/schema",
         render_plugins=[JsonRenderPlugin()],
         components=Components(
@@ -110,6 +111,7 @@ def create_app(
         *PAGE_CONTROLLERS,
         *API_CONTROLLERS,
         *RECIPE_API_CONTROLLERS,
+        *MCP_API_CONTROLLERS,
         OAuthEndpoints,
         *mcp_handlers(endpoint),
     ]

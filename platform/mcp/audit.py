@@ -21,6 +21,16 @@ from piccolo.table import Table
 PAGE_SIZE = 100
 CSV_LIMIT = 100_000
 
+# How a call ended: the run's outcome, or refused before the run by the server's rate limit.
+OUTCOMES: dict[str, str] = {
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "connection_required": "Connection required",
+    "timed_out": "Timed out",
+    "cancelled": "Cancelled",
+    "rate_limited": "Rate limited",
+}
+
 
 class ToolCallRow(Table, tablename="mcp_tool_call"):
     id = UUIDColumn(primary_key=True)

@@ -40,14 +40,24 @@ def console_pages(page: Page) -> list[tuple[str, str]]:
     user_path = page.get_by_role("link", name=ALICE).get_attribute("href")
     page.goto("/console/groups")
     group_path = page.get_by_role("link", name="Sales", exact=True).get_attribute("href")
+    page.goto("/console/servers")
+    server_path = page.get_by_role("link", name="Demo", exact=True).get_attribute("href")
     assert user_path
     assert group_path
+    assert server_path
     return [
         ("users", "/console/users"),
         ("user", user_path),
         ("groups", "/console/groups"),
         ("group", group_path),
         ("api-tokens", "/console/api-tokens"),
+        ("servers", "/console/servers"),
+        ("server", server_path),
+        ("server-access", f"{server_path}/access"),
+        ("server-tools", f"{server_path}/tools"),
+        ("server-tokens", f"{server_path}/tokens"),
+        ("new-server", "/console/servers/new"),
+        ("tool-calls", "/console/tool-calls"),
         ("me", "/me"),
         ("connections", "/me/connections"),
         ("not-found", "/no/such/page"),

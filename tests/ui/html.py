@@ -66,6 +66,32 @@ class Page(HTMLParser):
         assert len(matches) == 1, f"expected one element with id={element_id!r}, found {len(matches)}"
         return matches[0]
 
+    def get_id(self, element_id: str) -> Element | None:
+        """The element with this id, or None when the page has none."""
+        return next((element for element in self.elements if element.id == element_id), None)
+
+    def options(self, select_id: str) -> list[Element]:
+        """The options of the select with this id, in order."""
+        position = self.elements.index(self.by_id(select_id))
+        found: list[Element] = []
+        for element in self.elements[position + 1 :]:
+            if element.tag == "optgroup":
+                continue
+            if element.tag != "option":
+                break
+            found.append(element)
+        return found
+
+    @property
+    def notice(self) -> str | None:
+        """The one-time notice at the top of the page."""
+        notices = [element for element in self.elements if element.attrs.get("class") == "notice"]
+        return " ".join(notices[0].text.split()) if notices else None
+
+    @property
+    def heading(self) -> str:
+        return " ".join(self.all("h1")[0].text.split())
+
     def field(self, name: str, *, form_action: str | None = None) -> Element:
         """The visible input, select or textarea called ``name`` (in the form posting to ``form_action``)."""
         matches = [

@@ -15,6 +15,8 @@ from switchboard.ui.pages.me import MePages
 from switchboard.ui.pages.oauth import AuthorizePages
 from switchboard.ui.pages.recipe_editor import RecipeEditorPages
 from switchboard.ui.pages.recipes import RecipePages
+from switchboard.ui.pages.servers import ServerPages
+from switchboard.ui.pages.tool_calls import ToolCallPages
 from switchboard.ui.pages.users import UserPages
 
 PAGE_CONTROLLERS = [
@@ -32,5 +34,7 @@ PAGE_CONTROLLERS = [
     ConnectionPages,
     RecipePages,
     RecipeEditorPages,
+    ServerPages,
+    ToolCallPages,
     AuthorizePages,
 ]

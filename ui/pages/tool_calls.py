@@ -1,0 +1,138 @@
+"""Console → Tool calls: the audit log of every MCP tool call, with filters and a CSV export."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Template
+
+from switchboard.identity.auth.guards import requires_admin
+from switchboard.platform.core.errors import InvalidInput
+from switchboard.platform.mcp.audit import OUTCOMES, PAGE_SIZE, ToolCallFilter
+from switchboard.platform.mcp.deps import McpServices
+from switchboard.recipes.deps import RecipeServices
+from switchboard.ui.rendering import page, redirect
+
+PATH = "/console/tool-calls"
+
+_Text = Annotated[str, QueryParameter(max_length=254)]
+
+
+class Filters(msgspec.Struct, frozen=True, kw_only=True):
+    """The filter form as typed: dates are days (UTC), both ends included."""
+
+    user: str = ""
+    server: str = ""
+    tool: str = ""
+    outcome: str = ""
+    since: str = ""
+    until: str = ""
+
+    def to_filter(self) -> ToolCallFilter:
+        if self.outcome and self.outcome not in OUTCOMES:
+            raise InvalidInput("Choose one of the listed outcomes.", field="outcome")
+        first, last = _day(self.since, "since"), _day(self.until, "until")
+        if first and last and last < first:
+            raise InvalidInput("The last day comes before the first.", field="until")
+        return ToolCallFilter(
+            user=self.user,
+            server=self.server,
+            tool=self.tool,
+            outcome=self.outcome,
+            since=datetime.combine(first, time(), UTC) if first else None,
+            until=datetime.combine(last + timedelta(days=1), time(), UTC) if last else None,
+        )
+
+    def query(self) -> dict[str, str]:
+        return {key: value for key, value in msgspec.structs.asdict(self).items() if value}
+
+
+def _day(text: str, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("Enter a date as YYYY-MM-DD.", field=field) from None
+
+
+class ToolCallPages(Controller):
+    path = PATH
+    include_in_schema = False
+    guards = [requires_admin]
+
+    @get()
+    async def tool_calls(
+        self,
+        request: Request[Any, Any, Any],
+        mcp: NamedDependency[McpServices],
+        user: _Text = "",
+        server: _Text = "",
+        tool: _Text = "",
+        outcome: _Text = "",
+        since: _Text = "",
+        until: _Text = "",
+        before: FromQuery[datetime | None] = None,
+    ) -> Template:
+        filters = Filters(user=user, server=server, tool=tool, outcome=outcome, since=since, until=until)
+        errors: dict[str, str] = {}
+        calls = []
+        try:
+            # One more than a page tells whether there are older calls.
+            calls = await mcp.calls.search(filters.to_filter(), limit=PAGE_SIZE + 1, before=before)
+        except InvalidInput as exc:
+            errors[exc.field or "form"] = exc.message
+        return page(
+            request,
+            "console/tool_calls.html",
+            status_code=422 if errors else 200,
+            title="Tool calls",
+            calls=calls[:PAGE_SIZE],
+            older=calls[PAGE_SIZE - 1].at.isoformat() if len(calls) > PAGE_SIZE else None,
+            paged=before is not None,
+            filters=filters,
+            query=filters.query(),
+            outcomes=OUTCOMES,
+            servers=await mcp.servers.list_all(),
+            errors=errors,
+        )
+
+    @get("/export.csv")
+    async def export(
+        self,
+        mcp: NamedDependency[McpServices],
+        user: _Text = "",
+        server: _Text = "",
+        tool: _Text = "",
+        outcome: _Text = "",
+        since: _Text = "",
+        until: _Text = "",
+    ) -> Response[str]:
+        filters = Filters(user=user, server=server, tool=tool, outcome=outcome, since=since, until=until)
+        body = await mcp.calls.export_csv(filters.to_filter())
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        return Response(
+            body,
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="tool-calls-{stamp}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @get("/runs/{run_id:uuid}")
+    async def open_run(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: FromPath[UUID],
+        recipes: NamedDependency[RecipeServices],
+    ) -> Response[Any]:
+        """The job history entry of a call's run (the log knows the run, the page lives under its recipe)."""
+        run = await recipes.runs.get(run_id)
+        return redirect(request, f"/console/recipes/{run.recipe_id}/runs/{run.id}")
