@@ -119,11 +119,12 @@ class McpEndpoint:
             if scope.get("method") == "GET":
                 # No stream of server-initiated messages: each answer travels with its request (the MCP
                 # specification lets a server answer 405 here).
-                await _send_json(send, 405, {"error": "method_not_allowed"}, {"allow": "POST, DELETE"})
+                await _send_json(send, 405, {"error": "method_not_allowed"}, {"allow": "POST"})
                 return
             if scope.get("method") == "DELETE":
-                # Ending a session forgets nothing: there is nothing kept to forget.
-                await _send_json(send, 200, {})
+                # A session id is a signed note that any process can read, not something kept that could be
+                # ended: the specification lets such a server refuse explicit termination with 405.
+                await _send_json(send, 405, {"error": "method_not_allowed"}, {"allow": "POST"})
                 return
             scope[_SESSION] = note
         # The SDK serves its endpoint at the mount's root.

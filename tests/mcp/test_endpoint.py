@@ -369,6 +369,47 @@ async def test_the_token_access_method_takes_the_servers_api_tokens(
     )
 
 
+async def test_sessions_are_signed_notes_that_cannot_be_forged_or_ended_and_there_is_no_event_stream(
+    running: Litestar, client: httpx.AsyncClient, demo: McpServer
+) -> None:
+    mcp: McpServices = running.state.mcp
+    server = await mcp.servers.create(
+        ServerCreate(slug="automation", name="Automation", access_method=AccessMethod.TOKEN), actor=None
+    )
+    created = await mcp.servers.create_token(server.id, "nightly job", actor=None)
+    headers = {**MCP_HEADERS, "authorization": f"Bearer {created.secret}"}
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    started = await client.post("/mcp/automation", json=initialize, headers=headers)
+    assert started.status_code == 200, started.text
+    assert started.json()["result"]["protocolVersion"] == "2025-06-18"
+    session = {**headers, "mcp-session-id": started.headers["mcp-session-id"]}
+    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+
+    stream = await client.get("/mcp/automation", headers=session)
+    end = await client.delete("/mcp/automation", headers=session)
+    still = await client.post("/mcp/automation", json=ping, headers=session)
+    forged = await client.post(
+        "/mcp/automation",
+        json=ping,
+        headers={**headers, "mcp-session-id": started.headers["mcp-session-id"] + "x"},
+    )
+
+    assert (stream.status_code, stream.headers["allow"]) == (405, "POST")
+    assert (end.status_code, end.headers["allow"]) == (405, "POST")
+    assert (still.status_code, still.json()["result"]) == (200, {})
+    assert forged.status_code == 404
+    assert forged.json()["error"] == {"code": -32001, "message": "Session not found: initialize again."}
+
+
 def _find(error: BaseException, kind: type[ConsentRefused]) -> ConsentRefused:
     """The ``kind`` inside what the SDK raised (it may wrap errors in exception groups and causes)."""
     pending: list[BaseException] = [error]
