@@ -20,9 +20,7 @@ import msgspec
 from switchboard.identity.oauth import scopes
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.oauth.verifier import InvalidToken
-from switchboard.identity.services.users import UserService
-from switchboard.platform.core.errors import NotFound
-from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerToken, ServerTool
+from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerToken, ServerTool, Standing
 
 METADATA_PREFIX = "/.well-known/oauth-protected-resource"
 
@@ -32,7 +30,11 @@ class ServerLookup(Protocol):
 
     async def get_by_slug(self, slug: str) -> McpServer: ...
 
+    async def serving(self, slug: str) -> McpServer: ...
+
     async def may_use(self, server_id: UUID, user_id: UUID) -> bool: ...
+
+    async def standing(self, server_id: UUID, user_id: UUID, client_id: str) -> Standing | None: ...
 
     async def tools(self, server_id: UUID) -> list[ServerTool]: ...
 
@@ -78,13 +80,10 @@ def metadata_url(base_url: str, slug: str) -> str:
 
 
 class AccessGate:
-    def __init__(
-        self, *, base_url: str, servers: ServerLookup, oauth: AuthorizationServer, users: UserService
-    ) -> None:
+    def __init__(self, *, base_url: str, servers: ServerLookup, oauth: AuthorizationServer) -> None:
         self._base_url = base_url
         self._servers = servers
         self._oauth = oauth
-        self._users = users
 
     def challenge(self, server: McpServer, *, error: str = "", description: str = "", scope: str = "") -> str:
         """The ``WWW-Authenticate`` value of a refusal from ``server``."""
@@ -125,24 +124,25 @@ class AccessGate:
             raise self._refused(
                 server, 401, "invalid_token", f"The access token is not valid: {exc}."
             ) from None
-        if await self._oauth.clients.find(access.client_id) is None:
-            raise self._refused(server, 401, "invalid_token", "The client of this token was deleted.")
         try:
-            user = await self._users.get(UUID(access.subject))
-        except (NotFound, ValueError):
-            raise self._refused(
-                server, 401, "invalid_token", "The user of this token no longer exists."
-            ) from None
-        if not user.is_active:
+            user_id = UUID(access.subject)
+        except ValueError:
+            user_id = None
+        standing = await self._servers.standing(server.id, user_id, access.client_id) if user_id else None
+        if standing is not None and not standing.client_exists:
+            raise self._refused(server, 401, "invalid_token", "The client of this token was deleted.")
+        if standing is None or user_id is None:
+            raise self._refused(server, 401, "invalid_token", "The user of this token no longer exists.")
+        if not standing.is_active:
             raise self._refused(server, 401, "invalid_token", "The user of this token is deactivated.")
-        if not await self._servers.may_use(server.id, user.id):
+        if not standing.may_use:
             raise self._refused(server, 403, "access_denied", no_access_message(server))
         return McpCaller(
             server=server,
-            user_id=user.id,
-            email=user.email,
-            name=user.name,
-            groups=tuple(group.name for group in user.groups),
+            user_id=user_id,
+            email=standing.email,
+            name=standing.name,
+            groups=standing.groups,
             client_id=access.client_id,
             scopes=access.scopes,
         )

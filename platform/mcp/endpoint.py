@@ -160,7 +160,7 @@ class McpEndpoint:
         if not slug:
             return None
         try:
-            return await self._servers.get_by_slug(slug)
+            return await self._servers.serving(slug)
         except NotFound:
             return None
 

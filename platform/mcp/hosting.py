@@ -20,7 +20,7 @@ def mcp_endpoint(
     recipes: RecipeServices,
     calls: ToolCallLog,
 ) -> McpEndpoint:
-    gate = AccessGate(base_url=settings.base_url, servers=servers, oauth=identity.oauth, users=identity.users)
+    gate = AccessGate(base_url=settings.base_url, servers=servers, oauth=identity.oauth)
     tools = ToolRunner(servers=servers, recipes=recipes, calls=calls)
     return McpEndpoint(
         base_url=settings.base_url,

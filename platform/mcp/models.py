@@ -89,6 +89,17 @@ class ToolUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     destructive: bool | None = None
 
 
+class Standing(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a token's user and client stand with a server now, read in one query on every request."""
+
+    client_exists: bool
+    is_active: bool
+    email: str
+    name: str
+    groups: tuple[str, ...]  # the user's end-user groups, by name
+    may_use: bool  # in one of the server's groups
+
+
 class ServerToken(msgspec.Struct, frozen=True, kw_only=True):
     """A server API token (Token access method); the secret itself is shown once, at creation."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -31,6 +32,7 @@ from switchboard.platform.mcp.models import (
     ServerToken,
     ServerTool,
     ServerUpdate,
+    Standing,
     ToolAttach,
     ToolUpdate,
 )
@@ -44,6 +46,22 @@ from switchboard.recipes.tables import RecipeVersion as VersionRow
 
 TOKEN_PREFIX = "sbt_"  # noqa: S105 (how server API tokens start, not a secret)
 _TOUCH_EVERY = timedelta(minutes=1)
+# How long a process serves a server's settings as it read them; changes made in this process apply at once,
+# changes made by another process (another worker, the CLI) within this time. Who may use a server is
+# never kept: ``standing`` reads it on every request.
+SERVING_TTL = 2.0
+
+# The token's client, its user, the user's groups and which of them may use the server, in one query.
+_STANDING = """
+SELECT u.email, u.name, u.is_active,
+  EXISTS (SELECT 1 FROM identity_oauth_client c WHERE c.client_id = {}) AS client_exists,
+  g.name AS group_name,
+  EXISTS (SELECT 1 FROM mcp_server_group sg WHERE sg.server = {} AND sg."group" = g.id) AS assigned
+FROM identity_user u
+LEFT JOIN identity_group_member m ON m."user" = u.id
+LEFT JOIN identity_group g ON g.id = m."group"
+WHERE u.id = {}
+"""
 
 
 class _Published(msgspec.Struct, frozen=True):
@@ -55,6 +73,7 @@ class _Published(msgspec.Struct, frozen=True):
 class ServerService:
     def __init__(self) -> None:
         self._published: dict[tuple[UUID, int], _Published] = {}
+        self._serving: dict[str, tuple[float, McpServer]] = {}
 
     # --- servers --------------------------------------------------------------------------------------
 
@@ -74,6 +93,38 @@ class ServerService:
         if row is None:
             raise NotFound(f"There is no MCP server {slug}.", field="slug")
         return _server(row, (await self._groups([row["id"]])).get(row["id"], ()))
+
+    async def serving(self, slug: str) -> McpServer:
+        """``get_by_slug`` for answering MCP requests: kept for ``SERVING_TTL`` seconds (see there)."""
+        kept = self._serving.get(slug)
+        now = time.monotonic()
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        server = await self.get_by_slug(slug)
+        if len(self._serving) > 1000:
+            self._serving.clear()
+        self._serving[slug] = (now + SERVING_TTL, server)
+        return server
+
+    def _changed(self) -> None:
+        self._serving.clear()
+
+    async def standing(self, server_id: UUID, user_id: UUID, client_id: str) -> Standing | None:
+        """Whether the client still exists, the user is active and may use the server (None: no such
+        user), read fresh: a deleted client, a deactivated user or a removed group count at once."""
+        rows = await ServerRow.raw(_STANDING, client_id, server_id, user_id)
+        if not rows:
+            return None
+        first = rows[0]
+        names = sorted({row["group_name"] for row in rows if row["group_name"] is not None}, key=str.lower)
+        return Standing(
+            client_exists=bool(first["client_exists"]),
+            is_active=bool(first["is_active"]),
+            email=first["email"],
+            name=first["name"],
+            groups=tuple(names),
+            may_use=any(bool(row["assigned"]) for row in rows if row["group_name"] is not None),
+        )
 
     async def create(self, data: ServerCreate, *, actor: Principal | None) -> McpServer:
         if actor is not None:
@@ -115,6 +166,7 @@ class ServerService:
         if data.rate_limit_per_minute is not None:
             values[ServerRow.rate_limit_per_minute] = _rate(data.rate_limit_per_minute)
         await ServerRow.update(values).where(ServerRow.id == server_id)
+        self._changed()
         return await self.get(server_id)
 
     async def delete(self, server_id: UUID, *, actor: Principal | None) -> None:
@@ -122,6 +174,7 @@ class ServerService:
             actor.require_admin()
         await self.get(server_id)
         await ServerRow.delete().where(ServerRow.id == server_id)
+        self._changed()
 
     # --- who may use it -------------------------------------------------------------------------------
 
@@ -144,6 +197,7 @@ class ServerService:
         for group_id in wanted:
             if group_id not in assigned:
                 await ServerGroupRow.insert(ServerGroupRow(server=server_id, group=group_id))
+        self._changed()
         return await self.get(server_id)
 
     async def remove_group(self, server_id: UUID, group_id: UUID, *, actor: Principal | None) -> McpServer:
@@ -153,6 +207,7 @@ class ServerService:
         await ServerGroupRow.delete().where(
             (ServerGroupRow.server == server_id) & (ServerGroupRow.group == group_id)
         )
+        self._changed()
         return await self.get(server_id)
 
     async def may_use(self, server_id: UUID, user_id: UUID) -> bool:
