@@ -46,9 +46,9 @@ from switchboard.recipes.tables import RecipeVersion as VersionRow
 
 TOKEN_PREFIX = "sbt_"  # noqa: S105 (how server API tokens start, not a secret)
 _TOUCH_EVERY = timedelta(minutes=1)
-# How long a process serves a server's settings as it read them; changes made in this process apply at once,
-# changes made by another process (another worker, the CLI) within this time. Who may use a server is
-# never kept: ``standing`` reads it on every request.
+# How long a process serves a server's settings and tools as it read them: changes made in this process
+# apply at once, changes made by another process (another worker, the CLI) and newly published recipe
+# versions within this time. Who may use a server is never kept: ``standing`` reads it on every request.
 SERVING_TTL = 2.0
 
 # The token's client, its user, the user's groups and which of them may use the server, in one query.
@@ -74,6 +74,7 @@ class ServerService:
     def __init__(self) -> None:
         self._published: dict[tuple[UUID, int], _Published] = {}
         self._serving: dict[str, tuple[float, McpServer]] = {}
+        self._serving_tools: dict[UUID, tuple[float, list[ServerTool]]] = {}
 
     # --- servers --------------------------------------------------------------------------------------
 
@@ -106,8 +107,22 @@ class ServerService:
         self._serving[slug] = (now + SERVING_TTL, server)
         return server
 
+    async def serving_tools(self, server_id: UUID) -> list[ServerTool]:
+        """``tools`` for answering MCP requests, kept like ``serving`` (a newly published version of a
+        recipe is served within ``SERVING_TTL`` seconds)."""
+        kept = self._serving_tools.get(server_id)
+        now = time.monotonic()
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        tools = await self.tools(server_id)
+        if len(self._serving_tools) > 1000:
+            self._serving_tools.clear()
+        self._serving_tools[server_id] = (now + SERVING_TTL, tools)
+        return tools
+
     def _changed(self) -> None:
         self._serving.clear()
+        self._serving_tools.clear()
 
     async def standing(self, server_id: UUID, user_id: UUID, client_id: str) -> Standing | None:
         """Whether the client still exists, the user is active and may use the server (None: no such
@@ -274,6 +289,7 @@ class ServerService:
                 destructive=data.destructive,
             )
         )
+        self._changed()
         return await self._tool(server_id, data.recipe_id)
 
     async def update_tool(
@@ -293,6 +309,7 @@ class ServerService:
             await ServerToolRow.update(values).where(
                 (ServerToolRow.server == server_id) & (ServerToolRow.recipe == recipe_id)
             )
+            self._changed()
         return await self._tool(server_id, recipe_id)
 
     async def detach_tool(self, server_id: UUID, recipe_id: UUID, *, actor: Principal | None) -> None:
@@ -302,6 +319,7 @@ class ServerService:
         await ServerToolRow.delete().where(
             (ServerToolRow.server == server_id) & (ServerToolRow.recipe == recipe_id)
         )
+        self._changed()
 
     async def _tool(self, server_id: UUID, recipe_id: UUID) -> ServerTool:
         tool = next((tool for tool in await self.tools(server_id) if tool.recipe_id == recipe_id), None)

@@ -41,7 +41,8 @@ class ToolRunner:
         self._definitions: OrderedDict[tuple[UUID, int], RecipeDefinition] = OrderedDict()
 
     async def published(self, server: McpServer) -> list[ServerTool]:
-        return [tool for tool in await self._servers.tools(server.id) if tool.published_version is not None]
+        tools = await self._servers.serving_tools(server.id)
+        return [tool for tool in tools if tool.published_version is not None]
 
     async def find(self, server: McpServer, name: str) -> ServerTool | None:
         return next((tool for tool in await self.published(server) if tool.tool_name == name), None)

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+from uuid import uuid4
+
 import pytest
 from litestar import Litestar
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.oauth.models import StaticClientCreate
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import GroupCreate
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from switchboard.platform.mcp.models import AccessMethod, ServerCreate, ServerUpdate, ToolAttach, ToolUpdate
+from switchboard.platform.mcp import service
+from switchboard.platform.mcp.models import (
+    AccessMethod,
+    ServerCreate,
+    ServerUpdate,
+    Standing,
+    ToolAttach,
+    ToolUpdate,
+)
 from switchboard.platform.mcp.service import ServerService
 from switchboard.platform.mcp.tables import ServerToken as TokenRow
 from switchboard.recipes.deps import RecipeServices
@@ -139,3 +151,63 @@ async def test_an_api_token_is_stored_as_a_hash_and_works_until_revoked(database
     assert await servers.verify_token(server.id, created.secret) is None
     with pytest.raises(NotFound):
         await servers.revoke_token(server.id, created.token.id, actor=None)
+
+
+async def test_the_standing_of_a_token_s_user_and_client_is_read_fresh(
+    database: object, services: IdentityServices
+) -> None:
+    servers = ServerService()
+    server = await servers.create(ServerCreate(slug="sales", name="Sales"), actor=None)
+    alice = await make_user(services, "alice@example.com")
+    sales = await services.groups.create(GroupCreate(name="Sales"), actor=None)
+    europe = await services.groups.create(GroupCreate(name="europe"), actor=None)
+    for group in (sales, europe):
+        await services.groups.add_member(group.id, alice.email, actor=None)
+    created = await services.oauth.clients.create_static(
+        StaticClientCreate(name="Claude", redirect_uris=["http://127.0.0.1:9/callback"]), actor=None
+    )
+    client_id = created.client.client_id
+
+    outside = await servers.standing(server.id, alice.id, client_id)
+    await servers.add_groups(server.id, [sales.id], actor=None)
+    inside = await servers.standing(server.id, alice.id, client_id)
+    await services.groups.remove_member(sales.id, alice.email, actor=None)
+    removed = await servers.standing(server.id, alice.id, client_id)
+    await services.oauth.clients.delete(client_id, actor=None)
+    deleted = await servers.standing(server.id, alice.id, client_id)
+
+    assert outside == Standing(
+        client_exists=True,
+        is_active=True,
+        email="alice@example.com",
+        name="Alice",
+        groups=("europe", "Sales"),
+        may_use=False,
+    )
+    assert (inside.may_use, inside.groups) == (True, ("europe", "Sales"))  # type: ignore[union-attr]
+    assert (removed.may_use, removed.groups) == (False, ("europe",))  # type: ignore[union-attr]
+    assert deleted is not None
+    assert deleted.client_exists is False
+    assert await servers.standing(server.id, uuid4(), client_id) is None
+
+
+async def test_served_settings_change_at_once_here_and_within_seconds_from_another_process(
+    database: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "SERVING_TTL", 0.3)
+    here, elsewhere = ServerService(), ServerService()  # two processes' views of one database
+    server = await here.create(ServerCreate(slug="sales", name="Sales"), actor=None)
+    assert (await here.serving("sales")).access_method is AccessMethod.IDENTITY
+    assert await here.serving_tools(server.id) == []
+
+    await here.update(server.id, ServerUpdate(name="Sales team"), actor=None)
+    assert (await here.serving("sales")).name == "Sales team"
+    await elsewhere.update(server.id, ServerUpdate(access_method=AccessMethod.TOKEN), actor=None)
+    assert (await here.serving("sales")).access_method is AccessMethod.IDENTITY
+    await asyncio.sleep(0.35)
+    assert (await here.serving("sales")).access_method is AccessMethod.TOKEN
+
+    await elsewhere.delete(server.id, actor=None)
+    await asyncio.sleep(0.35)
+    with pytest.raises(NotFound):
+        await here.serving("sales")
