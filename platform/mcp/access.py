@@ -44,7 +44,9 @@ class ServerLookup(Protocol):
 
 
 class McpCaller(msgspec.Struct, frozen=True, kw_only=True):
-    """A verified caller of one server. ``user_id`` is None under the Token access method."""
+    """A verified caller of one server. ``user_id`` is None under the Token access method;
+    ``service_account`` when a client calls as its own service account (client credentials): an
+    automation with no end user, whose tools cannot use an end user's connection."""
 
     server: McpServer
     user_id: UUID | None
@@ -53,6 +55,12 @@ class McpCaller(msgspec.Struct, frozen=True, kw_only=True):
     groups: tuple[str, ...] = ()
     client_id: str
     scopes: tuple[str, ...]
+    service_account: bool = False
+
+    @property
+    def end_user_id(self) -> UUID | None:
+        """The person the call is for, whose own connections its tools may use."""
+        return None if self.service_account else self.user_id
 
     def may_call(self, scope: str) -> bool:
         return self.user_id is None or scopes.satisfies(self.scopes, scope)
@@ -147,6 +155,7 @@ class AccessGate:
             groups=standing.groups,
             client_id=access.client_id,
             scopes=access.scopes,
+            service_account=standing.service_account,
         )
 
     def _refused(

@@ -98,6 +98,7 @@ class Standing(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     groups: tuple[str, ...]  # the user's end-user groups, by name
     may_use: bool  # in one of the server's groups
+    service_account: bool = False  # a client's own account (client credentials), not a person
 
 
 class ServerToken(msgspec.Struct, frozen=True, kw_only=True):

@@ -53,7 +53,7 @@ SERVING_TTL = 2.0
 
 # The token's client, its user, the user's groups and which of them may use the server, in one query.
 _STANDING = """
-SELECT u.email, u.name, u.is_active,
+SELECT u.email, u.name, u.is_active, u.kind,
   EXISTS (SELECT 1 FROM identity_oauth_client c WHERE c.client_id = {}) AS client_exists,
   g.name AS group_name,
   EXISTS (SELECT 1 FROM mcp_server_group sg WHERE sg.server = {} AND sg."group" = g.id) AS assigned
@@ -139,6 +139,7 @@ class ServerService:
             name=first["name"],
             groups=tuple(names),
             may_use=any(bool(row["assigned"]) for row in rows if row["group_name"] is not None),
+            service_account=first["kind"] == "service",
         )
 
     async def create(self, data: ServerCreate, *, actor: Principal | None) -> McpServer:

@@ -92,7 +92,7 @@ class ToolRunner:
             await self._record(caller, name, "rate_limited", refusal)
             return _error(refusal)
         run_caller = RunCaller(
-            user_id=caller.user_id, email=caller.email, name=caller.name, groups=caller.groups
+            user_id=caller.end_user_id, email=caller.email, name=caller.name, groups=caller.groups
         )
         definition = await self._definition(tool)
         assert tool.published_version is not None

@@ -31,7 +31,7 @@ from pydantic import AnyUrl
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
-from switchboard.identity.oauth.models import RegistrationPolicy
+from switchboard.identity.oauth.models import RegistrationPolicy, StaticClientCreate
 from switchboard.platform.demo import (
     DEMO_PROJECT,
     DEMO_TASKS_CONNECTION,
@@ -322,6 +322,47 @@ async def test_a_token_with_one_tools_scope_lists_only_that_tool_and_is_refused_
     assert 'scope="mcp:tools:create_task"' in challenge
     assert refused.json()["error_description"] == (
         "Calling create_task needs the scope mcp:tools:create_task: sign in again and allow it."
+    )
+
+
+async def test_a_service_account_calls_tools_with_client_credentials_only_while_in_a_group(
+    running: Litestar, client: httpx.AsyncClient, services: IdentityServices, demo: McpServer
+) -> None:
+    created = await services.oauth.clients.create_static(
+        StaticClientCreate(name="Nightly report", grant_types=["client_credentials"]), actor=None
+    )
+    account = created.client.service_account_email
+    assert account is not None
+    grant = {
+        "grant_type": "client_credentials",
+        "client_id": created.client.client_id,
+        "client_secret": created.client_secret,
+        "resource": DEMO_URL,
+        "scope": "mcp:tools:*",
+    }
+    issued = await client.post("/oauth/token", data=grant)
+    assert issued.status_code == 200, issued.text
+    headers = {**MCP_HEADERS, "authorization": f"Bearer {issued.json()['access_token']}"}
+
+    def call(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        params = {"name": tool, "arguments": arguments}
+        return {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+
+    outside = await client.post("/mcp/demo", json=call("whoami", {}), headers=headers)
+    sales = await services.groups.get_by_name("Sales")
+    await services.groups.add_member(sales.id, account, actor=None)
+    whoami = await client.post("/mcp/demo", json=call("whoami", {}), headers=headers)
+    tasks = await client.post("/mcp/demo", json=call("create_task", {"title": "x"}), headers=headers)
+
+    assert outside.status_code == 403
+    assert outside.json()["error"] == "access_denied"
+    assert whoami.status_code == 200, whoami.text
+    assert whoami.json()["result"]["structuredContent"]["email"] == account
+    result = tasks.json()["result"]
+    assert result["isError"] is True
+    assert result["content"][0]["text"] == (
+        "Step 1 (Create a task): Demo Tasks uses each end user's own Demo Tasks account, "
+        "and this call has no signed-in user."
     )
 
 
