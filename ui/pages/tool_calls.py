@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
@@ -62,25 +62,32 @@ def _day(text: str, field: str) -> date | None:
         raise InvalidInput("Enter a date as YYYY-MM-DD.", field=field) from None
 
 
+def _filters(
+    user: _Text = "",
+    server: _Text = "",
+    tool: _Text = "",
+    outcome: _Text = "",
+    since: _Text = "",
+    until: _Text = "",
+) -> Filters:
+    """The filters from the query string (the page's form, and the CSV link that repeats it)."""
+    return Filters(user=user, server=server, tool=tool, outcome=outcome, since=since, until=until)
+
+
 class ToolCallPages(Controller):
     path = PATH
     include_in_schema = False
     guards = [requires_admin]
+    dependencies = {"filters": Provide(_filters, sync_to_thread=False)}
 
     @get()
     async def tool_calls(
         self,
         request: Request[Any, Any, Any],
         mcp: NamedDependency[McpServices],
-        user: _Text = "",
-        server: _Text = "",
-        tool: _Text = "",
-        outcome: _Text = "",
-        since: _Text = "",
-        until: _Text = "",
+        filters: NamedDependency[Filters],
         before: FromQuery[datetime | None] = None,
     ) -> Template:
-        filters = Filters(user=user, server=server, tool=tool, outcome=outcome, since=since, until=until)
         errors: dict[str, str] = {}
         calls = []
         try:
@@ -105,16 +112,8 @@ class ToolCallPages(Controller):
 
     @get("/export.csv")
     async def export(
-        self,
-        mcp: NamedDependency[McpServices],
-        user: _Text = "",
-        server: _Text = "",
-        tool: _Text = "",
-        outcome: _Text = "",
-        since: _Text = "",
-        until: _Text = "",
+        self, mcp: NamedDependency[McpServices], filters: NamedDependency[Filters]
     ) -> Response[str]:
-        filters = Filters(user=user, server=server, tool=tool, outcome=outcome, since=since, until=until)
         body = await mcp.calls.export_csv(filters.to_filter())
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         return Response(
