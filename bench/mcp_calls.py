@@ -8,7 +8,7 @@ in flight against each, in turn, and the figures are the calls per second and th
 
 Then ``tools/list`` on a server with 500 tools (median of sequential requests).
 
-    .venv/bin/python bench/mcp_calls.py [--seconds 5] [--concurrency 4]
+    .venv/bin/python bench/mcp_calls.py [--seconds 5] [--concurrency 4] [--database-url postgresql://…]
 
 Targets: at least 0.7 of the bare server's rate, under 3 ms added median latency, and ``tools/list`` of
 500 tools under 50 ms median.
@@ -211,11 +211,11 @@ async def _seed(database_url: str, base_url: str) -> tuple[str, str]:
         await database.close()
 
 
-def main(seconds: float, concurrency: int) -> int:
+def main(seconds: float, concurrency: int, database_url: str | None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         bare_port, switchboard_port = _free_port(), _free_port()
         base_url = f"http://127.0.0.1:{switchboard_port}"
-        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        database_url = database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
         demo_token, big_token = asyncio.run(_seed(database_url, base_url))
         env = {
             **os.environ,
@@ -285,5 +285,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--database-url", help="an empty PostgreSQL database to use instead of a new SQLite file"
+    )
     args = parser.parse_args()
-    sys.exit(main(args.seconds, args.concurrency))
+    sys.exit(main(args.seconds, args.concurrency, args.database_url))
