@@ -10,7 +10,14 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.platform.cli.support import run, settings_of
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import Conflict, NotFound
-from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreate, ServerTool, ToolAttach
+from switchboard.platform.mcp.models import (
+    AccessMethod,
+    McpServer,
+    ServerCreate,
+    ServerTool,
+    ServerUpdate,
+    ToolAttach,
+)
 from switchboard.platform.mcp.service import ServerService
 from switchboard.recipes.tables import Recipe as RecipeRow
 
@@ -104,6 +111,44 @@ def servers_create(
 
     server = run(ctx, work)
     click.echo(f"Created MCP server {server.slug}: {settings_of(ctx).base_url}/mcp/{server.slug}")
+
+
+@servers.command("update")
+@click.argument("slug")
+@click.option("--name", help="The name people see.")
+@click.option("--description", help="What the server is for.")
+@click.option("--instructions", help="Instructions for the model.")
+@click.option("--access-method", type=click.Choice([m.value for m in AccessMethod]))
+@click.option("--rate-limit", type=int, help="Tool calls a minute per person (0: no limit).")
+@click.pass_context
+def servers_update(
+    ctx: click.Context,
+    slug: str,
+    name: str | None,
+    description: str | None,
+    instructions: str | None,
+    access_method: str | None,
+    rate_limit: int | None,
+) -> None:
+    """Change the server SLUG; options left out stay as they are (the slug cannot change)."""
+    data = ServerUpdate(
+        name=name,
+        description=description,
+        instructions=instructions,
+        access_method=AccessMethod(access_method) if access_method else None,
+        rate_limit_per_minute=rate_limit,
+    )
+    if data == ServerUpdate():
+        raise click.UsageError(
+            "say what to change: --name, --description, --instructions, --access-method or --rate-limit"
+        )
+
+    async def work(_: IdentityServices, __: Database) -> McpServer:
+        service = ServerService()
+        return await service.update((await service.get_by_slug(slug)).id, data, actor=None)
+
+    server = run(ctx, work)
+    click.echo(_line(server))
 
 
 @servers.command("delete")

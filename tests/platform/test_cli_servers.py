@@ -83,3 +83,31 @@ def test_a_token_is_printed_once_and_only_its_prefix_is_listed(cli: Cli, db_url:
     assert read_back(db_url, verified) is True
     assert cli("servers", "token", "revoke", "jobs", token_id).exit_code == 0
     assert read_back(db_url, verified) is False
+
+
+def test_an_admin_changes_a_server_and_only_what_was_asked(cli: Cli, db_url: str) -> None:
+    assert cli("demo").exit_code == 0
+
+    renamed = cli("servers", "update", "demo", "--name", "Demo tools", "--rate-limit", "0")
+    switched = cli("servers", "update", "demo", "--access-method", "token")
+    nothing = cli("servers", "update", "demo")
+    bad = cli("servers", "update", "demo", "--rate-limit", "-5")
+    unknown = cli("servers", "update", "nope", "--name", "x")
+
+    assert renamed.stdout == "demo\tDemo tools\tidentity\tSales\n", renamed.stderr
+    assert switched.stdout == "demo\tDemo tools\ttoken\tSales\n", switched.stderr
+    assert nothing.exit_code == 2
+    assert "say what to change" in nothing.stderr
+    assert (bad.exit_code, bad.stderr) == (
+        1,
+        "error: Enter a number of tool calls a minute from 0 (no limit) to 100000.\n",
+    )
+    assert (unknown.exit_code, unknown.stderr) == (1, "error: There is no MCP server nope.\n")
+
+    async def demo(_: IdentityServices) -> tuple[str, str, int, str]:
+        server = await ServerService().get_by_slug("demo")
+        return server.name, server.instructions, server.rate_limit_per_minute, server.access_method.value
+
+    name, instructions, limit, method = read_back(db_url, demo)
+    assert (name, limit, method) == ("Demo tools", 0, "token")
+    assert instructions.startswith("Use whoami")  # left as it was
