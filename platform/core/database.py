@@ -82,8 +82,8 @@ class _SQLiteEngine(SQLiteEngine):
             return await super()._run_in_new_connection(query, args, query_type, table)
         connection = self._idle.pop() if self._idle else await self._open()
         try:
-            async with connection.execute(query, args or []) as cursor:
-                rows = await cursor.fetchall()
+            # One trip to the connection's thread (a cursor, its fetch and its closing would be three).
+            rows = await connection.execute_fetchall(query, args or [])
         except Exception:
             await self._put_back(connection)  # autocommit: a refused statement leaves nothing open
             raise
