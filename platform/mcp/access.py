@@ -135,14 +135,16 @@ class AccessGate:
                 server, 401, "invalid_token", f"The access token is not valid: {exc}."
             ) from None
         try:
-            user_id = UUID(access.subject)
+            user_id: UUID | None = UUID(access.subject)
         except ValueError:
             user_id = None
-        standing = await self._servers.standing(server.id, user_id, access.client_id) if user_id else None
-        if standing is not None and not standing.client_exists:
-            raise self._refused(server, 401, "invalid_token", "The client of this token was deleted.")
-        if standing is None or user_id is None:
+        standing = (
+            None if user_id is None else await self._servers.standing(server.id, user_id, access.client_id)
+        )
+        if standing is None:
             raise self._refused(server, 401, "invalid_token", "The user of this token no longer exists.")
+        if not standing.client_exists:
+            raise self._refused(server, 401, "invalid_token", "The client of this token was deleted.")
         if not standing.is_active:
             raise self._refused(server, 401, "invalid_token", "The user of this token is deactivated.")
         if not standing.may_use:

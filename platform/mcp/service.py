@@ -10,8 +10,9 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
 import msgspec
@@ -64,6 +65,31 @@ WHERE u.id = {}
 """
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Kept(Generic[K, V]):
+    """Values kept for ``SERVING_TTL`` seconds after they were loaded (a failed load keeps nothing)."""
+
+    def __init__(self) -> None:
+        self._values: dict[K, tuple[float, V]] = {}
+
+    async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        now = time.monotonic()
+        kept = self._values.get(key)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        value = await load()
+        if len(self._values) > 1000:
+            self._values.clear()
+        self._values[key] = (now + SERVING_TTL, value)
+        return value
+
+    def clear(self) -> None:
+        self._values.clear()
+
+
 class _Published(msgspec.Struct, frozen=True):
     name: str
     title: str
@@ -73,8 +99,8 @@ class _Published(msgspec.Struct, frozen=True):
 class ServerService:
     def __init__(self) -> None:
         self._published: dict[tuple[UUID, int], _Published] = {}
-        self._serving: dict[str, tuple[float, McpServer]] = {}
-        self._serving_tools: dict[UUID, tuple[float, list[ServerTool]]] = {}
+        self._serving: _Kept[str, McpServer] = _Kept()
+        self._serving_tools: _Kept[UUID, list[ServerTool]] = _Kept()
 
     # --- servers --------------------------------------------------------------------------------------
 
@@ -97,28 +123,12 @@ class ServerService:
 
     async def serving(self, slug: str) -> McpServer:
         """``get_by_slug`` for answering MCP requests: kept for ``SERVING_TTL`` seconds (see there)."""
-        kept = self._serving.get(slug)
-        now = time.monotonic()
-        if kept is not None and kept[0] > now:
-            return kept[1]
-        server = await self.get_by_slug(slug)
-        if len(self._serving) > 1000:
-            self._serving.clear()
-        self._serving[slug] = (now + SERVING_TTL, server)
-        return server
+        return await self._serving.get(slug, lambda: self.get_by_slug(slug))
 
     async def serving_tools(self, server_id: UUID) -> list[ServerTool]:
         """``tools`` for answering MCP requests, kept like ``serving`` (a newly published version of a
         recipe is served within ``SERVING_TTL`` seconds)."""
-        kept = self._serving_tools.get(server_id)
-        now = time.monotonic()
-        if kept is not None and kept[0] > now:
-            return kept[1]
-        tools = await self.tools(server_id)
-        if len(self._serving_tools) > 1000:
-            self._serving_tools.clear()
-        self._serving_tools[server_id] = (now + SERVING_TTL, tools)
-        return tools
+        return await self._serving_tools.get(server_id, lambda: self.tools(server_id))
 
     def _changed(self) -> None:
         self._serving.clear()

@@ -438,7 +438,7 @@ class ServerPages(Controller):
             base_url=request.app.state.settings.base_url,
         )
 
-    async def _server_page(
+    def _server_page(
         self,
         request: Request[Any, Any, Any],
         template: str,
@@ -455,7 +455,6 @@ class ServerPages(Controller):
             title=server.name,
             server=server,
             tab=tab,
-            url=server_url(request.app.state.settings.base_url, server.slug),
             **context,
         )
 
@@ -471,12 +470,13 @@ class ServerPages(Controller):
     ) -> Template:
         server = await mcp.servers.get(server_id)
         url = server_url(request.app.state.settings.base_url, server.slug)
-        return await self._server_page(
+        return self._server_page(
             request,
             "console/server.html",
             server,
             "",
             status_code=status_code,
+            url=url,
             snippets=client_snippets(server, url),
             tools=await mcp.servers.tools(server_id),
             errors=errors or {},
@@ -496,7 +496,7 @@ class ServerPages(Controller):
         server = await mcp.servers.get(server_id)
         assigned = {group.id for group in server.groups}
         everyone = await groups.list_all()
-        return await self._server_page(
+        return self._server_page(
             request,
             "console/server_access.html",
             server,
@@ -527,7 +527,7 @@ class ServerPages(Controller):
             for recipe in await recipes.recipes.list_all()
             if recipe.published_version is not None and recipe.id not in attached
         ]
-        return await self._server_page(
+        return self._server_page(
             request,
             "console/server_tools.html",
             server,
@@ -551,7 +551,7 @@ class ServerPages(Controller):
         status_code: int = 200,
     ) -> Template:
         server = await mcp.servers.get(server_id)
-        return await self._server_page(
+        return self._server_page(
             request,
             "console/server_tokens.html",
             server,
