@@ -20,7 +20,12 @@ from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.errors import LinkRefused
 from switchboard.connectors.connections.grants import LINK_LIFETIME, GrantService
 from switchboard.connectors.connections.models import Connected, Connection
-from switchboard.connectors.connections.provider import ClientCredentials, Endpoints, ProviderClient
+from switchboard.connectors.connections.provider import (
+    ClientCredentials,
+    Endpoints,
+    ProviderClient,
+    authorization_url,
+)
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.tables import ConnectLink
 from switchboard.platform.core.crypto import SecretBox
@@ -68,7 +73,7 @@ class ConnectFlow:
         if not spent:
             raise LinkRefused("This connect link was already used. Ask your assistant for a new one.")
         credentials = await self._connections.credentials(connection.id)
-        return self._provider.authorization_url(
+        return authorization_url(
             endpoints,
             ClientCredentials(connection.client_id, credentials.client_secret),
             redirect_uri=self._grants.redirect_uri,

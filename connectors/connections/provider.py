@@ -68,31 +68,6 @@ class ProviderClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    def authorization_url(
-        self,
-        endpoints: Endpoints,
-        client: ClientCredentials,
-        *,
-        redirect_uri: str,
-        scopes: tuple[str, ...],
-        state: str,
-        code_challenge: str,
-    ) -> str:
-        params = {
-            **endpoints.extra_authorize_params,
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "code_challenge": code_challenge,
-            "code_challenge_method": "S256",
-        }
-        if scopes:
-            params["scope"] = endpoints.scope_separator.join(scopes)
-        if endpoints.resource:
-            params["resource"] = endpoints.resource
-        return _with_query(endpoints.authorize_url, params)
-
     async def exchange_code(
         self, endpoints: Endpoints, client: ClientCredentials, *, code: str, redirect_uri: str, verifier: str
     ) -> TokenSet:
@@ -225,6 +200,32 @@ class ProviderClient:
                 f"{endpoints.app_name}'s {what} endpoint cannot be reached ({type(exc).__name__}).",
                 problem="unreachable",
             ) from exc
+
+
+def authorization_url(
+    endpoints: Endpoints,
+    client: ClientCredentials,
+    *,
+    redirect_uri: str,
+    scopes: tuple[str, ...],
+    state: str,
+    code_challenge: str,
+) -> str:
+    """RFC 6749 §4.1.1 with PKCE (RFC 7636 §4.3) and, when the endpoints name one, ``resource``."""
+    params = {
+        **endpoints.extra_authorize_params,
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
+    }
+    if scopes:
+        params["scope"] = endpoints.scope_separator.join(scopes)
+    if endpoints.resource:
+        params["resource"] = endpoints.resource
+    return _with_query(endpoints.authorize_url, params)
 
 
 def _with_query(url: str, params: dict[str, str]) -> str:

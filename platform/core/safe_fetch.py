@@ -223,50 +223,10 @@ class SafeFetcher:
         return response
 
     def _target(self, url: str) -> _Target:
-        try:
-            parsed = httpx.URL(url)
-        except httpx.InvalidURL:
-            raise FetchRefused(url, Refusal.INVALID_URL, "it is not a valid URL") from None
-        schemes = ("https",) if self._policy.require_https else ("https", "http")
-        if parsed.scheme not in schemes:
-            allowed = " and ".join(schemes)
-            raise FetchRefused(url, Refusal.INVALID_URL, f"only {allowed} URLs are allowed")
-        if parsed.userinfo:
-            raise FetchRefused(url, Refusal.INVALID_URL, "the URL must not contain a user name or password")
-        if "#" in url:
-            raise FetchRefused(url, Refusal.INVALID_URL, "the URL must not contain a fragment")
-        if not parsed.raw_host:
-            raise FetchRefused(url, Refusal.INVALID_URL, "the URL has no host")
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        if not 0 < port < 65536:
-            raise FetchRefused(url, Refusal.INVALID_URL, "the port is out of range")
-        return _Target(parsed, parsed.raw_host.decode("ascii"), port)
+        return _checked_url(url, self._policy)
 
     async def _addresses(self, target: _Target) -> list[str]:
-        """The addresses to connect to: all of the host's addresses, each one checked."""
-        url = str(target.url)
-        literal = _ip(target.host)
-        if literal is not None:
-            addresses = [literal]
-        else:
-            try:
-                addresses = [ipaddress.ip_address(a) for a in await self._resolver(target.host, target.port)]
-            except (OSError, UnicodeError):
-                addresses = []
-            if not addresses:
-                raise FetchRefused(url, Refusal.UNRESOLVABLE, f"the host {target.host} could not be found")
-        trusted = self._policy.allow_private or _normal_host(target.host) in self._allowed_hosts
-        for address in addresses:
-            kind = _address_kind(address)
-            if kind is not None and (kind in _NEVER_ALLOWED or not trusted):
-                what = f"{_article(kind)} {kind} address, which is not allowed"
-                detail = (
-                    f"{target.host} is {what}"
-                    if literal is not None
-                    else f"{target.host} resolves to {address}, {what}"
-                )
-                raise FetchRefused(url, Refusal.ADDRESS, detail)
-        return [str(address) for address in addresses]
+        return await _checked_addresses(target, self._policy, self._allowed_hosts, self._resolver)
 
     async def _request(self, target: _Target, headers: dict[str, str]) -> _Response:
         addresses = await self._addresses(target)
@@ -356,6 +316,112 @@ class SafeFetcher:
         while len(self._cache) > self._policy.cache_entries:
             self._cache.popitem(last=False)
         return now + lifetime
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that applies a ``FetchPolicy``'s URL and address checks to every request.
+
+    For talking to servers whose URLs came from untrusted metadata with more than a GET (registration and
+    token requests, MCP calls): each request, redirects included when the client follows them, is checked
+    like ``SafeFetcher`` checks a URL, and its connection goes to a checked address. Size limits and
+    deadlines are the caller's, through the client's own timeout and the way it reads the answer.
+
+    Connections are kept per host name (one pool per scheme, name and port), so a connection verified
+    for one name is never reused for another that happens to share its address.
+    """
+
+    def __init__(
+        self,
+        policy: FetchPolicy,
+        *,
+        resolver: Resolver = resolve_host,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._policy = policy
+        self._allowed_hosts = frozenset(_normal_host(host) for host in policy.allowed_hosts)
+        self._resolver = resolver
+        self._ssl_context = ssl_context or httpx.create_ssl_context(trust_env=False)
+        self._pools: dict[tuple[str, str, int], httpx.AsyncHTTPTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Raises ``FetchRefused`` (before any connection) when the URL or its addresses break the policy."""
+        target = _checked_url(str(request.url), self._policy)
+        addresses = await _checked_addresses(target, self._policy, self._allowed_hosts, self._resolver)
+        key = (target.url.scheme, target.host.lower(), target.port)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = httpx.AsyncHTTPTransport(verify=self._ssl_context, trust_env=False)
+        failure: httpx.ConnectError | None = None
+        for address in addresses:  # the next address only when connecting failed, as browsers do
+            pinned = httpx.Request(
+                request.method,
+                request.url.copy_with(host=address),
+                headers=request.headers,  # holds the original Host
+                stream=request.stream,
+                extensions={**request.extensions, "sni_hostname": target.host},
+            )
+            try:
+                return await pool.handle_async_request(pinned)
+            except httpx.ConnectError as error:
+                failure = error
+        detail = f"{target.host} could not be reached ({_one_line(failure)})"
+        raise httpx.ConnectError(detail, request=request)
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
+
+
+def _checked_url(url: str, policy: FetchPolicy) -> _Target:
+    """``url`` parsed, when it passes the policy's syntactic checks (scheme, no credentials, host, port)."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise FetchRefused(url, Refusal.INVALID_URL, "it is not a valid URL") from None
+    schemes = ("https",) if policy.require_https else ("https", "http")
+    if parsed.scheme not in schemes:
+        allowed = " and ".join(schemes)
+        raise FetchRefused(url, Refusal.INVALID_URL, f"only {allowed} URLs are allowed")
+    if parsed.userinfo:
+        raise FetchRefused(url, Refusal.INVALID_URL, "the URL must not contain a user name or password")
+    if "#" in url:
+        raise FetchRefused(url, Refusal.INVALID_URL, "the URL must not contain a fragment")
+    if not parsed.raw_host:
+        raise FetchRefused(url, Refusal.INVALID_URL, "the URL has no host")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    if not 0 < port < 65536:
+        raise FetchRefused(url, Refusal.INVALID_URL, "the port is out of range")
+    return _Target(parsed, parsed.raw_host.decode("ascii"), port)
+
+
+async def _checked_addresses(
+    target: _Target, policy: FetchPolicy, allowed_hosts: frozenset[str], resolver: Resolver
+) -> list[str]:
+    """The addresses to connect to: all of the host's addresses, each one checked."""
+    url = str(target.url)
+    literal = _ip(target.host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            addresses = [ipaddress.ip_address(a) for a in await resolver(target.host, target.port)]
+        except (OSError, UnicodeError):
+            addresses = []
+        if not addresses:
+            raise FetchRefused(url, Refusal.UNRESOLVABLE, f"the host {target.host} could not be found")
+    trusted = policy.allow_private or _normal_host(target.host) in allowed_hosts
+    for address in addresses:
+        kind = _address_kind(address)
+        if kind is not None and (kind in _NEVER_ALLOWED or not trusted):
+            what = f"{_article(kind)} {kind} address, which is not allowed"
+            detail = (
+                f"{target.host} is {what}"
+                if literal is not None
+                else f"{target.host} resolves to {address}, {what}"
+            )
+            raise FetchRefused(url, Refusal.ADDRESS, detail)
+    return [str(address) for address in addresses]
 
 
 def _document(
