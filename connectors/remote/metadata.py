@@ -90,11 +90,11 @@ class AuthorizationServer(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def read_document(data: Any, kind: type[T]) -> T | None:
-    """``data`` as ``kind``, ignoring unknown members; None when it is not an object of the right shape."""
+    """``data`` as ``kind``, ignoring unknown members and null ones; None when it has the wrong shape."""
     if not isinstance(data, dict):
         return None
     try:
-        return msgspec.convert(data, kind, strict=False)
+        return msgspec.convert({k: v for k, v in data.items() if v is not None}, kind, strict=False)
     except msgspec.ValidationError:
         return None
 

@@ -26,13 +26,18 @@ _METADATA = FetchPolicy(timeout_seconds=TIMEOUT_SECONDS, max_bytes=64 * 1024, ma
 
 
 class NetworkPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    """What an admin allowed for one remote server."""
+    """What an admin allowed for one remote server: private addresses (and with them plain http), or
+    named hosts that may resolve to private addresses (still over https)."""
 
     allow_private: bool = False
+    allowed_hosts: frozenset[str] = frozenset()
 
     def fetch_policy(self) -> FetchPolicy:
         return msgspec.structs.replace(
-            _METADATA, allow_private=self.allow_private, require_https=not self.allow_private
+            _METADATA,
+            allow_private=self.allow_private,
+            allowed_hosts=self.allowed_hosts,
+            require_https=not self.allow_private,
         )
 
 

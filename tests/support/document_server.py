@@ -24,6 +24,8 @@ from switchboard.platform.core.safe_fetch import Resolver
 class Request(msgspec.Struct, frozen=True):
     path: str
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
 
 
 Handler = Callable[[Request, asyncio.StreamWriter], Awaitable[None]]
@@ -83,12 +85,14 @@ class DocumentServer:
         self._tasks.add(task)
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            path = head[0].split(" ")[1]
+            method, path = head[0].split(" ")[:2]
             headers = {
                 name.strip().lower(): value.strip()
                 for name, _, value in (line.partition(":") for line in head[1:])
             }
-            request = Request(path, headers)
+            length = int(headers.get("content-length", "0") or 0)
+            body = await reader.readexactly(length) if length else b""
+            request = Request(path, headers, method, body)
             self.hits[path] += 1
             self.requests.append(request)
             await self.routes.get(path, answer(404))(request, writer)
