@@ -31,12 +31,15 @@ from switchboard.connectors.action_requests import (
     display_url,
     shorten,
 )
-from switchboard.connectors.definitions import Action, ConnectorDefinition, OutputMapping
+from switchboard.connectors.definitions import Action, ConnectorDefinition, OutputMapping, RemoteMcp
+from switchboard.connectors.remote.client import RemoteError, RemoteSession, StaticHeaders
+from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.platform.core.errors import DomainError, NotFound
 
 __all__ = ["ActionFailed", "ActionResult", "ActionRunner", "RequestAuth", "check_inputs"]
 
 MAX_TEXT_CHARS = 20_000
+_RETRYABLE_REMOTE = frozenset({"timeout", "network", "server_error", "rate_limited"})
 _TEXT_TYPE = re.compile(r"^(text/|application/([\w.+-]*\+)?(xml|x-www-form-urlencoded|javascript))", re.I)
 
 
@@ -80,8 +83,10 @@ class ActionRunner:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         max_response_bytes: int = 5 * 1024 * 1024,
+        network: Network | None = None,
     ) -> None:
         self._timeout = timeout
+        self._network = network or Network()
         self._max_bytes = max_response_bytes
         # One client for all callers: it must not carry cookies from one user's call into another's.
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
@@ -99,6 +104,8 @@ class ActionRunner:
         if action is None:
             raise NotFound(f"{definition.name} has no action {action_name!r}.", field="action")
         check_inputs(action, inputs)
+        if definition.mcp is not None:
+            return await self._call_tool(definition, definition.mcp, action, inputs, auth)
         request = build_request(definition, action, inputs, auth)
         started = time.monotonic()
         status, headers, content = await self._send(definition, action, request)
@@ -107,6 +114,41 @@ class ActionRunner:
             raise _failure(definition, action, status, headers, content, auth)
         output = _output(definition, action.output, status, headers, content)
         return ActionResult(status=status, output=output, duration_ms=duration_ms)
+
+    async def _call_tool(
+        self,
+        definition: ConnectorDefinition,
+        remote: RemoteMcp,
+        action: Action,
+        inputs: dict[str, Any],
+        auth: RequestAuth,
+    ) -> ActionResult:
+        """A remote MCP server's tool: one session (initialize, call, end), the connection's headers on each
+        request. A tool error is the action's failure, in the tool's own words."""
+        app = definition.name
+        policy = NetworkPolicy(allow_private=remote.allow_private)
+        started = time.monotonic()
+        async with self._network.client(policy, timeout=self._timeout) as http:
+            session = RemoteSession(
+                http, remote.endpoint, StaticHeaders(), name=app, headers=auth.headers, timeout=self._timeout
+            )
+            try:
+                result = await session.call_tool(action.mcp_tool, inputs)
+            except RemoteError as error:
+                raise ActionFailed(
+                    _redact(error.message, auth),
+                    app=app,
+                    auth_problem=error.problem == "unauthorized",
+                    retryable=error.problem in _RETRYABLE_REMOTE and action.is_idempotent,
+                ) from None
+            finally:
+                await session.close()
+        duration_ms = round((time.monotonic() - started) * 1000)
+        if result.is_error:
+            detail = shorten(_tool_text(result.content) or "no details", MAX_DETAIL_CHARS)
+            raise ActionFailed(f"{app}'s tool {action.mcp_tool} failed: {_redact(detail, auth)}", app=app)
+        output = result.structured_content if result.structured_content is not None else _tool_output(result)
+        return ActionResult(status=200, output=output, duration_ms=duration_ms)
 
     async def _send(
         self, definition: ConnectorDefinition, action: Action, request: HttpRequest
@@ -155,6 +197,21 @@ class ActionRunner:
             app=app,
             http_status=status,
         )
+
+
+def _tool_text(content: list[Any]) -> str:
+    return "\n".join(item.text for item in content if getattr(item, "type", "") == "text")
+
+
+def _tool_output(result: Any) -> Any:
+    """A tool's content: its text (JSON when the text is JSON), or the content items as data."""
+    if all(getattr(item, "type", "") == "text" for item in result.content):
+        text = _tool_text(result.content)
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "\n… (truncated)"
+    return [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in result.content]
 
 
 def _output(

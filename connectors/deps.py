@@ -13,18 +13,32 @@ from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.connections.checks import ConnectionCheck
 from switchboard.connectors.connections.connect import ConnectFlow
 from switchboard.connectors.connections.credentials import Caller, CredentialService, Signer
-from switchboard.connectors.connections.grants import GrantService
+from switchboard.connectors.connections.grants import CALLBACK_PATH, GrantService
 from switchboard.connectors.connections.models import TestOutcome
 from switchboard.connectors.connections.projects import ProjectService
 from switchboard.connectors.connections.provider import ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.registry import ConnectorRegistry
+from switchboard.connectors.remote.models import RemoteServer
+from switchboard.connectors.remote.network import Network
+from switchboard.connectors.remote.registration import CLIENT_METADATA_PATH, ClientProfile, Registrar
+from switchboard.connectors.remote.service import RemoteServerService
 from switchboard.identity.oauth.audit import AuditLog
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.crypto import SecretBox
+from switchboard.platform.core.errors import InvalidInput
 from switchboard.platform.core.settings import Settings
 
 CREDENTIALS_PURPOSE = "switchboard connection credentials"
+
+
+def client_profile(settings: Settings) -> ClientProfile:
+    """How Switchboard presents itself to remote MCP servers' authorization servers: its client ID
+    metadata document is published (and usable) only when the base URL is https."""
+    document = settings.base_url + CLIENT_METADATA_PATH if settings.base_url.startswith("https://") else ""
+    return ClientProfile(
+        name="Switchboard", redirect_uri=settings.base_url + CALLBACK_PATH, metadata_document_url=document
+    )
 
 
 class ConnectorServices(msgspec.Struct, frozen=True):
@@ -36,6 +50,7 @@ class ConnectorServices(msgspec.Struct, frozen=True):
     credentials: CredentialService
     provider: ProviderClient
     runner: ActionRunner
+    remote: RemoteServerService
 
     @classmethod
     def from_settings(
@@ -49,7 +64,14 @@ class ConnectorServices(msgspec.Struct, frozen=True):
         """``transport`` lets tests inject faults into calls to third-party apps."""
         box = SecretBox(settings.secret_key, CREDENTIALS_PURPOSE, settings.previous_keys)
         registry = ConnectorRegistry(Path(settings.connectors_dir) if settings.connectors_dir else None)
-        connections = ConnectionService(box=box, definitions=registry)
+        network = Network()
+        remote = RemoteServerService(
+            box=box,
+            registry=registry,
+            network=network,
+            registrar=Registrar(network, client_profile(settings)),
+        )
+        connections = ConnectionService(box=box, definitions=registry, remote_defaults=remote.client_defaults)
         provider = ProviderClient(timeout=settings.provider_timeout_seconds, transport=transport)
         grants = GrantService(
             base_url=settings.base_url, box=box, connections=connections, provider=provider, audit=audit
@@ -64,7 +86,8 @@ class ConnectorServices(msgspec.Struct, frozen=True):
                 issuer=settings.base_url, connections=connections, grants=grants, provider=provider, sign=sign
             ),
             provider=provider,
-            runner=ActionRunner(transport=transport),
+            runner=ActionRunner(transport=transport, network=network),
+            remote=remote,
         )
 
     async def test_connection(self, connection_id: UUID, principal: Principal) -> TestOutcome:
@@ -86,6 +109,20 @@ class ConnectorServices(msgspec.Struct, frozen=True):
             await self.grants.disconnect(user_id, connection_id)
         await self.connections.delete(connection_id, actor=actor)
         self.credentials.forget(connection_id)
+
+    async def refresh_remote_tools(
+        self, key: str, principal: Principal, *, connection_id: UUID | None = None
+    ) -> RemoteServer:
+        """A remote server's tools listed again: with its own settings, or with a connection's credentials
+        (the builder's own grant for an end user's connection)."""
+        principal.require_builder()
+        if connection_id is None:
+            return await self.remote.refresh_own(key)
+        connection = await self.connections.get(connection_id)
+        if connection.connector != key:
+            raise InvalidInput(f"{connection.name} is not a connection to {key!r}.", field="connection_id")
+        auth = await self.credentials.request_auth(connection_id, Caller(principal.user_id, principal.email))
+        return await self.remote.refresh_tools(key, headers=auth.headers)
 
     async def aclose(self) -> None:
         await self.provider.aclose()

@@ -34,7 +34,7 @@ from switchboard.platform.core.errors import Conflict, NotFound
 BUILTIN_FOLDER = Path(__file__).parent / "builtin"
 SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 1024 * 1024
-Origin = Literal["built-in", "folder", "custom"]
+Origin = Literal["built-in", "folder", "custom", "remote"]
 
 
 class ConnectorSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,11 +94,12 @@ class ConnectorRegistry:
                 )
                 continue
             try:
-                summaries.append(_summary(self._parsed(row["key"], row["source"]), "custom"))
+                definition = self._parsed(row["key"], row["source"])
+                summaries.append(_summary(definition, "remote" if definition.mcp else "custom"))
             except DefinitionError as exc:
                 problems.append(exc.message)
         self._custom_problems = problems
-        order = {"built-in": 0, "folder": 1, "custom": 2}
+        order = {"built-in": 0, "folder": 1, "custom": 2, "remote": 3}
         return sorted(summaries, key=lambda item: (order[item.origin], item.name.lower(), item.key))
 
     async def get(self, key: str) -> ConnectorDefinition:
@@ -118,8 +119,9 @@ class ConnectorRegistry:
         found = self._origin_of(key, self._read_folder())
         if found is not None:
             return found
-        if await CustomConnector.exists().where(CustomConnector.key == key):
-            return "custom"
+        row = await CustomConnector.select(CustomConnector.source).where(CustomConnector.key == key).first()
+        if row is not None:
+            return "remote" if self._parsed(key, row["source"]).mcp else "custom"
         raise NotFound(f"There is no connector {key!r}.", field="key")
 
     async def source(self, key: str) -> str:
@@ -137,11 +139,40 @@ class ConnectorRegistry:
         person (who must be a builder) or the name of an operator's tool such as "command line"."""
         actor = _author(actor)
         definition = load_definition(source, source="definition")
+        if definition.mcp is not None:
+            raise Conflict("Remote MCP servers are added as remote servers, not as definitions.", field="mcp")
         taken = self._origin_of(definition.key, self._read_folder())
+        if taken is None and await self._is_remote(definition.key):
+            taken = "remote"
         if taken is not None:
             raise Conflict(
                 f"The key {definition.key!r} belongs to a {taken} connector; choose another key.", field="key"
             )
+        return await self._store(definition, source, actor)
+
+    async def save_remote(self, definition: ConnectorDefinition, *, actor: str) -> None:
+        """The connector of a remote MCP server, written by ``connectors.remote`` (its key is checked free
+        when the server is added)."""
+        await self._store(definition, dump_definition(definition), actor)
+
+    async def delete_remote(self, key: str) -> None:
+        await CustomConnector.delete().where(CustomConnector.key == key)
+        self._custom_cache.pop(key, None)
+
+    async def key_taken(self, key: str) -> Origin | None:
+        """Which kind of connector already has this key, if any."""
+        taken = self._origin_of(key, self._read_folder())
+        if taken is not None:
+            return taken
+        row = await CustomConnector.select(CustomConnector.source).where(CustomConnector.key == key).first()
+        if row is None:
+            return None
+        return "remote" if self._parsed(key, row["source"]).mcp else "custom"
+
+    async def _is_remote(self, key: str) -> bool:
+        return await self.key_taken(key) == "remote"
+
+    async def _store(self, definition: ConnectorDefinition, source: str, actor: str) -> ConnectorDefinition:
         now = datetime.now(UTC)
         # One statement, so two builders saving the same new key at once cannot both insert it.
         await CustomConnector.insert(
@@ -173,6 +204,10 @@ class ConnectorRegistry:
             )
         if not await CustomConnector.exists().where(CustomConnector.key == key):
             raise NotFound(f"There is no connector {key!r}.", field="key")
+        if await self._is_remote(key):
+            raise Conflict(
+                f"{key!r} is a remote MCP server's connector; remove the remote server.", field="key"
+            )
         used = await Connection.count().where(Connection.connector == key)
         if used:
             raise Conflict(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSON,
     UUID,
+    Boolean,
     ForeignKey,
     Integer,
     OnDelete,
@@ -92,3 +93,24 @@ class ConnectLink(Table, tablename="connectors_connect_link"):
     verifier = Text(default="", secret=True, help_text="Encrypted PKCE code verifier.")
     redirect_to = Varchar(length=500, default="", help_text="Where the user goes after connecting.")
     finished_at = Timestamptz(null=True, default=None)
+
+
+class RemoteServer(Table, tablename="connectors_remote_server"):
+    """A remote MCP server added by URL; its connector (same key) is generated from it.
+
+    ``settings`` holds the non-secret auth configuration and what discovery found; ``secrets`` the
+    encrypted credentials entered for it and ``registration`` the encrypted client Switchboard registered.
+    """
+
+    key = Varchar(length=63, primary_key=True, help_text="The connector's key.")
+    name = Varchar(length=80)
+    endpoint = Varchar(length=1000)
+    auth_mode = Varchar(length=40)
+    settings = JSON(help_text="Auth settings (URLs, scopes, client ID, header), the discovery result, tools.")
+    secrets = Text(default="", secret=True, help_text="Encrypted JSON: token, client secret.")
+    registration = Text(default="", secret=True, help_text="Encrypted JSON: the client registered.")
+    allow_private = Boolean(default=False, help_text="An admin allowed private addresses for this server.")
+    tools_refreshed_at = Timestamptz(null=True, default=None)
+    created_by = Varchar(length=254, default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

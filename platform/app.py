@@ -17,6 +17,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from switchboard.connectors.deps import ConnectorServices
+from switchboard.connectors.remote.controllers import API_CONTROLLERS as REMOTE_API_CONTROLLERS
 from switchboard.identity.auth.middleware import SESSION_COOKIE, AuthenticationMiddleware
 from switchboard.identity.controllers import API_CONTROLLERS
 from switchboard.identity.deps import IdentityServices
@@ -112,6 +113,7 @@ def create_app(
         *API_CONTROLLERS,
         *RECIPE_API_CONTROLLERS,
         *MCP_API_CONTROLLERS,
+        *REMOTE_API_CONTROLLERS,
         OAuthEndpoints,
         *mcp_handlers(endpoint),
     ]

@@ -8,6 +8,7 @@ made with a key derived from the secret key (``SecretBox``; previous keys still 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -40,10 +41,17 @@ class Definitions(Protocol):
     async def get(self, key: str) -> ConnectorDefinition: ...
 
 
+RemoteDefaults = Callable[[str], Awaitable[tuple[str, Credentials] | None]]
+"""A remote MCP server's client ID and credentials (registered or entered), by connector key."""
+
+
 class ConnectionService:
-    def __init__(self, *, box: SecretBox, definitions: Definitions) -> None:
+    def __init__(
+        self, *, box: SecretBox, definitions: Definitions, remote_defaults: RemoteDefaults | None = None
+    ) -> None:
         self._box = box
         self._definitions = definitions
+        self._remote_defaults = remote_defaults
 
     async def list_all(self, *, project_id: UUID | None = None) -> list[Connection]:
         query = ConnectionRow.select(*_COLUMNS).order_by(ConnectionRow.name_key)
@@ -177,6 +185,8 @@ class ConnectionService:
         if not await ProjectRow.exists().where(ProjectRow.id == data.project_id):
             raise InvalidInput("Choose a project (Location) for the connection.", field="project_id")
         auth_type = _auth_type(data, definition)
+        if definition.mcp is not None and self._remote_defaults is not None:
+            data, stored = await self._from_remote(definition.key, data, stored)
         secrets = {field: getattr(data, field) or getattr(stored, field) for field in SECRET_FIELDS}
         clean = msgspec.structs.replace(
             data,
@@ -196,6 +206,25 @@ class ConnectionService:
                 field="fields.base_url",
             )
         return clean
+
+    async def _from_remote(
+        self, key: str, data: ConnectionInput, stored: Credentials
+    ) -> tuple[ConnectionInput, Credentials]:
+        """A remote server's connection starts from the server's client and token, unless others are given."""
+        assert self._remote_defaults is not None
+        defaults = await self._remote_defaults(key)
+        if defaults is None:
+            return data, stored
+        client_id, credentials = defaults
+        if data.client_id.strip() and data.client_id.strip() != client_id:
+            return data, stored  # a client of the builder's own: its secret is theirs to give
+        data = msgspec.structs.replace(data, client_id=client_id)
+        stored = msgspec.structs.replace(
+            stored,
+            client_secret=stored.client_secret or credentials.client_secret,
+            token=stored.token or credentials.token,
+        )
+        return data, stored
 
     async def _row(self, connection_id: UUID) -> dict[str, Any]:
         row = await ConnectionRow.select(*_COLUMNS).where(ConnectionRow.id == connection_id).first()

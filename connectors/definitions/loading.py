@@ -132,7 +132,7 @@ def _action_problems(action: Action, where: str) -> Any:
         return
     if action.input_schema.get("type", "object") != "object":
         yield f'an action\'s input schema must have type "object" - at `{where}.input_schema.type`'
-    if action.raw_http:
+    if action.raw_http or action.mcp_tool:
         return
     if not action.path.startswith("/") and not action.path.startswith("{"):
         yield f"a path starts with / - at `{where}.path`"

@@ -170,10 +170,23 @@ class Action(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     idempotent: bool = False
     # The generic HTTP connector's action: method, url, headers, query and body come from the inputs.
     raw_http: bool = False
+    # A remote MCP server's tool, called by this name (the action name is its name made safe).
+    mcp_tool: Text = ""
 
     @property
     def is_idempotent(self) -> bool:
         return self.idempotent or self.method == "GET"
+
+
+class RemoteMcp(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The connector is a remote MCP server: its actions are the server's tools, called over MCP.
+
+    Written only by Switchboard from a remote server's settings (``connectors.remote``), never by hand:
+    ``allow_private`` is an admin's decision.
+    """
+
+    endpoint: Text
+    allow_private: bool = False
 
 
 class ConnectorDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -189,6 +202,7 @@ class ConnectorDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
     fields: tuple[ConnectionField, ...] = ()
     auth: Auth = NoAuth()
     actions: tuple[Action, ...] = ()
+    mcp: RemoteMcp | None = None
 
     def action(self, name: str) -> Action | None:
         return next((action for action in self.actions if action.name == name), None)

@@ -20,6 +20,7 @@ from switchboard.connectors.remote.network import Network, NetworkPolicy, send
 from switchboard.platform.core.errors import InvalidInput
 from switchboard.platform.core.safe_fetch import FetchRefused
 
+CLIENT_METADATA_PATH = "/oauth/client-metadata.json"  # Switchboard's client ID metadata document
 TokenAuthMethod = Literal["none", "client_secret_basic", "client_secret_post"]
 _CONFIDENTIAL_ORDER: tuple[TokenAuthMethod, ...] = ("client_secret_basic", "client_secret_post", "none")
 
