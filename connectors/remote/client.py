@@ -102,15 +102,26 @@ class RemoteSession:
         self._protocol: str | None = None
         self.server_info: dict[str, Any] = {}
         self.tools_changed = False  # set when the server says its tool list changed
+        self.skipped_tools: list[str] = []
 
     async def list_tools(self) -> list[mcp_types.Tool]:
+        """Every tool, page after page; a tool that is not a valid MCP tool is left out and named in
+        ``skipped_tools``, so one bad tool does not hide the others."""
         tools: list[mcp_types.Tool] = []
+        self.skipped_tools = []
         cursor: str | None = None
         for _ in range(100):  # a server that pages forever is not followed forever
-            params = {"cursor": cursor} if cursor else {}
-            page = _parsed(mcp_types.ListToolsResult, await self.request("tools/list", params), self._name)
-            tools.extend(page.tools)
-            cursor = page.next_cursor
+            page = await self.request("tools/list", {"cursor": cursor} if cursor else {})
+            items = page.get("tools")
+            if not isinstance(items, list):
+                raise RemoteError(f"{self._name} sent a malformed tool list.", problem="malformed")
+            for item in items:
+                try:
+                    tools.append(mcp_types.Tool.model_validate(item))
+                except pydantic.ValidationError:
+                    name = item.get("name") if isinstance(item, dict) else None
+                    self.skipped_tools.append(str(name)[:80] if name else "(unnamed)")
+            cursor = page.get("nextCursor") if isinstance(page.get("nextCursor"), str) else None
             if not cursor:
                 break
         return tools

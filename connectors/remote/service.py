@@ -173,8 +173,10 @@ class RemoteServerService:
         """Lists the server's tools with these request headers (a connection's credentials) and makes
         them the connector's actions. Raises RemoteError when the server cannot be used."""
         server = self._out(await self._row(key))
-        tools = await self._list_tools(server, headers)
-        return await self._store_tools(server, tools)
+        tools, invalid = await self._list_tools(server, headers)
+        stored = await self._store_tools(server, tools)
+        left_out = tuple(f"The tool {name!r} was left out: it is not a valid MCP tool." for name in invalid)
+        return msgspec.structs.replace(stored, warnings=left_out + stored.warnings)
 
     async def refresh_own(self, key: str) -> RemoteServer:
         """Lists the tools with the server's own settings: no credentials, or its token."""
@@ -304,14 +306,17 @@ class RemoteServerService:
                 server, warnings=(f"The tools could not be listed: {error.message}",)
             )
 
-    async def _list_tools(self, server: RemoteServer, headers: dict[str, str]) -> builtins.list[Any]:
+    async def _list_tools(
+        self, server: RemoteServer, headers: dict[str, str]
+    ) -> tuple[builtins.list[Any], builtins.list[str]]:
         policy = NetworkPolicy(allow_private=server.allow_private)
         async with self._network.client(policy) as http:
             session = RemoteSession(http, server.endpoint, StaticHeaders(), name=server.name, headers=headers)
             try:
-                return list(await session.list_tools())
+                tools = list(await session.list_tools())
             finally:
                 await session.close()
+        return tools, session.skipped_tools
 
     async def _store_tools(self, server: RemoteServer, tools: builtins.list[Any]) -> RemoteServer:
         described, skipped = _remote_tools(tools)

@@ -1,0 +1,151 @@
+"""A remote MCP server Switchboard did not write: the official MCP SDK's low-level server over streamable
+HTTP, offering a few "Files" tools, optionally protected by a static bearer token.
+
+    python -m tests.support.remote_mcp PORT [--token TOKEN] [--stateful]
+
+Tools: ``search_files`` (read-only; answers structured content naming the query and the token it was
+called with, so tests see whose credentials arrived), ``Delete File!`` (destructive; a name that is no
+valid action name) and ``always_fails`` (a tool error). With ``--token`` every request without it gets
+401 and a Bearer challenge; with ``--stateful`` the server keeps sessions (``Mcp-Session-Id``), else it
+is stateless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import mcp_types as types
+import uvicorn
+from mcp.server.lowlevel import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+
+from tests.support.postgres import free_port
+
+_token: contextvars.ContextVar[str] = contextvars.ContextVar("token", default="")
+
+TOOLS = [
+    types.Tool(
+        name="search_files",
+        title="Search files",
+        description="Find files whose name contains the query.",
+        input_schema={
+            "type": "object",
+            "properties": {"query": {"type": "string", "description": "Part of a file name"}},
+            "required": ["query"],
+        },
+        annotations=types.ToolAnnotations(read_only_hint=True),
+    ),
+    types.Tool(
+        name="Delete File!",
+        description="Delete a file.",
+        input_schema={"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+        annotations=types.ToolAnnotations(destructive_hint=True),
+    ),
+    types.Tool(name="always_fails", input_schema={"type": "object"}),
+]
+
+
+async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+    return types.ListToolsResult(tools=TOOLS)
+
+
+async def call_tool(ctx: Any, params: Any) -> types.CallToolResult:
+    arguments = params.arguments or {}
+    if params.name == "search_files":
+        query = str(arguments.get("query", ""))
+        found = {"query": query, "files": [f"{query}-report.txt", f"{query}-notes.md"], "token": _token.get()}
+        return types.CallToolResult(content=[types.TextContent(text=str(found))], structured_content=found)
+    if params.name == "Delete File!":
+        return types.CallToolResult(content=[types.TextContent(text=f"deleted {arguments.get('name')}")])
+    if params.name == "always_fails":
+        return types.CallToolResult(content=[types.TextContent(text="the disk is full")], is_error=True)
+    return types.CallToolResult(content=[types.TextContent(text=f"no tool {params.name}")], is_error=True)
+
+
+def build(token: str, *, stateful: bool) -> Any:
+    server = Server("files", on_list_tools=list_tools, on_call_tool=call_tool)
+    manager = StreamableHTTPSessionManager(
+        app=server,
+        json_response=False,
+        stateless=not stateful,
+        security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            async with manager.run():
+                await send({"type": "lifespan.startup.complete"})
+                await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        headers = {name.decode().lower(): value.decode() for name, value in scope.get("headers", [])}
+        if scope["path"] != "/mcp":
+            await _plain(send, 404, b"not found")
+            return
+        sent = headers.get("authorization", "")
+        if token and sent != f"Bearer {token}":
+            error = 'Bearer error="invalid_token"' if sent else "Bearer"
+            await _plain(send, 401, b"", [(b"www-authenticate", error.encode())])
+            return
+        _token.set(sent.removeprefix("Bearer "))
+        await manager.handle_request(scope, receive, send)
+
+    return app
+
+
+async def _plain(
+    send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers or []})
+    await send({"type": "http.response.body", "body": body})
+
+
+class FilesServer:
+    """This server in a process of its own on a free port of 127.0.0.1; a context manager."""
+
+    def __init__(self, *, token: str = "", stateful: bool = False) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}/mcp"
+        options = [*(["--token", token] if token else []), *(["--stateful"] if stateful else [])]
+        self._command = [sys.executable, "-m", "tests.support.remote_mcp", str(self.port), *options]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> FilesServer:
+        self._process = subprocess.Popen(self._command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError as refused:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.__exit__()
+                    raise RuntimeError(f"the Files MCP server did not start on {self.port}") from refused
+                time.sleep(0.05)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("--token", default="")
+    parser.add_argument("--stateful", action="store_true")
+    options = parser.parse_args()
+    app = build(options.token, stateful=options.stateful)
+    uvicorn.run(app, host="127.0.0.1", port=options.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
