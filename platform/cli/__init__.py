@@ -14,6 +14,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.platform.cli.building import connectors, projects, secrets
 from switchboard.platform.cli.people import clients, groups, keys, users
 from switchboard.platform.cli.recipes import recipes
+from switchboard.platform.cli.remote import remote_servers
 from switchboard.platform.cli.servers import servers
 from switchboard.platform.cli.support import connector_services, fail, run, settings_of
 from switchboard.platform.core import piccolo_conf
@@ -159,6 +160,17 @@ def demo(ctx: click.Context) -> None:
         click.echo(f"Demo Tasks: {settings.base_url}/demo-tasks (same accounts and password)")
 
 
-for command in (users, groups, clients, keys, secrets, projects, connectors, recipes, servers):
+for command in (
+    users,
+    groups,
+    clients,
+    keys,
+    secrets,
+    projects,
+    connectors,
+    recipes,
+    servers,
+    remote_servers,
+):
     main.add_command(command)
 main.add_command(demo_tasks_cli, name="demo-tasks")
