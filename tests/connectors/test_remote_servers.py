@@ -111,7 +111,7 @@ async def test_a_connection_s_credentials_call_the_remote_tools(
 
     result = await connectors.runner.run(definition, "search_files", {"query": "q3"}, auth)
 
-    assert result.output == {"query": "q3", "files": ["q3-report.txt", "q3-notes.md"], "token": TOKEN}
+    assert result.output == {"query": "q3", "files": ["q3-report.txt", "q3-notes.md"], "caller": TOKEN}
     with pytest.raises(ActionFailed) as failed:
         await connectors.runner.run(definition, "always_fails", {}, auth)
     assert failed.value.message == "Files's tool always_fails failed: the disk is full"

@@ -154,8 +154,12 @@ class OidcProvider:
         access_token_ttl: int = 3600,
         refresh_token_ttl: int = 24 * 60 * 60,
         log_dir: Path | None = None,
+        registration: bool = False,
+        jwt_access_tokens: bool = False,
     ) -> None:
         self.config = {
+            "registration": registration,
+            "jwt_access_tokens": jwt_access_tokens,
             "port": 0,
             "clients": [msgspec.to_builtins(client) for client in clients],
             "scopes": list(scopes),

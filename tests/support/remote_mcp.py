@@ -1,34 +1,44 @@
 """A remote MCP server Switchboard did not write: the official MCP SDK's low-level server over streamable
 HTTP, offering a few "Files" tools, optionally protected by a static bearer token.
 
-    python -m tests.support.remote_mcp PORT [--token TOKEN] [--stateful]
+    python -m tests.support.remote_mcp PORT [--token TOKEN | --issuer URL] [--stateful]
 
 Tools: ``search_files`` (read-only; answers structured content naming the query and the token it was
 called with, so tests see whose credentials arrived), ``Delete File!`` (destructive; a name that is no
 valid action name) and ``always_fails`` (a tool error). With ``--token`` every request without it gets
-401 and a Bearer challenge; with ``--stateful`` the server keeps sessions (``Mcp-Session-Id``), else it
-is stateless.
+401 and a Bearer challenge. With ``--issuer`` the server is an OAuth resource server of that authorization
+server (oidc-provider in the tests): it publishes protected resource metadata (RFC 9728) naming it,
+challenges with ``resource_metadata`` and scope ``files:read``, and takes only JWT access tokens (RFC
+9068) signed by its keys, for this server (``aud``), unexpired; ``search_files`` then names the token's
+subject. With ``--stateful`` the server keeps sessions (``Mcp-Session-Id``), else it is stateless.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextvars
+import json
 import socket
 import subprocess
 import sys
 import time
 from typing import Any
 
+import httpx
 import mcp_types as types
 import uvicorn
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from tests.support.postgres import free_port
 
-_token: contextvars.ContextVar[str] = contextvars.ContextVar("token", default="")
+_caller: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")
+SCOPE = "files:read"
+PRM_PATH = "/.well-known/oauth-protected-resource/mcp"
 
 TOOLS = [
     types.Tool(
@@ -60,7 +70,11 @@ async def call_tool(ctx: Any, params: Any) -> types.CallToolResult:
     arguments = params.arguments or {}
     if params.name == "search_files":
         query = str(arguments.get("query", ""))
-        found = {"query": query, "files": [f"{query}-report.txt", f"{query}-notes.md"], "token": _token.get()}
+        found = {
+            "query": query,
+            "files": [f"{query}-report.txt", f"{query}-notes.md"],
+            "caller": _caller.get(),
+        }
         return types.CallToolResult(content=[types.TextContent(text=str(found))], structured_content=found)
     if params.name == "Delete File!":
         return types.CallToolResult(content=[types.TextContent(text=f"deleted {arguments.get('name')}")])
@@ -69,7 +83,31 @@ async def call_tool(ctx: Any, params: Any) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(text=f"no tool {params.name}")], is_error=True)
 
 
-def build(token: str, *, stateful: bool) -> Any:
+class JwtVerifier:
+    """Checks an access token as a resource server of ``issuer`` would: signature (the issuer's JWKS),
+    issuer, audience (this server), expiry."""
+
+    def __init__(self, issuer: str, resource: str) -> None:
+        self.issuer = issuer
+        self.resource = resource
+        self._keys: KeySet | None = None
+
+    async def subject(self, token: str) -> str | None:
+        if self._keys is None:
+            async with httpx.AsyncClient() as http:
+                metadata = (await http.get(f"{self.issuer}/.well-known/openid-configuration")).json()
+                self._keys = KeySet.import_key_set((await http.get(metadata["jwks_uri"])).json())
+        try:
+            decoded = jwt.decode(token, self._keys, algorithms=["RS256"])
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.issuer}, aud={"essential": True, "value": self.resource}
+            ).validate(decoded.claims)
+        except JoseError:
+            return None
+        return str(decoded.claims.get("sub", ""))
+
+
+def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0) -> Any:
     server = Server("files", on_list_tools=list_tools, on_call_tool=call_tool)
     manager = StreamableHTTPSessionManager(
         app=server,
@@ -77,6 +115,10 @@ def build(token: str, *, stateful: bool) -> Any:
         stateless=not stateful,
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
+
+    origin = f"http://127.0.0.1:{port}"
+    endpoint = f"{origin}/mcp"
+    verifier = JwtVerifier(issuer, endpoint) if issuer else None
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -87,15 +129,30 @@ def build(token: str, *, stateful: bool) -> Any:
             await send({"type": "lifespan.shutdown.complete"})
             return
         headers = {name.decode().lower(): value.decode() for name, value in scope.get("headers", [])}
+        if verifier is not None and scope["path"] == PRM_PATH:
+            metadata = {"resource": endpoint, "authorization_servers": [issuer], "scopes_supported": [SCOPE]}
+            await _plain(send, 200, json.dumps(metadata).encode(), [(b"content-type", b"application/json")])
+            return
         if scope["path"] != "/mcp":
             await _plain(send, 404, b"not found")
             return
         sent = headers.get("authorization", "")
-        if token and sent != f"Bearer {token}":
+        presented = sent.removeprefix("Bearer ") if sent.startswith("Bearer ") else ""
+        if verifier is not None:
+            subject = await verifier.subject(presented) if presented else None
+            if subject is None:
+                challenge = f'Bearer resource_metadata="{origin}{PRM_PATH}", scope="{SCOPE}"'
+                if presented:
+                    challenge += ', error="invalid_token"'
+                await _plain(send, 401, b"", [(b"www-authenticate", challenge.encode())])
+                return
+            _caller.set(subject)
+        elif token and sent != f"Bearer {token}":
             error = 'Bearer error="invalid_token"' if sent else "Bearer"
             await _plain(send, 401, b"", [(b"www-authenticate", error.encode())])
             return
-        _token.set(sent.removeprefix("Bearer "))
+        else:
+            _caller.set(presented)
         await manager.handle_request(scope, receive, send)
 
     return app
@@ -111,10 +168,14 @@ async def _plain(
 class FilesServer:
     """This server in a process of its own on a free port of 127.0.0.1; a context manager."""
 
-    def __init__(self, *, token: str = "", stateful: bool = False) -> None:
-        self.port = free_port()
+    def __init__(self, *, token: str = "", issuer: str = "", stateful: bool = False, port: int = 0) -> None:
+        self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}/mcp"
-        options = [*(["--token", token] if token else []), *(["--stateful"] if stateful else [])]
+        options = [
+            *(["--token", token] if token else []),
+            *(["--issuer", issuer] if issuer else []),
+            *(["--stateful"] if stateful else []),
+        ]
         self._command = [sys.executable, "-m", "tests.support.remote_mcp", str(self.port), *options]
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -141,9 +202,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
     parser.add_argument("--token", default="")
+    parser.add_argument("--issuer", default="")
     parser.add_argument("--stateful", action="store_true")
     options = parser.parse_args()
-    app = build(options.token, stateful=options.stateful)
+    app = build(options.token, stateful=options.stateful, issuer=options.issuer, port=options.port)
     uvicorn.run(app, host="127.0.0.1", port=options.port, log_level="warning", access_log=False)
 
 

@@ -9,7 +9,10 @@
 //                  (oidc-provider accepts either secret method, whichever is registered)
 //     "scopes": ["openid", "email", "profile", "offline_access", "tasks:read", "tasks:write"],
 //     "resources": {"https://api.example/": "tasks:read tasks:write"},   // RFC 8707 indicators
-//     "access_token_ttl": 3600, "refresh_token_ttl": 86400
+//     "access_token_ttl": 3600, "refresh_token_ttl": 86400,
+//     "registration": false,           // true: open dynamic client registration (RFC 7591) at /reg
+//     "jwt_access_tokens": false       // true: access tokens for a resource are JWTs (RFC 9068) its
+//                                      // resource server verifies with the provider's JWKS
 //   }
 // Prints "ready <issuer>" on stdout once it accepts connections.
 //
@@ -139,6 +142,7 @@ const provider = new Provider(issuer, {
   clockTolerance: 0,
   features: {
     devInteractions: { enabled: true },
+    registration: { enabled: Boolean(config.registration) },
     revocation: { enabled: true },
     userinfo: { enabled: true },
     resourceIndicators: {
@@ -147,7 +151,8 @@ const provider = new Provider(issuer, {
       useGrantedResource: async () => true,
       getResourceServerInfo: async (ctx, indicator) => {
         if (!(indicator in resources)) throw new errors.InvalidTarget();
-        return { scope: resources[indicator], accessTokenFormat: 'opaque', accessTokenTTL };
+        const accessTokenFormat = config.jwt_access_tokens ? 'jwt' : 'opaque';
+        return { scope: resources[indicator], accessTokenFormat, accessTokenTTL, jwt: { sign: { alg: 'RS256' } } };
       },
     },
   },

@@ -1,0 +1,155 @@
+"""A remote MCP server protected by a third-party authorization server, with each end user's own grant.
+
+The remote server is the official MCP SDK's server (tests/support/remote_mcp.py) acting as a resource
+server of oidc-provider, which issues it JWT access tokens; neither was written for Switchboard. Adding
+the server discovers oidc-provider from the 401 and registers Switchboard there dynamically; a builder
+connects and lists the tools; a person connects through their connect link (sign-in and consent at
+oidc-provider), and the tool runs with that person's own token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
+from uuid import UUID
+
+import msgspec
+import pytest
+from litestar import Litestar
+
+from switchboard.connectors.connections.credentials import Caller
+from switchboard.connectors.connections.errors import ConnectionRequired
+from switchboard.connectors.connections.models import ConnectionInput, Mode
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.connectors.remote.discovery import AuthMode
+from switchboard.connectors.remote.models import RemoteServerInput
+from switchboard.identity.deps import IdentityServices
+from switchboard.identity.principal import Principal
+from switchboard.identity.roles import Role
+from switchboard.platform.core.errors import InvalidInput
+from tests.connectors.conftest import principal_of
+from tests.connectors.grant_support import link_token
+from tests.identity.support import make_user
+from tests.support.oidc_provider import OidcProvider, authorize_without_browser_async, require_oidc_provider
+from tests.support.postgres import free_port
+from tests.support.remote_mcp import SCOPE, FilesServer
+
+CALLBACK = "http://testserver.local/connections/callback"
+
+
+class Remote(msgspec.Struct):
+    endpoint: str
+    provider: OidcProvider
+
+
+@pytest.fixture(scope="module")
+def remote() -> Iterator[Remote]:
+    require_oidc_provider()
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}/mcp"
+    provider = OidcProvider(
+        [], scopes=[SCOPE], resources={endpoint: SCOPE}, registration=True, jwt_access_tokens=True
+    )
+    with provider, FilesServer(issuer=provider.issuer, port=port) as files:
+        assert files.endpoint == endpoint
+        yield Remote(endpoint=endpoint, provider=provider)
+
+
+async def connect_at_provider(
+    connectors: ConnectorServices, user_id: UUID, connection_id: UUID, login: str
+) -> None:
+    """What a person does: open the connect link, sign in and consent at oidc-provider, come back."""
+    link = await connectors.grants.connect_link(user_id, connection_id)
+    authorize_url = await connectors.connect.open_link(link_token(link), user_id)
+    back = await authorize_without_browser_async(authorize_url, login)
+    assert back.startswith(CALLBACK + "?"), back
+    await connectors.connect.finish(dict(parse_qsl(urlsplit(back).query)), user_id)
+
+
+async def test_each_person_calls_the_remote_tool_with_their_own_token(
+    app: Litestar, services: IdentityServices, remote: Remote
+) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    admin = principal_of(await make_user(services, "it@example.com", Role.ADMIN))
+    builder_user = await make_user(services, "builder@example.com", Role.BUILDER)
+    builder = principal_of(builder_user)
+    alice = await make_user(services, "alice@example.com")
+    bob = await make_user(services, "bob@example.com")
+    issuer = remote.provider.issuer
+
+    server = await connectors.remote.create(
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True),
+        actor=admin,
+    )
+
+    # Everything came from discovery: the challenge, the resource metadata, oidc-provider's metadata.
+    assert server.auth.mode is AuthMode.AUTHORIZATION_CODE
+    assert (server.auth.issuer, server.auth.resource, server.auth.scopes) == (
+        issuer,
+        remote.endpoint,
+        (SCOPE,),
+    )
+    assert server.auth.token_url == remote.provider.token_url
+    assert server.auth.registered == "dynamic"
+    assert server.auth.client_id  # registered at oidc-provider, as a public client
+    assert server.discovery_result is not None
+    assert server.discovery_result.resource_metadata_url == remote.endpoint.replace(
+        "/mcp", "/.well-known/oauth-protected-resource/mcp"
+    )
+    assert server.tools == ()  # listing them needs someone's grant
+
+    project = await connectors.projects.ensure("Operations")
+    connection = await connectors.connections.create(
+        ConnectionInput(
+            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
+        ),
+        actor=builder,
+    )
+    assert connection.client_id == server.auth.client_id
+
+    # The builder connects their own account and lists the tools with it.
+    await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
+    listed = await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+    assert [tool.action for tool in listed.tools] == ["search_files", "delete_file", "always_fails"]
+
+    # Alice connects hers; the tool runs with Alice's token, for Alice.
+    await connect_at_provider(connectors, alice.id, connection.id, "alice")
+    definition = await connectors.registry.get("files")
+    auth = await connectors.credentials.request_auth(connection.id, Caller(alice.id, alice.email))
+    result = await connectors.runner.run(definition, "search_files", {"query": "q3"}, auth)
+    assert result.output == {"query": "q3", "files": ["q3-report.txt", "q3-notes.md"], "caller": "alice"}
+
+    # Every token request named the remote server as the resource (RFC 8707), as a public client.
+    requests = remote.provider.stats().token_requests
+    assert {(r.grant_type, r.resource, r.client_auth) for r in requests} == {
+        ("authorization_code", remote.endpoint, "none")
+    }
+
+    # Bob has not connected: he gets a connect link, not someone else's token.
+    with pytest.raises(ConnectionRequired) as required:
+        await connectors.credentials.request_auth(connection.id, Caller(bob.id, bob.email))
+    assert required.value.connect_url.startswith("http://testserver.local/connect/")
+
+
+async def test_a_builder_cannot_list_tools_with_a_connection_to_another_server(
+    app: Litestar, services: IdentityServices, remote: Remote
+) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    builder: Principal = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    await connectors.remote.create(
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+    )
+    project = await connectors.projects.ensure("Operations")
+    other = await connectors.connections.create(
+        ConnectionInput(
+            name="Status API",
+            project_id=project.id,
+            connector="http",
+            mode=Mode.SHARED,
+            fields={"base_url": ""},
+        ),
+        actor=builder,
+    )
+
+    with pytest.raises(InvalidInput, match=r"is not a connection to .files."):
+        await connectors.refresh_remote_tools("files", builder, connection_id=other.id)
