@@ -57,6 +57,8 @@ def console_pages(page: Page) -> list[tuple[str, str]]:
         ("server-tools", f"{server_path}/tools"),
         ("server-tokens", f"{server_path}/tokens"),
         ("new-server", "/console/servers/new"),
+        ("remote-servers", "/console/remote-servers"),
+        ("new-remote-server", "/console/remote-servers/new"),
         ("tool-calls", "/console/tool-calls"),
         ("me", "/me"),
         ("connections", "/me/connections"),

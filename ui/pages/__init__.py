@@ -15,6 +15,7 @@ from switchboard.ui.pages.me import MePages
 from switchboard.ui.pages.oauth import AuthorizePages
 from switchboard.ui.pages.recipe_editor import RecipeEditorPages
 from switchboard.ui.pages.recipes import RecipePages
+from switchboard.ui.pages.remote_servers import RemoteServerPages
 from switchboard.ui.pages.servers import ServerPages
 from switchboard.ui.pages.tool_calls import ToolCallPages
 from switchboard.ui.pages.users import UserPages
@@ -35,6 +36,7 @@ PAGE_CONTROLLERS = [
     RecipePages,
     RecipeEditorPages,
     ServerPages,
+    RemoteServerPages,
     ToolCallPages,
     AuthorizePages,
 ]

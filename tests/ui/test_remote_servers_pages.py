@@ -1,0 +1,142 @@
+"""Console → Remote MCP servers: Discover shows what a server asks for, Add server stores it and lists its
+tools, the server page shows its auth and tools, lists them again and removes it; builders cannot allow
+private addresses and members cannot open the pages. Against a real MCP SDK server (remote_mcp.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from litestar import Litestar
+
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.connectors.tables import RemoteServer as RemoteServerRow
+from switchboard.identity.deps import IdentityServices
+from switchboard.identity.roles import Role
+from tests.identity.support import PASSWORD, make_user
+from tests.support.remote_mcp import FilesServer
+from tests.support.web import Browserless
+from tests.ui.html import Page
+from tests.ui.test_access import FORBIDDEN_TITLE
+
+LIST = "/console/remote-servers"
+NEW = f"{LIST}/new"
+
+
+@pytest.fixture(scope="module")
+def files_endpoint() -> Iterator[str]:
+    with FilesServer() as server:  # open: no credentials needed
+        yield server.endpoint
+
+
+async def signed_in_as(web: Browserless, services: IdentityServices, email: str, role: Role) -> Browserless:
+    await make_user(services, email, role)
+    assert (await web.sign_in(email, PASSWORD)).status_code == 303
+    return web
+
+
+def add_form(endpoint: str, **changes: str) -> dict[str, str]:
+    return {
+        "endpoint": endpoint,
+        "allow_private": "1",
+        "key": "files",
+        "name": "Files",
+        "mode": "",
+        **changes,
+    }
+
+
+async def test_an_admin_discovers_adds_refreshes_and_removes_a_server(
+    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+) -> None:
+    await signed_in_as(web, services, "it@example.com", Role.ADMIN)
+    form = Page((await web.client.get(NEW)).text)
+    assert form.field("allow_private") is not None
+
+    discovered = await web.submit(NEW, f"{LIST}/discover", {"endpoint": files_endpoint, "allow_private": "1"})
+
+    assert discovered.status_code == 200
+    shown = Page(discovered.text)
+    assert "Needs authorization No" in shown.text
+    assert "Recommended authentication None" in shown.text
+    assert shown.field("endpoint").attrs["value"] == files_endpoint  # kept for the next step
+
+    added = await web.submit(NEW, LIST, add_form(files_endpoint))
+
+    assert added.status_code == 303, Page(added.text).text[:500]
+    assert added.headers["location"] == f"{LIST}/files"
+    server_page = await web.client.get(f"{LIST}/files")
+    page = Page(server_page.text)
+    assert page.notice == "Remote server Files added with 3 tools."
+    assert page.heading == "Files"
+    assert "search_files Search files Find files whose name contains the query. Read-only" in page.text
+    assert "delete_file Delete File! Delete File! Delete a file. Destructive" in page.text
+    connectors: ConnectorServices = app.state.connectors
+    assert [action.name for action in (await connectors.registry.get("files")).actions] == [
+        "search_files",
+        "delete_file",
+        "always_fails",
+    ]
+
+    refreshed = await web.submit(f"{LIST}/files", f"{LIST}/files/refresh", {})
+    assert refreshed.status_code == 303
+    assert Page((await web.client.get(f"{LIST}/files")).text).notice == "Tools listed again: 3 tools."
+
+    listed = Page((await web.client.get(LIST)).text)
+    assert f"Files files {files_endpoint} None 3" in listed.text
+
+    removed = await web.submit(f"{LIST}/files", f"{LIST}/files/delete", {})
+    assert removed.status_code == 303
+    assert Page((await web.client.get(LIST)).text).notice == "Remote server Files removed."
+    assert await RemoteServerRow.count() == 0
+
+
+async def test_mistakes_are_shown_at_their_field_and_nothing_is_stored(
+    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+) -> None:
+    await signed_in_as(web, services, "it@example.com", Role.ADMIN)
+
+    bad_key = await web.submit(NEW, LIST, add_form(files_endpoint, key="Files!"))
+    taken = await web.submit(NEW, LIST, add_form(files_endpoint, key="http"))
+    no_token = await web.submit(NEW, LIST, add_form(files_endpoint, mode="token"))
+    loopback = await web.submit(
+        NEW, f"{LIST}/discover", {"endpoint": files_endpoint.replace("http:", "https:")}
+    )
+
+    assert bad_key.status_code == 422
+    assert Page(bad_key.text).by_id("key-error").text == (
+        "Use lower-case letters, digits, - and _ for the key (start with a letter)."
+    )
+    assert taken.status_code == 409
+    assert Page(taken.text).by_id("key-error").text == (
+        "The key 'http' belongs to a built-in connector; choose another key."
+    )
+    assert Page(no_token.text).by_id("token-error").text == "Enter the token the server expects."
+    assert loopback.status_code == 422
+    assert Page(loopback.text).by_id("endpoint-error").text == (
+        f"Could not fetch {files_endpoint.replace('http:', 'https:')}: 127.0.0.1 is a loopback address, "
+        "which is not allowed."
+    )
+    assert await RemoteServerRow.count() == 0
+
+
+async def test_a_builder_adds_servers_but_cannot_allow_private_addresses(
+    services: IdentityServices, web: Browserless, files_endpoint: str
+) -> None:
+    await signed_in_as(web, services, "builder@example.com", Role.BUILDER)
+    assert Page((await web.client.get(NEW)).text).get_id("allow_private") is None
+
+    refused = await web.submit(NEW, LIST, add_form(files_endpoint))
+
+    assert refused.status_code == 403
+    assert Page(refused.text).by_id("form-error").text == "Only owners and admins can do this."
+    assert await RemoteServerRow.count() == 0
+
+
+async def test_members_cannot_open_the_pages(services: IdentityServices, web: Browserless) -> None:
+    await signed_in_as(web, services, "alice@example.com", Role.MEMBER)
+
+    for path in (LIST, NEW):
+        response = await web.client.get(path)
+        assert response.status_code == 403
+        assert Page(response.text).heading == FORBIDDEN_TITLE
