@@ -92,7 +92,12 @@ def create_app(
     )
     recipes = RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
     endpoint = mcp_endpoint(
-        settings, servers=mcp.servers, identity=identity, recipes=recipes, calls=mcp.calls
+        settings,
+        servers=mcp.servers,
+        identity=identity,
+        recipes=recipes,
+        calls=mcp.calls,
+        connectors=connectors,
     )
     housekeeper = Housekeeper(
         identity.oauth, extra=[connectors.connect.remove_expired_links, recipes.remove_old_runs]

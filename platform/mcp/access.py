@@ -20,7 +20,14 @@ import msgspec
 from switchboard.identity.oauth import scopes
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.oauth.verifier import InvalidToken
-from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerToken, ServerTool, Standing
+from switchboard.platform.mcp.models import (
+    AccessMethod,
+    McpServer,
+    RemoteTool,
+    ServerToken,
+    ServerTool,
+    Standing,
+)
 
 METADATA_PREFIX = "/.well-known/oauth-protected-resource"
 
@@ -39,6 +46,10 @@ class ServerLookup(Protocol):
     async def tools(self, server_id: UUID) -> list[ServerTool]: ...
 
     async def serving_tools(self, server_id: UUID) -> list[ServerTool]: ...
+
+    async def remote_tools(self, server_id: UUID) -> list[RemoteTool]: ...
+
+    async def serving_remote_tools(self, server_id: UUID) -> list[RemoteTool]: ...
 
     async def verify_token(self, server_id: UUID, secret: str) -> ServerToken | None: ...
 
@@ -167,7 +178,7 @@ class AccessGate:
         return Refusal(status, error, description, {"www-authenticate": header})
 
 
-def offered_scopes(tools: Iterable[ServerTool]) -> tuple[str, ...]:
+def offered_scopes(tools: Iterable[ServerTool | RemoteTool]) -> tuple[str, ...]:
     """The scopes a server offers (its protected resource metadata, and what consent may grant): every
     tool, or each tool's own."""
     return tuple(dict.fromkeys([scopes.TOOLS_WILDCARD, *(tool.scope for tool in tools)]))

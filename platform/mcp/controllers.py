@@ -15,6 +15,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_admin, requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import InvalidInput
@@ -25,6 +26,8 @@ from switchboard.platform.mcp.models import (
     AccessMethod,
     McpServer,
     NewServerToken,
+    RemoteTool,
+    RemoteToolAttach,
     ServerCreate,
     ServerGroup,
     ServerToken,
@@ -46,6 +49,7 @@ class ServerOut(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_per_minute: int
     groups: list[ServerGroup]
     tools: list[ServerTool]
+    remote_tools: list[RemoteTool]
     created_at: datetime
     updated_at: datetime
 
@@ -70,6 +74,7 @@ async def _out(request: Request[Any, Any, Any], mcp: McpServices, server: McpSer
         rate_limit_per_minute=server.rate_limit_per_minute,
         groups=list(server.groups),
         tools=await mcp.servers.tools(server.id),
+        remote_tools=await mcp.servers.remote_tools(server.id),
         created_at=server.created_at,
         updated_at=server.updated_at,
     )
@@ -190,6 +195,36 @@ class ServerController(Controller):
         principal: NamedDependency[Principal],
     ) -> None:
         await mcp.servers.detach_tool(server_id, recipe_id, actor=principal)
+
+    @get("/{server_id:uuid}/remote-tools", summary="Remote MCP servers' tools the server offers directly")
+    async def list_remote_tools(
+        self, server_id: FromPath[UUID], mcp: NamedDependency[McpServices]
+    ) -> list[RemoteTool]:
+        await mcp.servers.get(server_id)
+        return await mcp.servers.remote_tools(server_id)
+
+    @post("/{server_id:uuid}/remote-tools", summary="Offer a remote MCP server's tool directly (no recipe)")
+    async def attach_remote_tool(
+        self,
+        server_id: FromPath[UUID],
+        data: JSONBody[RemoteToolAttach],
+        mcp: NamedDependency[McpServices],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> RemoteTool:
+        return await mcp.servers.attach_remote_tool(
+            server_id, data, definitions=connectors.registry, actor=principal
+        )
+
+    @delete("/{server_id:uuid}/remote-tools/{tool_id:uuid}", summary="Stop offering a remote tool")
+    async def detach_remote_tool(
+        self,
+        server_id: FromPath[UUID],
+        tool_id: FromPath[UUID],
+        mcp: NamedDependency[McpServices],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        await mcp.servers.detach_remote_tool(server_id, tool_id, actor=principal)
 
     @get(
         "/{server_id:uuid}/tokens", guards=[requires_admin], summary="The server's API tokens (never secrets)"

@@ -26,11 +26,12 @@ class McpResources:
         server = await self._server(url)
         if server is None:
             return None
-        tools = await self._servers.tools(server.id)
+        tools = [tool for tool in await self._servers.tools(server.id) if tool.published_version is not None]
+        remote = await self._servers.remote_tools(server.id)
         return ProtectedResource(
             url=server_url(self._base_url, server.slug),
             name=server.name,
-            scopes=offered_scopes(tool for tool in tools if tool.published_version is not None),
+            scopes=offered_scopes([*tools, *remote]),
         )
 
     async def access_problem(self, resource: ProtectedResource, user_id: UUID) -> str | None:

@@ -27,7 +27,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.mcp.access import AccessGate, McpCaller, Refusal, ServerLookup, server_url
-from switchboard.platform.mcp.models import McpServer, ServerTool
+from switchboard.platform.mcp.models import McpServer, RemoteTool, ServerTool
 from switchboard.platform.mcp.sessions import SessionIds, SessionNote
 from switchboard.platform.mcp.tools import ToolRunner
 
@@ -175,7 +175,9 @@ class McpEndpoint:
         host = urlsplit(origin).hostname or ""
         return host in _LOOPBACK
 
-    async def _tool_in_scope(self, caller: McpCaller, message: dict[str, Any] | None) -> ServerTool | None:
+    async def _tool_in_scope(
+        self, caller: McpCaller, message: dict[str, Any] | None
+    ) -> ServerTool | RemoteTool | None:
         """The tool a ``tools/call`` names (kept for the handler, so it is looked up once). One whose scope
         the token lacks is refused with 403 ``insufficient_scope``, naming the scope to ask for, before the
         SDK sees the call."""
@@ -210,7 +212,9 @@ class McpEndpoint:
             isinstance(note, SessionNote) and note.url_elicitation
         )
         found = ctx.request.scope.get(_TOOL) if ctx.request is not None else None
-        tool = found if isinstance(found, ServerTool) and found.tool_name == params.name else None
+        tool = (
+            found if isinstance(found, ServerTool | RemoteTool) and found.tool_name == params.name else None
+        )
         return await self._tools.call(
             caller, params.name, params.arguments or {}, tool=tool, url_elicitation=url_mode
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.mcp.access import AccessGate, ServerLookup
@@ -19,9 +20,10 @@ def mcp_endpoint(
     identity: IdentityServices,
     recipes: RecipeServices,
     calls: ToolCallLog,
+    connectors: ConnectorServices | None = None,
 ) -> McpEndpoint:
     gate = AccessGate(base_url=settings.base_url, servers=servers, oauth=identity.oauth)
-    tools = ToolRunner(servers=servers, recipes=recipes, calls=calls)
+    tools = ToolRunner(servers=servers, recipes=recipes, calls=calls, connectors=connectors)
     return McpEndpoint(
         base_url=settings.base_url,
         servers=servers,

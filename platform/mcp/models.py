@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -40,6 +41,33 @@ class ServerTool(msgspec.Struct, frozen=True, kw_only=True):
     read_only: bool = False
     destructive: bool = False
     published_version: int | None = None
+
+
+class RemoteTool(msgspec.Struct, frozen=True, kw_only=True):
+    """A remote MCP server's tool offered directly on a server, through one of its connections (shared,
+    or each end user's own); its title, description and input schema come from the remote server."""
+
+    id: UUID
+    tool_name: str
+    connection_id: UUID
+    connection_name: str
+    connector: str  # the remote server's key
+    action: str
+    scope: str
+    read_only: bool = False
+    destructive: bool = False
+
+
+class RemoteToolAttach(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Offer a remote tool: the connection to call it through, its action, and (empty: the action's
+    name) the tool's name here; ``scope`` empty means ``mcp:tools:<tool name>``."""
+
+    connection_id: UUID
+    action: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    name: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    scope: str = ""
+    read_only: bool = False
+    destructive: bool = False
 
 
 class McpServer(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,8 @@ from uuid import UUID, uuid4
 
 import msgspec
 
+from switchboard.connectors.connections.service import Definitions
+from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.identity.oauth import scopes
 from switchboard.identity.principal import Principal
 from switchboard.identity.services.users import validate_text
@@ -28,6 +31,8 @@ from switchboard.platform.mcp.models import (
     AccessMethod,
     McpServer,
     NewServerToken,
+    RemoteTool,
+    RemoteToolAttach,
     ServerCreate,
     ServerGroup,
     ServerToken,
@@ -39,9 +44,10 @@ from switchboard.platform.mcp.models import (
 )
 from switchboard.platform.mcp.tables import Server as ServerRow
 from switchboard.platform.mcp.tables import ServerGroup as ServerGroupRow
+from switchboard.platform.mcp.tables import ServerRemoteTool as RemoteToolRow
 from switchboard.platform.mcp.tables import ServerToken as TokenRow
 from switchboard.platform.mcp.tables import ServerTool as ServerToolRow
-from switchboard.recipes.model import decode_definition
+from switchboard.recipes.model import TOOL_NAME_PATTERN, decode_definition
 from switchboard.recipes.tables import Recipe as RecipeRow
 from switchboard.recipes.tables import RecipeVersion as VersionRow
 
@@ -101,6 +107,7 @@ class ServerService:
         self._published: dict[tuple[UUID, int], _Published] = {}
         self._serving: _Kept[str, McpServer] = _Kept()
         self._serving_tools: _Kept[UUID, list[ServerTool]] = _Kept()
+        self._serving_remote: _Kept[UUID, list[RemoteTool]] = _Kept()
 
     # --- servers --------------------------------------------------------------------------------------
 
@@ -130,9 +137,14 @@ class ServerService:
         recipe is served within ``SERVING_TTL`` seconds)."""
         return await self._serving_tools.get(server_id, lambda: self.tools(server_id))
 
+    async def serving_remote_tools(self, server_id: UUID) -> list[RemoteTool]:
+        """``remote_tools`` for answering MCP requests, kept like ``serving``."""
+        return await self._serving_remote.get(server_id, lambda: self.remote_tools(server_id))
+
     def _changed(self) -> None:
         self._serving.clear()
         self._serving_tools.clear()
+        self._serving_remote.clear()
 
     async def standing(self, server_id: UUID, user_id: UUID, client_id: str) -> Standing | None:
         """Whether the client still exists, the user is active and may use the server (None: no such
@@ -330,6 +342,94 @@ class ServerService:
         await ServerToolRow.delete().where(
             (ServerToolRow.server == server_id) & (ServerToolRow.recipe == recipe_id)
         )
+        self._changed()
+
+    # --- remote tools offered directly -----------------------------------------------------------------
+
+    async def remote_tools(self, server_id: UUID) -> list[RemoteTool]:
+        rows = await RemoteToolRow.select(
+            RemoteToolRow.id,
+            RemoteToolRow.name,
+            RemoteToolRow.connection,
+            RemoteToolRow.connection.name.as_alias("connection_name"),
+            RemoteToolRow.connection.connector.as_alias("connector"),
+            RemoteToolRow.action,
+            RemoteToolRow.scope,
+            RemoteToolRow.read_only,
+            RemoteToolRow.destructive,
+        ).where(RemoteToolRow.server == server_id)
+        tools = [
+            RemoteTool(
+                id=row["id"],
+                tool_name=row["name"],
+                connection_id=row["connection"],
+                connection_name=row["connection_name"],
+                connector=row["connector"],
+                action=row["action"],
+                scope=row["scope"] or scopes.tool_scope(row["name"]),
+                read_only=row["read_only"],
+                destructive=row["destructive"],
+            )
+            for row in rows
+        ]
+        return sorted(tools, key=lambda tool: tool.tool_name)
+
+    async def attach_remote_tool(
+        self, server_id: UUID, data: RemoteToolAttach, *, definitions: Definitions, actor: Principal | None
+    ) -> RemoteTool:
+        """Offer a remote server's tool directly, called through ``data.connection_id``."""
+        if actor is not None:
+            actor.require_builder()
+        await self.get(server_id)
+        connection = (
+            await ConnectionRow.select(ConnectionRow.name, ConnectionRow.connector)
+            .where(ConnectionRow.id == data.connection_id)
+            .first()
+        )
+        if connection is None:
+            raise NotFound("There is no such connection.", field="connection_id")
+        definition = await definitions.get(connection["connector"])
+        if definition.mcp is None:
+            raise InvalidInput(
+                f"{connection['name']} is not a connection to a remote MCP server.", field="connection_id"
+            )
+        if definition.action(data.action) is None:
+            raise InvalidInput(f"{definition.name} has no tool {data.action!r}.", field="action")
+        name = data.name or data.action
+        if not re.fullmatch(TOOL_NAME_PATTERN, name):
+            raise InvalidInput(
+                "A tool name uses a-z, 0-9 and _, starting with a letter (at most 64).", field="name"
+            )
+        taken = {tool.tool_name for tool in await self.tools(server_id)}
+        taken |= {tool.tool_name for tool in await self.remote_tools(server_id)}
+        if name in taken:
+            raise Conflict(f"This server has a tool called {name} already.", field="name")
+        tool_id = uuid4()
+        await RemoteToolRow.insert(
+            RemoteToolRow(
+                id=tool_id,
+                server=server_id,
+                connection=data.connection_id,
+                action=data.action,
+                name=name,
+                scope=_scope(data.scope),
+                read_only=data.read_only,
+                destructive=data.destructive,
+            )
+        )
+        self._changed()
+        return next(tool for tool in await self.remote_tools(server_id) if tool.id == tool_id)
+
+    async def detach_remote_tool(self, server_id: UUID, tool_id: UUID, *, actor: Principal | None) -> None:
+        if actor is not None:
+            actor.require_builder()
+        deleted = (
+            await RemoteToolRow.delete()
+            .where((RemoteToolRow.server == server_id) & (RemoteToolRow.id == tool_id))
+            .returning(RemoteToolRow.id)
+        )
+        if not deleted:
+            raise NotFound("This remote tool is not offered by this server.", field="tool_id")
         self._changed()
 
     async def _tool(self, server_id: UUID, recipe_id: UUID) -> ServerTool:

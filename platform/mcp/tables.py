@@ -1,10 +1,12 @@
-"""MCP server tables: servers, their end-user groups, their tools (attached recipes) and API tokens."""
+"""MCP server tables: servers, their end-user groups, their tools (attached recipes, and remote servers'
+tools offered directly) and API tokens."""
 
 from __future__ import annotations
 
 from piccolo.columns import UUID, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
+from switchboard.connectors.tables import Connection
 from switchboard.identity.tables import Group
 from switchboard.recipes.tables import Recipe
 
@@ -35,6 +37,19 @@ class ServerTool(Table, tablename="mcp_server_tool"):
 
     server = ForeignKey(references=Server, on_delete=OnDelete.cascade, null=False, index=True)
     recipe = ForeignKey(references=Recipe, on_delete=OnDelete.cascade, null=False, index=True)
+    scope = Varchar(length=200, default="")
+    read_only = Boolean(default=False)
+    destructive = Boolean(default=False)
+
+
+class ServerRemoteTool(Table, tablename="mcp_server_remote_tool"):
+    """A remote MCP server's tool offered directly (no recipe), called through one of its connections."""
+
+    id = UUID(primary_key=True)
+    server = ForeignKey(references=Server, on_delete=OnDelete.cascade, null=False, index=True)
+    connection = ForeignKey(references=Connection, on_delete=OnDelete.cascade, null=False, index=True)
+    action = Varchar(length=64, help_text="The action of the remote server's connector.")
+    name = Varchar(length=64, help_text="The tool's name on this server.")
     scope = Varchar(length=200, default="")
     read_only = Boolean(default=False)
     destructive = Boolean(default=False)

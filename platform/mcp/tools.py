@@ -1,8 +1,11 @@
 """A server's tools as MCP sees them, and tool calls run as the caller.
 
-A tool is a published recipe attached to the server. Its input schema comes from the published version's
-trigger; versions never change once published, so their definitions are kept in memory by (recipe,
-version) and a tool list reads the database once per request.
+A tool is a published recipe attached to the server, or a remote MCP server's tool offered directly
+through one of its connections. A recipe tool's input schema comes from the published version's trigger;
+versions never change once published, so their definitions are kept in memory by (recipe, version) and
+a tool list reads the database once per request. A remote tool's title, description and input schema are
+its connector action's (the remote server's own, as last listed); it is called with the caller's
+credentials for that connection, and counts, is limited and is audited like a recipe tool.
 
 When a run stops because the caller's own connection is missing, a client that declared URL-mode
 elicitation gets ``-32042`` with the connect link; any other client gets a tool error whose text holds
@@ -11,6 +14,8 @@ the link and says what to do (DESIGN.md §5 flow 3).
 
 from __future__ import annotations
 
+import json
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,11 +24,16 @@ from uuid import UUID, uuid4
 import mcp_types as types
 
 from mcp.shared.exceptions import MCPError, UrlElicitationRequiredError
+from switchboard.connectors.connections.credentials import Caller
+from switchboard.connectors.connections.errors import ConnectionRequired
+from switchboard.connectors.definitions import Action
+from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.oauth.errors import OAuthError
 from switchboard.identity.oauth.ratelimit import RateLimiter
+from switchboard.platform.core.errors import DomainError, NotFound
 from switchboard.platform.mcp.access import McpCaller, ServerLookup, offered_scopes
 from switchboard.platform.mcp.audit import ToolCall, ToolCallLog
-from switchboard.platform.mcp.models import McpServer, ServerTool
+from switchboard.platform.mcp.models import McpServer, RemoteTool, ServerTool
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.model import RecipeDefinition
 from switchboard.recipes.outcomes import Outcome, RunCaller, RunReport
@@ -33,10 +43,18 @@ _RATE_WINDOW = timedelta(minutes=1)
 
 
 class ToolRunner:
-    def __init__(self, *, servers: ServerLookup, recipes: RecipeServices, calls: ToolCallLog) -> None:
+    def __init__(
+        self,
+        *,
+        servers: ServerLookup,
+        recipes: RecipeServices,
+        calls: ToolCallLog,
+        connectors: ConnectorServices | None = None,
+    ) -> None:
         self._servers = servers
         self._recipes = recipes
         self._calls = calls
+        self._connectors = connectors
         self._limiter = RateLimiter()
         self._definitions: OrderedDict[tuple[UUID, int], RecipeDefinition] = OrderedDict()
 
@@ -44,12 +62,18 @@ class ToolRunner:
         tools = await self._servers.serving_tools(server.id)
         return [tool for tool in tools if tool.published_version is not None]
 
-    async def find(self, server: McpServer, name: str) -> ServerTool | None:
-        return next((tool for tool in await self.published(server) if tool.tool_name == name), None)
+    async def remote(self, server: McpServer) -> list[RemoteTool]:
+        if self._connectors is None:
+            return []
+        return await self._servers.serving_remote_tools(server.id)
+
+    async def find(self, server: McpServer, name: str) -> ServerTool | RemoteTool | None:
+        found = next((tool for tool in await self.published(server) if tool.tool_name == name), None)
+        return found or next((tool for tool in await self.remote(server) if tool.tool_name == name), None)
 
     async def scopes(self, server: McpServer) -> list[str]:
         """What the server's protected resource metadata offers: every tool, or each tool's own scope."""
-        return list(offered_scopes(await self.published(server)))
+        return list(offered_scopes([*await self.published(server), *await self.remote(server)]))
 
     async def listed(self, caller: McpCaller) -> list[types.Tool]:
         """The tools ``caller`` may call, with their schemas and hints."""
@@ -71,7 +95,24 @@ class ToolRunner:
                     ),
                 )
             )
-        return tools
+        for remote in await self.remote(caller.server):
+            if not caller.may_call(remote.scope):
+                continue
+            action = await self._remote_action(remote)
+            if action is None:  # the remote server no longer lists it
+                continue
+            tools.append(
+                types.Tool(
+                    name=remote.tool_name,
+                    title=action.title or None,
+                    description=action.description or None,
+                    input_schema=action.input_schema,
+                    annotations=types.ToolAnnotations(
+                        read_only_hint=remote.read_only, destructive_hint=remote.destructive
+                    ),
+                )
+            )
+        return sorted(tools, key=lambda tool: tool.name)
 
     async def call(
         self,
@@ -80,7 +121,7 @@ class ToolRunner:
         arguments: dict[str, Any],
         *,
         url_elicitation: bool,
-        tool: ServerTool | None = None,
+        tool: ServerTool | RemoteTool | None = None,
     ) -> types.CallToolResult:
         """Run tool ``name`` as ``caller``; ``tool`` is its entry when the caller looked it up already."""
         if tool is None:
@@ -91,6 +132,8 @@ class ToolRunner:
         if refusal:
             await self._record(caller, name, "rate_limited", refusal)
             return _error(refusal)
+        if isinstance(tool, RemoteTool):
+            return await self._call_remote(caller, tool, arguments, url_elicitation=url_elicitation)
         run_caller = RunCaller(
             user_id=caller.end_user_id, email=caller.email, name=caller.name, groups=caller.groups
         )
@@ -114,6 +157,57 @@ class ToolRunner:
             return _error(text)
         return _result(report)
 
+    async def _remote_action(self, tool: RemoteTool) -> Action | None:
+        assert self._connectors is not None
+        try:
+            definition = await self._connectors.registry.get(tool.connector)
+        except NotFound:
+            return None
+        return definition.action(tool.action)
+
+    async def _call_remote(
+        self, caller: McpCaller, tool: RemoteTool, arguments: dict[str, Any], *, url_elicitation: bool
+    ) -> types.CallToolResult:
+        """A remote tool through its connection, with the caller's own credentials for it."""
+        assert self._connectors is not None
+        connectors = self._connectors
+        started = datetime.now(UTC)
+        clock = time.monotonic()
+
+        async def done(outcome: str, message: str) -> None:
+            duration = round((time.monotonic() - clock) * 1000)
+            await self._record(caller, tool.tool_name, outcome, message, at=started, duration_ms=duration)
+
+        try:
+            definition = await connectors.registry.get(tool.connector)
+            auth = await connectors.credentials.request_auth(
+                tool.connection_id, Caller(caller.end_user_id, caller.email)
+            )
+            result = await connectors.runner.run(definition, tool.action, arguments, auth)
+        except ConnectionRequired as required:
+            await done("connection_required", required.message)
+            if url_elicitation:
+                params = types.ElicitRequestURLParams(
+                    message=required.message, url=required.connect_url, elicitation_id=str(uuid4())
+                )
+                raise UrlElicitationRequiredError([params], required.message) from None
+            text = required.message
+            if required.connect_url not in text:
+                text += (
+                    f" Open this link to connect: {required.connect_url}, then call {tool.tool_name} again."
+                )
+            return _error(text)
+        except DomainError as failure:  # refused credentials, a remote error, bad arguments
+            await done("failed", failure.message)
+            return _error(failure.message)
+        await done("succeeded", "")
+        output = result.output
+        text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+        return types.CallToolResult(
+            content=[types.TextContent(text=text)],
+            structured_content=output if isinstance(output, dict) else None,
+        )
+
     async def _rate_limited(self, caller: McpCaller) -> str:
         """Why this call is over the server's limit per (server, client, user), or "" when it is not."""
         limit = caller.server.rate_limit_per_minute
@@ -131,18 +225,26 @@ class ToolRunner:
         return ""
 
     async def _record(
-        self, caller: McpCaller, tool: str, outcome: str, message: str, report: RunReport | None = None
+        self,
+        caller: McpCaller,
+        tool: str,
+        outcome: str,
+        message: str,
+        report: RunReport | None = None,
+        *,
+        at: datetime | None = None,
+        duration_ms: int = 0,
     ) -> None:
         await self._calls.record(
             ToolCall(
                 id=uuid4(),
-                at=report.started_at if report is not None else datetime.now(UTC),
+                at=report.started_at if report is not None else (at or datetime.now(UTC)),
                 server_slug=caller.server.slug,
                 tool=tool,
                 user_email=caller.email,
                 client_id=caller.client_id,
                 outcome=outcome,
-                duration_ms=report.duration_ms if report is not None else 0,
+                duration_ms=report.duration_ms if report is not None else duration_ms,
                 run_id=report.id if report is not None else None,
                 message=message,
             )
