@@ -6,13 +6,16 @@ from uuid import UUID
 
 import click
 
+from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
-from switchboard.platform.cli.support import run, settings_of
+from switchboard.platform.cli.support import connector_services, run, settings_of
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import Conflict, NotFound
 from switchboard.platform.mcp.models import (
     AccessMethod,
     McpServer,
+    RemoteTool,
+    RemoteToolAttach,
     ServerCreate,
     ServerTool,
     ServerUpdate,
@@ -55,6 +58,29 @@ def _tool_line(tool: ServerTool) -> str:
     )
     version = f"v{tool.published_version}" if tool.published_version is not None else "not published"
     return f"{tool.tool_name}\t{tool.scope}\t{version}\t{hints or '-'}"
+
+
+def _remote_line(tool: RemoteTool) -> str:
+    hints = ",".join(
+        name for name, on in (("read-only", tool.read_only), ("destructive", tool.destructive)) if on
+    )
+    where = f"remote {tool.connector}.{tool.action} via {tool.connection_name}"
+    return f"{tool.tool_name}\t{tool.scope}\t{where}\t{hints or '-'}"
+
+
+async def _connection(connectors: ConnectorServices, name: str, project: str | None) -> UUID:
+    """The connection called ``name`` (case-blind); ``project`` tells apart connections of several."""
+    found = [c for c in await connectors.connections.list_all() if c.name.lower() == name.lower()]
+    if project is not None:
+        found = [c for c in found if c.project_name.lower() == project.lower()]
+    if not found:
+        raise NotFound(f"no connection named {name!r}" + (f" in project {project}" if project else ""))
+    if len(found) > 1:
+        projects = ", ".join(sorted(c.project_name for c in found))
+        raise Conflict(
+            f"several projects have a connection named {name!r} ({projects}): choose one with --project"
+        )
+    return found[0].id
 
 
 @click.group()
@@ -202,12 +228,16 @@ def servers_remove_group(ctx: click.Context, slug: str, group: str) -> None:
 def servers_tools(ctx: click.Context, slug: str) -> None:
     """List the server's tools: name, scope, published version and hints."""
 
-    async def work(_: IdentityServices, __: Database) -> list[ServerTool]:
+    async def work(_: IdentityServices, __: Database) -> tuple[list[ServerTool], list[RemoteTool]]:
         service = ServerService()
-        return await service.tools((await service.get_by_slug(slug)).id)
+        server = await service.get_by_slug(slug)
+        return await service.tools(server.id), await service.remote_tools(server.id)
 
-    for tool in run(ctx, work):
+    tools, remote = run(ctx, work)
+    for tool in tools:
         click.echo(_tool_line(tool))
+    for offered in remote:
+        click.echo(_remote_line(offered))
 
 
 @servers.command("attach")
@@ -240,6 +270,48 @@ def servers_attach(
     click.echo(_tool_line(run(ctx, work)))
 
 
+@servers.command("offer")
+@click.argument("slug")
+@click.argument("connection")
+@click.argument("action")
+@click.option("--project", default=None, help="The connection's project, when several have this name.")
+@click.option("--name", default="", help="The tool's name on this server (default: ACTION).")
+@click.option("--scope", default="", help="The scope the tool needs (default mcp:tools:NAME).")
+@click.option("--read-only", is_flag=True, help="Hint to clients: the tool changes nothing.")
+@click.option("--destructive", is_flag=True, help="Hint to clients: the tool may delete or overwrite.")
+@click.pass_context
+def servers_offer(
+    ctx: click.Context,
+    slug: str,
+    connection: str,
+    action: str,
+    project: str | None,
+    name: str,
+    scope: str,
+    read_only: bool,
+    destructive: bool,
+) -> None:
+    """Offer the remote MCP server tool ACTION directly, called through the connection CONNECTION."""
+
+    async def work(identity: IdentityServices, _: Database) -> RemoteTool:
+        service = ServerService()
+        server = await service.get_by_slug(slug)
+        async with connector_services(ctx, identity) as connectors:
+            data = RemoteToolAttach(
+                connection_id=await _connection(connectors, connection, project),
+                action=action,
+                name=name,
+                scope=scope,
+                read_only=read_only,
+                destructive=destructive,
+            )
+            return await service.attach_remote_tool(
+                server.id, data, definitions=connectors.registry, actor=None
+            )
+
+    click.echo(_remote_line(run(ctx, work)))
+
+
 @servers.command("detach")
 @click.argument("slug")
 @click.argument("tool")
@@ -251,9 +323,13 @@ def servers_detach(ctx: click.Context, slug: str, tool: str) -> None:
         service = ServerService()
         server = await service.get_by_slug(slug)
         found = next((t for t in await service.tools(server.id) if t.tool_name == tool), None)
-        if found is None:
+        if found is not None:
+            await service.detach_tool(server.id, found.recipe_id, actor=None)
+            return
+        remote = next((t for t in await service.remote_tools(server.id) if t.tool_name == tool), None)
+        if remote is None:
             raise NotFound(f"server {slug} has no tool {tool!r}")
-        await service.detach_tool(server.id, found.recipe_id, actor=None)
+        await service.detach_remote_tool(server.id, remote.id, actor=None)
 
     run(ctx, work)
     click.echo(f"Detached {tool} from {slug}.")

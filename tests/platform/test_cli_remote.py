@@ -7,7 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.platform.conftest import Cli
+from switchboard.connectors.connections.models import ConnectionInput, Mode
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.identity.deps import IdentityServices
+from switchboard.platform.core.settings import Settings
+from tests.conftest import TEST_SECRET
+from tests.platform.conftest import Cli, read_back
 from tests.support.remote_mcp import FilesServer
 
 TOKEN = "cli-token-8d2e"
@@ -78,3 +83,39 @@ def test_mistakes_are_refused_with_one_line(cli: Cli, files_endpoint: str) -> No
     assert bad_key.stderr.endswith("- at `$.key`\n")
     assert taken.stderr == "error: The key 'http' belongs to a built-in connector; choose another key.\n"
     assert unknown.stderr == "error: There is no remote MCP server 'nothing'.\n"
+
+
+def test_an_operator_offers_a_remote_tool_on_an_mcp_server_and_takes_it_back(
+    cli: Cli, db_url: str, files_endpoint: str
+) -> None:
+    assert cli("demo").exit_code == 0
+    created = cli(
+        "remote-servers", "create", "files", "--name", "Files", "--endpoint", files_endpoint,
+        "--mode", "token", "--token", TOKEN, "--allow-private",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.stderr
+
+    async def shared_connection(identity: IdentityServices) -> None:
+        """A builder's shared connection to Files (made in the console; there is no command for it)."""
+        settings = Settings(secret_key=TEST_SECRET, database_url=db_url, data_dir="unused")
+        sign = identity.oauth.keys.sign_assertion
+        connectors = ConnectorServices.from_settings(settings, audit=identity.oauth.audit, sign=sign)
+        project = await connectors.projects.ensure("Demo")
+        data = ConnectionInput(
+            name="Files (shared)", project_id=project.id, connector="files", mode=Mode.SHARED
+        )
+        await connectors.connections.create(data, actor=None)
+        await connectors.aclose()
+
+    read_back(db_url, shared_connection)
+    offered = cli("servers", "offer", "demo", "Files (shared)", "search_files", "--read-only")
+    tools = cli("servers", "tools", "demo")
+    unknown = cli("servers", "offer", "demo", "Files (shared)", "nothing")
+    detached = cli("servers", "detach", "demo", "search_files")
+
+    assert offered.stdout == (
+        "search_files\tmcp:tools:search_files\tremote files.search_files via Files (shared)\tread-only\n"
+    ), offered.stderr
+    assert tools.stdout.splitlines()[-1] == offered.stdout.rstrip("\n")
+    assert unknown.stderr == "error: Files has no tool 'nothing'.\n"
+    assert detached.stdout == "Detached search_files from demo.\n"

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 import pytest
 from litestar import Litestar
 
+from switchboard.connectors.connections.models import ConnectionInput, Mode
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.tables import RemoteServer as RemoteServerRow
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
+from switchboard.platform.mcp.deps import McpServices
+from switchboard.platform.mcp.models import ServerCreate
 from tests.identity.support import PASSWORD, make_user
 from tests.support.remote_mcp import FilesServer
 from tests.support.web import Browserless
@@ -140,3 +143,52 @@ async def test_members_cannot_open_the_pages(services: IdentityServices, web: Br
         response = await web.client.get(path)
         assert response.status_code == 403
         assert Page(response.text).heading == FORBIDDEN_TITLE
+
+
+async def test_a_remote_tool_is_offered_on_an_mcp_server_s_tools_tab_and_withdrawn(
+    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    mcp: McpServices = app.state.mcp
+    await signed_in_as(web, services, "it@example.com", Role.ADMIN)
+    assert (await web.submit(NEW, LIST, add_form(files_endpoint))).status_code == 303
+    project = await connectors.projects.ensure("Operations")
+    connection = await connectors.connections.create(
+        ConnectionInput(name="Files (shared)", project_id=project.id, connector="files", mode=Mode.SHARED),
+        actor=None,
+    )
+    server = await mcp.servers.create(ServerCreate(slug="ops", name="Ops"), actor=None)
+    tab = f"/console/servers/{server.id}/tools"
+
+    choices = Page((await web.client.get(tab)).text).options("remote_tool")
+    assert [option.text for option in choices][1:] == [
+        "search_files — Search files (Files, via Files (shared))",
+        "delete_file — Delete File! (Files, via Files (shared))",
+        "always_fails — always_fails (Files, via Files (shared))",
+    ]
+    offered = await web.submit(
+        tab,
+        f"/console/servers/{server.id}/remote-tools",
+        {"remote_tool": f"{connection.id}/search_files", "name": "find_files", "remote_read_only": "1"},
+    )
+    assert offered.status_code == 303
+    page = Page((await web.client.get(tab)).text)
+    assert page.notice == "Remote tool find_files offered."
+    assert "find_files files : search_files via Files (shared) mcp:tools:find_files Read-only" in page.text
+    taken = await web.submit(
+        tab,
+        f"/console/servers/{server.id}/remote-tools",
+        {"remote_tool": f"{connection.id}/delete_file", "name": "find_files"},
+    )
+    nothing = await web.submit(tab, f"/console/servers/{server.id}/remote-tools", {"remote_tool": ""})
+
+    assert taken.status_code == 409
+    assert Page(taken.text).by_id("name-error").text == "This server has a tool called find_files already."
+    assert Page(nothing.text).by_id("remote_tool-error").text == "Choose a remote tool."
+    (tool,) = await mcp.servers.remote_tools(server.id)
+    assert (tool.tool_name, tool.action, tool.read_only) == ("find_files", "search_files", True)
+
+    withdrawn = await web.submit(tab, f"/console/servers/{server.id}/remote-tools/{tool.id}/withdraw", {})
+    assert withdrawn.status_code == 303
+    assert Page((await web.client.get(tab)).text).notice == "Remote tool find_files withdrawn."
+    assert await mcp.servers.remote_tools(server.id) == []

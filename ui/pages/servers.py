@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_admin, requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.identity.services.groups import GroupService
@@ -26,6 +27,8 @@ from switchboard.platform.mcp.models import (
     AccessMethod,
     McpServer,
     NewServerToken,
+    RemoteTool,
+    RemoteToolAttach,
     ServerCreate,
     ServerUpdate,
     ToolAttach,
@@ -37,6 +40,7 @@ from switchboard.ui.rendering import page, redirect
 
 LIST_PATH = "/console/servers"
 _SERVER_FIELDS = ("name", "slug", "description", "instructions", "access_method", "rate_limit_per_minute")
+_REMOTE_FIELDS = ("remote_tool", "name", "remote_scope", "remote_read_only", "remote_destructive")
 _TOKEN_PLACEHOLDER = "<API token>"  # noqa: S105 (a placeholder in configuration snippets)
 
 
@@ -119,6 +123,24 @@ def _rate(text: str) -> int:
         raise InvalidInput(
             "Enter a whole number of tool calls a minute (0 for no limit).", field="rate_limit_per_minute"
         ) from None
+
+
+async def _remote_choices(connectors: ConnectorServices, offered: list[RemoteTool]) -> list[tuple[str, str]]:
+    """Every remote server tool that could be offered: (``<connection id>/<action>``, its label)."""
+    taken = {(tool.connection_id, tool.action) for tool in offered}
+    choices: list[tuple[str, str]] = []
+    for connection in await connectors.connections.list_all():
+        try:
+            definition = await connectors.registry.get(connection.connector)
+        except DomainError:
+            continue
+        if definition.mcp is None:
+            continue
+        for action in definition.actions:
+            if (connection.id, action.name) not in taken:
+                label = f"{action.name} — {action.title} ({definition.name}, via {connection.name})"
+                choices.append((f"{connection.id}/{action.name}", label))
+    return choices
 
 
 def _checked(form: dict[str, str], name: str) -> bool:
@@ -376,6 +398,60 @@ class ServerPages(Controller):
         name = tool.tool_name if tool else "The tool"
         return redirect(request, server_path(server_id, "tools"), f"Tool {name} detached.")
 
+    @post("/{server_id:uuid}/remote-tools")
+    async def offer_remote_tool(
+        self,
+        request: Request[Any, Any, Any],
+        server_id: FromPath[UUID],
+        mcp: NamedDependency[McpServices],
+        recipes: NamedDependency[RecipeServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        values = await form_fields(
+            request, "remote_tool", "name", "remote_scope", "remote_read_only", "remote_destructive"
+        )
+        connectors: ConnectorServices = request.app.state.connectors
+        try:
+            connection, _, action = values["remote_tool"].partition("/")
+            if not action:
+                raise InvalidInput("Choose a remote tool.", field="remote_tool")
+            data = RemoteToolAttach(
+                connection_id=_uuid(connection, "remote_tool"),
+                action=action,
+                name=values["name"],
+                scope=values["remote_scope"],
+                read_only=_checked(values, "remote_read_only"),
+                destructive=_checked(values, "remote_destructive"),
+            )
+            tool = await mcp.servers.attach_remote_tool(
+                server_id, data, definitions=connectors.registry, actor=principal
+            )
+        except DomainError as exc:
+            field = {"connection_id": "remote_tool", "action": "remote_tool", "scope": "remote_scope"}.get(
+                exc.field or "", exc.field or ""
+            )
+            errors = {
+                field if field in ("remote_tool", "name", "remote_scope") else "remote_tool": exc.message
+            }
+            return await self._tools(
+                request, mcp, recipes, server_id, errors=errors, values=values, status_code=exc.status
+            )
+        return redirect(request, server_path(server_id, "tools"), f"Remote tool {tool.tool_name} offered.")
+
+    @post("/{server_id:uuid}/remote-tools/{tool_id:uuid}/withdraw")
+    async def withdraw_remote_tool(
+        self,
+        request: Request[Any, Any, Any],
+        server_id: FromPath[UUID],
+        tool_id: FromPath[UUID],
+        mcp: NamedDependency[McpServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        tool = next((tool for tool in await mcp.servers.remote_tools(server_id) if tool.id == tool_id), None)
+        await mcp.servers.detach_remote_tool(server_id, tool_id, actor=principal)
+        name = tool.tool_name if tool else "The tool"
+        return redirect(request, server_path(server_id, "tools"), f"Remote tool {name} withdrawn.")
+
     # --- API tokens -----------------------------------------------------------------------------------
 
     @get("/{server_id:uuid}/tokens", guards=[requires_admin])
@@ -527,6 +603,7 @@ class ServerPages(Controller):
             for recipe in await recipes.recipes.list_all()
             if recipe.published_version is not None and recipe.id not in attached
         ]
+        remote = await mcp.servers.remote_tools(server_id)
         return self._server_page(
             request,
             "console/server_tools.html",
@@ -535,6 +612,8 @@ class ServerPages(Controller):
             status_code=status_code,
             tools=tools,
             published=published,
+            remote_tools=remote,
+            remote_choices=await _remote_choices(request.app.state.connectors, remote),
             errors=errors or {},
             values=values or {},
         )
