@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 from uuid import UUID
 
-import msgspec
 import pytest
 from litestar import Litestar
 
@@ -30,29 +29,16 @@ from switchboard.platform.core.errors import InvalidInput
 from tests.connectors.conftest import principal_of
 from tests.connectors.grant_support import link_token
 from tests.identity.support import make_user
-from tests.support.oidc_provider import OidcProvider, authorize_without_browser_async, require_oidc_provider
-from tests.support.postgres import free_port
-from tests.support.remote_mcp import SCOPE, FilesServer
+from tests.support.oidc_provider import authorize_without_browser_async
+from tests.support.remote_mcp import SCOPE, ProtectedFiles, protected_files
 
 CALLBACK = "http://testserver.local/connections/callback"
 
 
-class Remote(msgspec.Struct):
-    endpoint: str
-    provider: OidcProvider
-
-
 @pytest.fixture(scope="module")
-def remote() -> Iterator[Remote]:
-    require_oidc_provider()
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}/mcp"
-    provider = OidcProvider(
-        [], scopes=[SCOPE], resources={endpoint: SCOPE}, registration=True, jwt_access_tokens=True
-    )
-    with provider, FilesServer(issuer=provider.issuer, port=port) as files:
-        assert files.endpoint == endpoint
-        yield Remote(endpoint=endpoint, provider=provider)
+def remote() -> Iterator[ProtectedFiles]:
+    with protected_files() as files:
+        yield files
 
 
 async def connect_at_provider(
@@ -67,7 +53,7 @@ async def connect_at_provider(
 
 
 async def test_each_person_calls_the_remote_tool_with_their_own_token(
-    app: Litestar, services: IdentityServices, remote: Remote
+    app: Litestar, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
     connectors: ConnectorServices = app.state.connectors
     admin = principal_of(await make_user(services, "it@example.com", Role.ADMIN))
@@ -132,7 +118,7 @@ async def test_each_person_calls_the_remote_tool_with_their_own_token(
 
 
 async def test_a_builder_cannot_list_tools_with_a_connection_to_another_server(
-    app: Litestar, services: IdentityServices, remote: Remote
+    app: Litestar, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
     connectors: ConnectorServices = app.state.connectors
     builder: Principal = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))

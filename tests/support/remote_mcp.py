@@ -16,16 +16,19 @@ subject. With ``--stateful`` the server keeps sessions (``Mcp-Session-Id``), els
 from __future__ import annotations
 
 import argparse
+import contextlib
 import contextvars
 import json
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import mcp_types as types
+import msgspec
 import uvicorn
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -196,6 +199,29 @@ class FilesServer:
         if self._process is not None:
             self._process.kill()
             self._process.wait(timeout=10)
+
+
+class ProtectedFiles(msgspec.Struct):
+    """The Files server as a resource server of a running oidc-provider (see ``protected_files``)."""
+
+    endpoint: str
+    provider: Any  # tests.support.oidc_provider.OidcProvider
+
+
+@contextlib.contextmanager
+def protected_files() -> Iterator[ProtectedFiles]:
+    """oidc-provider (open dynamic registration, JWT access tokens for the Files resource, scope
+    ``files:read``) and the Files server taking its tokens; both stopped afterwards."""
+    from tests.support.oidc_provider import OidcProvider, require_oidc_provider
+
+    require_oidc_provider()
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}/mcp"
+    provider = OidcProvider(
+        [], scopes=[SCOPE], resources={endpoint: SCOPE}, registration=True, jwt_access_tokens=True
+    )
+    with provider, FilesServer(issuer=provider.issuer, port=port):
+        yield ProtectedFiles(endpoint=endpoint, provider=provider)
 
 
 def main() -> None:

@@ -1,0 +1,128 @@
+"""A remote MCP server protected by a third-party authorization server, used through a Switchboard MCP
+server both ways: in a recipe step and as a tool offered directly, each with the calling person's own
+grant. The remote is the MCP SDK's server taking JWTs from oidc-provider; the client is the MCP SDK's.
+
+Alice calls, gets her connect link (nothing was connected for her), connects at oidc-provider through
+it, calls again: both tools reach the remote server with Alice's token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+import msgspec
+import pytest
+from litestar import Litestar
+
+from switchboard.connectors.connections.models import ConnectionInput, Mode
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.connectors.remote.models import RemoteServerInput
+from switchboard.identity.deps import IdentityServices
+from switchboard.identity.roles import Role
+from switchboard.platform.mcp.deps import McpServices
+from switchboard.platform.mcp.models import McpServer, RemoteToolAttach, ToolAttach
+from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.model import (
+    ActionStep,
+    ConnectionRef,
+    Parameter,
+    RecipeDefinition,
+    ResultStep,
+    ToolTrigger,
+)
+from switchboard.recipes.service import DOCUMENT_FORMAT, RecipeDocument
+from tests.connectors.conftest import principal_of
+from tests.connectors.test_remote_oauth import connect_at_provider
+from tests.identity.support import make_user
+from tests.mcp.test_endpoint import _text, mcp_session, signed_in_client
+from tests.support.oidc_provider import authorize_without_browser_async
+from tests.support.remote_mcp import ProtectedFiles, protected_files
+from tests.support.web import Browserless
+
+
+@pytest.fixture(scope="module")
+def remote() -> Iterator[ProtectedFiles]:
+    with protected_files() as files:
+        yield files
+
+
+async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the_caller_s_own_token(
+    running: Litestar, web: Browserless, services: IdentityServices, demo: McpServer, remote: ProtectedFiles
+) -> None:
+    connectors: ConnectorServices = running.state.connectors
+    recipes: RecipeServices = running.state.recipes
+    mcp: McpServices = running.state.mcp
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await services.users.find_by_email("alice@example.com")
+    assert alice is not None
+
+    data = {"key": "files", "name": "Files", "endpoint": remote.endpoint, "allow_private": True}
+    await connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=None)
+    project = await connectors.projects.ensure("Operations")
+    connection = await connectors.connections.create(
+        ConnectionInput(
+            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
+        ),
+        actor=builder,
+    )
+    await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
+    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+
+    # A recipe whose step calls the remote tool through the end user's connection...
+    definition = RecipeDefinition(
+        trigger=ToolTrigger(
+            name="find_my_files",
+            title="Find my files",
+            parameters=(Parameter(name="query", required=True),),
+        ),
+        steps=(
+            ActionStep(
+                id="step_1",
+                connector="files",
+                action="search_files",
+                connection=ConnectionRef(name=connection.name, id=connection.id),
+                inputs={"query": "{{ input.query }}"},
+            ),
+            ResultStep(
+                id="step_2",
+                text="Found {{ steps.step_1.files | join(', ') }}",
+                structured_from="{{ steps.step_1 }}",
+            ),
+        ),
+    )
+    document = RecipeDocument(format=DOCUMENT_FORMAT, format_version=1, definition=definition)
+    recipe = (await recipes.recipes.import_document(project.id, document, actor=None)).recipe
+    await recipes.recipes.publish(recipe.id, actor=None)
+    await mcp.servers.attach_tool(demo.id, ToolAttach(recipe_id=recipe.id), actor=None)
+    # ...and the same remote tool offered directly.
+    offered = RemoteToolAttach(connection_id=connection.id, action="search_files")
+    await mcp.servers.attach_remote_tool(demo.id, offered, definitions=connectors.registry, actor=None)
+
+    async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
+        before = await session.call_tool("search_files", {"query": "q3"})
+        assert before.is_error
+        link = _text(before).split("Open ")[1].split(" ")[0].rstrip(",")
+        assert link.startswith("http://testserver.local/connect/"), _text(before)
+
+        # Alice opens her link and connects her own account at the remote server's authorization server.
+        authorize_url = await connectors.connect.open_link(link.rsplit("/", 1)[1], alice.id)
+        back = await authorize_without_browser_async(authorize_url, "alice")
+        await connectors.connect.finish(dict(parse_qsl(urlsplit(back).query)), alice.id)
+
+        direct = await session.call_tool("search_files", {"query": "q3"})
+        through_recipe = await session.call_tool("find_my_files", {"query": "q4"})
+
+    assert not direct.is_error, _text(direct)
+    assert direct.structured_content == {
+        "query": "q3",
+        "files": ["q3-report.txt", "q3-notes.md"],
+        "caller": "alice",
+    }
+    assert not through_recipe.is_error, _text(through_recipe)
+    assert through_recipe.structured_content == {
+        "query": "q4",
+        "files": ["q4-report.txt", "q4-notes.md"],
+        "caller": "alice",
+    }
+    assert _text(through_recipe) == "Found q4-report.txt, q4-notes.md"
