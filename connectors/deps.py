@@ -14,12 +14,12 @@ from switchboard.connectors.connections.checks import ConnectionCheck
 from switchboard.connectors.connections.connect import ConnectFlow
 from switchboard.connectors.connections.credentials import Caller, CredentialService, Signer
 from switchboard.connectors.connections.grants import CALLBACK_PATH, GrantService
-from switchboard.connectors.connections.models import TestOutcome
+from switchboard.connectors.connections.models import ConnectionInput, TestOutcome
 from switchboard.connectors.connections.projects import ProjectService
 from switchboard.connectors.connections.provider import ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.registry import ConnectorRegistry
-from switchboard.connectors.remote.models import RemoteServer
+from switchboard.connectors.remote.models import RemoteServer, RemoteServerPatch
 from switchboard.connectors.remote.network import Network
 from switchboard.connectors.remote.registration import CLIENT_METADATA_PATH, ClientProfile, Registrar
 from switchboard.connectors.remote.service import RemoteServerService
@@ -123,6 +123,35 @@ class ConnectorServices(msgspec.Struct, frozen=True):
             raise InvalidInput(f"{connection.name} is not a connection to {key!r}.", field="connection_id")
         auth = await self.credentials.request_auth(connection_id, Caller(principal.user_id, principal.email))
         return await self.remote.refresh_tools(key, headers=auth.headers)
+
+    async def update_remote(
+        self, key: str, patch: RemoteServerPatch, *, actor: Principal | None
+    ) -> RemoteServer:
+        """Change a remote server; when that gives it another client (a new issuer means registering
+        again), its connections move to the new client and every user's grant asks for consent again."""
+        before = await self.remote.get(key)
+        after = await self.remote.update(key, patch, actor=actor)
+        old, new = before.auth.client_id, after.auth.client_id
+        if not old or new == old:
+            return after
+        defaults = await self.remote.client_defaults(key)
+        secret = defaults[1].client_secret if defaults else ""
+        for connection in await self.connections.list_all():
+            if connection.connector != key or connection.client_id != old:
+                continue
+            data = ConnectionInput(
+                name=connection.name,
+                project_id=connection.project_id,
+                connector=key,
+                mode=connection.mode,
+                client_id=new,
+                client_secret=secret,
+                scopes=connection.scopes,
+                fields=connection.fields,
+            )
+            await self.connections.update(connection.id, data, actor=None)
+            self.credentials.forget(connection.id)
+        return after
 
     async def aclose(self) -> None:
         await self.provider.aclose()

@@ -76,7 +76,7 @@ class RemoteServerController(Controller):
         connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> RemoteServer:
-        return await connectors.remote.update(key, data, actor=principal)
+        return await connectors.update_remote(key, data, actor=principal)
 
     @delete("/{key:str}", summary="Remove a remote MCP server that no connection uses")
     async def delete_remote_server(

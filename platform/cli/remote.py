@@ -132,7 +132,7 @@ def remote_update(ctx: click.Context, /, key: str, **options: Any) -> None:
 
     async def work(services: IdentityServices, _: Database) -> RemoteServer:
         async with connector_services(ctx, services) as connectors:
-            return await connectors.remote.update(key, patch, actor=None)
+            return await connectors.update_remote(key, patch, actor=None)
 
     _echo_server(run(ctx, work))
 

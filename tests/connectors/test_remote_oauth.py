@@ -21,7 +21,7 @@ from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.connections.models import ConnectionInput, Mode
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.remote.discovery import AuthMode
-from switchboard.connectors.remote.models import RemoteServerInput
+from switchboard.connectors.remote.models import AuthInput, RemoteServerInput, RemoteServerPatch
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
@@ -139,3 +139,36 @@ async def test_a_builder_cannot_list_tools_with_a_connection_to_another_server(
 
     with pytest.raises(InvalidInput, match=r"is not a connection to .files."):
         await connectors.refresh_remote_tools("files", builder, connection_id=other.id)
+
+
+async def test_a_new_client_moves_the_connections_and_asks_everyone_to_connect_again(
+    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await make_user(services, "alice@example.com")
+    created = await connectors.remote.create(
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+    )
+    project = await connectors.projects.ensure("Operations")
+    connection = await connectors.connections.create(
+        ConnectionInput(
+            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
+        ),
+        actor=builder,
+    )
+    await connect_at_provider(connectors, alice.id, connection.id, "alice")
+    assert await connectors.credentials.request_auth(connection.id, Caller(alice.id, alice.email))
+
+    # Registered again (as when the server moves to another authorization server): here, by hand.
+    changed = await connectors.update_remote(
+        "files", RemoteServerPatch(auth=AuthInput(client_id="registered-by-hand")), actor=builder
+    )
+
+    assert created.auth.client_id != "registered-by-hand"
+    assert (changed.auth.client_id, changed.auth.registered) == ("registered-by-hand", "given")
+    moved = await connectors.connections.get(connection.id)
+    assert moved.client_id == "registered-by-hand"
+    with pytest.raises(ConnectionRequired) as required:
+        await connectors.credentials.request_auth(connection.id, Caller(alice.id, alice.email))
+    assert required.value.reason == "needs_reconnect"
