@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,11 +33,12 @@ from switchboard.connectors.action_requests import (
     shorten,
 )
 from switchboard.connectors.definitions import Action, ConnectorDefinition, OutputMapping, RemoteMcp
-from switchboard.connectors.remote.client import RemoteError, RemoteSession, StaticHeaders
+from switchboard.connectors.remote.client import RemoteError, RemoteSession
+from switchboard.connectors.remote.metadata import Challenge
 from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.platform.core.errors import DomainError, NotFound
 
-__all__ = ["ActionFailed", "ActionResult", "ActionRunner", "RequestAuth", "check_inputs"]
+__all__ = ["ActionFailed", "ActionResult", "ActionRunner", "Reauthorize", "RequestAuth", "check_inputs"]
 
 MAX_TEXT_CHARS = 20_000
 _RETRYABLE_REMOTE = frozenset({"timeout", "network", "server_error", "rate_limited"})
@@ -98,14 +100,20 @@ class ActionRunner:
         await self._http.aclose()
 
     async def run(
-        self, definition: ConnectorDefinition, action_name: str, inputs: dict[str, Any], auth: RequestAuth
+        self,
+        definition: ConnectorDefinition,
+        action_name: str,
+        inputs: dict[str, Any],
+        auth: RequestAuth,
+        reauthorize: Reauthorize | None = None,
     ) -> ActionResult:
+        """``reauthorize`` renews the credentials once when a remote MCP server refuses them (401)."""
         action = definition.action(action_name)
         if action is None:
             raise NotFound(f"{definition.name} has no action {action_name!r}.", field="action")
         check_inputs(action, inputs)
         if definition.mcp is not None:
-            return await self._call_tool(definition, definition.mcp, action, inputs, auth)
+            return await self._call_tool(definition, definition.mcp, action, inputs, auth, reauthorize)
         request = build_request(definition, action, inputs, auth)
         started = time.monotonic()
         status, headers, content = await self._send(definition, action, request)
@@ -122,15 +130,22 @@ class ActionRunner:
         action: Action,
         inputs: dict[str, Any],
         auth: RequestAuth,
+        reauthorize: Reauthorize | None,
     ) -> ActionResult:
         """A remote MCP server's tool: one session (initialize, call, end), the connection's headers on each
-        request. A tool error is the action's failure, in the tool's own words."""
+        request, renewed once after a 401. A tool error is the action's failure, in the tool's own words."""
         app = definition.name
         policy = NetworkPolicy(allow_private=remote.allow_private)
         started = time.monotonic()
+        credentials = _ConnectionCredentials(auth, reauthorize)
         async with self._network.client(policy, timeout=self._timeout) as http:
             session = RemoteSession(
-                http, remote.endpoint, StaticHeaders(), name=app, headers=auth.headers, timeout=self._timeout
+                http,
+                remote.endpoint,
+                credentials,
+                name=app,
+                headers=credentials.headers,
+                timeout=self._timeout,
             )
             try:
                 result = await session.call_tool(action.mcp_tool, inputs)
@@ -197,6 +212,37 @@ class ActionRunner:
             app=app,
             http_status=status,
         )
+
+
+Reauthorize = Callable[[], Awaitable[RequestAuth | None]]
+"""Renews a caller's credentials after a refusal; None when there is nothing to renew."""
+
+
+class _ConnectionCredentials:
+    """A connection's credentials for a remote MCP call: its bearer token (other headers stay as they
+    are), renewed once through ``reauthorize`` when the server answers 401."""
+
+    def __init__(self, auth: RequestAuth, reauthorize: Reauthorize | None) -> None:
+        scheme, _, token = auth.headers.get("Authorization", "").partition(" ")
+        self._token = token if scheme.lower() == "bearer" and token else None
+        self.headers = {k: v for k, v in auth.headers.items() if not (self._token and k == "Authorization")}
+        self._reauthorize = reauthorize
+
+    async def token(self) -> str | None:
+        return self._token
+
+    async def unauthorized(self, challenge: Challenge | None) -> str | None:
+        if self._reauthorize is None or self._token is None:
+            return None
+        renewed, self._reauthorize = await self._reauthorize(), None
+        if renewed is None:
+            return None
+        scheme, _, token = renewed.headers.get("Authorization", "").partition(" ")
+        self._token = token if scheme.lower() == "bearer" and token else None
+        return self._token
+
+    async def insufficient_scope(self, challenge: Challenge) -> str | None:
+        return None
 
 
 def _tool_text(content: list[Any]) -> str:

@@ -28,7 +28,7 @@ import msgspec
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from switchboard.connectors.actions import ActionFailed, RequestAuth
+from switchboard.connectors.actions import ActionFailed, Reauthorize, RequestAuth
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.definitions import ConnectorDefinition, NoAuth
@@ -373,7 +373,9 @@ class RecipeEngine:
             own_limit = limit if limit < run.remaining() else None
             try:
                 async with asyncio.timeout(own_limit):
-                    return await self._gateway.run_action(definition, step.action, inputs, auth)
+                    return await self._gateway.run_action(
+                        definition, step.action, inputs, auth, self._reauthorize(run, connection_id, auth)
+                    )
             except TimeoutError:
                 failure = f"{definition.name} did not answer within {limit:g} s"
                 may_retry = retryable_step
@@ -422,6 +424,13 @@ class RecipeEngine:
             raise _StepError(exc.message) from None
         except DomainError as exc:
             raise _StepError(exc.message, field="connection") from None
+
+    def _reauthorize(self, run: _Run, connection_id: UUID | None, auth: RequestAuth) -> Reauthorize | None:
+        """How an action may renew the caller's credentials once after a 401 (remote MCP servers)."""
+        if connection_id is None:
+            return None
+        caller = Caller(run.caller.user_id, run.caller.email)
+        return lambda: self._gateway.after_refusal(connection_id, caller, auth)
 
     async def _refused(self, run: _Run, connection_id: UUID, exc: ActionFailed) -> None:
         """The app refused the caller's token: on an end user's connection, their grant needs reconnecting

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 from uuid import UUID
 
-from switchboard.connectors.actions import RequestAuth
+from switchboard.connectors.actions import Reauthorize, RequestAuth
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.models import Mode
 from switchboard.connectors.definitions import ConnectorDefinition
@@ -23,8 +23,17 @@ class ConnectorGateway(Protocol):
     async def request_auth(self, connection_id: UUID, caller: Caller) -> RequestAuth: ...
 
     async def run_action(
-        self, definition: ConnectorDefinition, action: str, inputs: dict[str, Any], auth: RequestAuth
+        self,
+        definition: ConnectorDefinition,
+        action: str,
+        inputs: dict[str, Any],
+        auth: RequestAuth,
+        reauthorize: Reauthorize | None = None,
     ) -> Any: ...
+
+    async def after_refusal(
+        self, connection_id: UUID, caller: Caller, refused: RequestAuth
+    ) -> RequestAuth | None: ...
 
     async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None: ...
 
@@ -44,9 +53,19 @@ class ServicesGateway:
         return await self._services.credentials.request_auth(connection_id, caller)
 
     async def run_action(
-        self, definition: ConnectorDefinition, action: str, inputs: dict[str, Any], auth: RequestAuth
+        self,
+        definition: ConnectorDefinition,
+        action: str,
+        inputs: dict[str, Any],
+        auth: RequestAuth,
+        reauthorize: Reauthorize | None = None,
     ) -> Any:
-        return (await self._services.runner.run(definition, action, inputs, auth)).output
+        return (await self._services.runner.run(definition, action, inputs, auth, reauthorize)).output
+
+    async def after_refusal(
+        self, connection_id: UUID, caller: Caller, refused: RequestAuth
+    ) -> RequestAuth | None:
+        return await self._services.credentials.after_refusal(connection_id, caller, refused)
 
     async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None:
         await self._services.grants.mark_needs_reconnect(user_id, connection_id, reason)

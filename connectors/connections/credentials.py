@@ -71,6 +71,23 @@ class CredentialService:
             return _bearer(connection, fresh.access_token, fresh.token_type)
         return await self._shared(connection, definition)
 
+    async def after_refusal(
+        self, connection_id: UUID, caller: Caller, refused: RequestAuth
+    ) -> RequestAuth | None:
+        """New credentials after the app refused ``refused`` (401): an end user's token refreshed (once,
+        across callers), a client credentials token fetched again; None when there is nothing to renew."""
+        connection = await self._connections.get(connection_id)
+        if connection.mode is Mode.END_USER:
+            if caller.user_id is None or connection.auth_type != "oauth2_authorization_code":
+                return None
+            token = refused.headers.get("Authorization", "").partition(" ")[2]
+            fresh = await self._grants.refresh_refused(caller.user_id, connection_id, token)
+            return _bearer(connection, fresh.access_token, fresh.token_type)
+        if connection.auth_type == "oauth2_client_credentials":
+            self.forget(connection_id)
+            return await self.request_auth(connection_id, caller)
+        return None
+
     def forget(self, connection_id: UUID) -> None:
         """Drop cached tokens of a connection (after an edit, or when the app refused them)."""
         for key in [key for key in self._cache if key[0] == connection_id]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -115,6 +116,26 @@ class GrantService:
             raise await self._required(connection, user_id, "needs_reconnect")
         if _expiring(grant["expires_at"]):
             grant = await self._refreshed(connection, user_id, grant)
+        tokens = self._open(grant)
+        if tokens is None:
+            await self._mark(grant["id"], UNREADABLE)
+            raise await self._required(connection, user_id, "needs_reconnect")
+        return FreshToken(tokens.access_token, tokens.token_type, tuple(grant["scopes"].split()))
+
+    async def refresh_refused(self, user_id: UUID, connection_id: UUID, refused_token: str) -> FreshToken:
+        """The app refused ``refused_token`` (401) before it expired: refresh now, once across every caller
+        and process (whoever finds the token already replaced uses the replacement). Raises
+        ConnectionRequired when the grant cannot be refreshed."""
+        connection = await self._connections.get(connection_id)
+        grant = await self._grant(connection_id, user_id)
+        if grant is None:
+            raise await self._required(connection, user_id, "needs_reconnect")
+
+        def still_refused(row: dict[str, Any]) -> bool:
+            stored = self._open(row)
+            return stored is None or stored.access_token == refused_token
+
+        grant = await self._refreshed(connection, user_id, grant, still_refused)
         tokens = self._open(grant)
         if tokens is None:
             await self._mark(grant["id"], UNREADABLE)
@@ -288,17 +309,21 @@ class GrantService:
         return self._box.encrypt(msgspec.json.encode(stored).decode())
 
     async def _refreshed(
-        self, connection: Connection, user_id: UUID, grant: dict[str, Any]
+        self,
+        connection: Connection,
+        user_id: UUID,
+        grant: dict[str, Any],
+        stale: Callable[[dict[str, Any]], bool] | None = None,
     ) -> dict[str, Any]:
-        """Refresh once across every caller: take the lease, or wait for whoever holds it."""
+        """Refresh once across every caller: take the lease, or wait for whoever holds it. ``stale`` says
+        whether a grant row still needs refreshing (default: its access token is about to expire)."""
+        needs = stale or (lambda row: _expiring(row["expires_at"]))
         lock = self._locks.setdefault(grant["id"], asyncio.Lock())
         async with lock:
             deadline = datetime.now(UTC) + LEASE + timedelta(seconds=5)
             while True:
-                current = await UserGrant.select().where(UserGrant.id == grant["id"]).first()
-                if current is None or current["status"] != GrantStatus.CONNECTED:
-                    raise await self._required(connection, user_id, "needs_reconnect")
-                if not _expiring(current["expires_at"]):
+                current = await self._connected(connection, user_id, grant["id"])
+                if not needs(current):
                     return current
                 now = datetime.now(UTC)
                 taken = (
@@ -310,13 +335,28 @@ class GrantService:
                     .returning(UserGrant.id)
                 )
                 if taken:
-                    return await self._refresh(connection, user_id, current)
+                    # Read again under the lease: another process may have refreshed (and released its
+                    # lease) since ``current`` was read, spending the refresh token it holds.
+                    leased = await self._connected(connection, user_id, grant["id"])
+                    if not needs(leased):
+                        await UserGrant.update({UserGrant.lease_until: None}).where(
+                            UserGrant.id == grant["id"]
+                        )
+                        return leased
+                    return await self._refresh(connection, user_id, leased)
                 if now > deadline:
                     raise ProviderError(
                         "Another refresh of this connection is taking too long; try again in a moment.",
                         problem="unreachable",
                     )
                 await asyncio.sleep(0.1)
+
+    async def _connected(self, connection: Connection, user_id: UUID, grant_id: UUID) -> dict[str, Any]:
+        """The grant row as it is now; ConnectionRequired when it is gone or needs reconnecting."""
+        row = await UserGrant.select().where(UserGrant.id == grant_id).first()
+        if row is None or row["status"] != GrantStatus.CONNECTED:
+            raise await self._required(connection, user_id, "needs_reconnect")
+        return row
 
     async def _refresh(self, connection: Connection, user_id: UUID, grant: dict[str, Any]) -> dict[str, Any]:
         stored = self._open(grant)

@@ -9,13 +9,16 @@ oidc-provider), and the tool runs with that person's own token.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 from uuid import UUID
 
+import httpx
 import pytest
 from litestar import Litestar
 
+from switchboard.connectors.actions import ActionFailed, RequestAuth
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.connections.models import ConnectionInput, Mode
@@ -172,3 +175,56 @@ async def test_a_new_client_moves_the_connections_and_asks_everyone_to_connect_a
     with pytest.raises(ConnectionRequired) as required:
         await connectors.credentials.request_auth(connection.id, Caller(alice.id, alice.email))
     assert required.value.reason == "needs_reconnect"
+
+
+async def test_a_refused_token_is_refreshed_once_and_the_call_repeated(
+    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await make_user(services, "alice@example.com")
+    await connectors.remote.create(
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+    )
+    project = await connectors.projects.ensure("Operations")
+    connection = await connectors.connections.create(
+        ConnectionInput(
+            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
+        ),
+        actor=builder,
+    )
+    await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
+    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+    await connect_at_provider(connectors, alice.id, connection.id, "alice")
+    definition = await connectors.registry.get("files")
+    caller = Caller(alice.id, alice.email)
+
+    async def call() -> object:
+        auth = await connectors.credentials.request_auth(connection.id, caller)
+
+        async def reauthorize() -> RequestAuth | None:
+            return await connectors.credentials.after_refusal(connection.id, caller, auth)
+
+        result = await connectors.runner.run(definition, "search_files", {"query": "q1"}, auth, reauthorize)
+        return result.output
+
+    async def refuse(times: int) -> None:
+        async with httpx.AsyncClient() as http:
+            await http.post(remote.endpoint.replace("/mcp", f"/__refuse?times={times}"))
+
+    async def refreshes() -> int | None:
+        return (await asyncio.to_thread(remote.provider.stats)).token.get("refresh_token")
+
+    await asyncio.to_thread(remote.provider.reset_stats)
+    await refuse(1)
+    output = await call()
+
+    assert output == {"query": "q1", "files": ["q1-report.txt", "q1-notes.md"], "caller": "alice"}
+    assert await refreshes() == 1  # one refresh, then the same call again
+
+    await refuse(2)
+    with pytest.raises(ActionFailed) as refused:
+        await call()
+    assert refused.value.auth_problem is True
+    assert refused.value.message == "Files did not accept Switchboard's credentials; reconnect."
+    assert await refreshes() == 2  # renewed once only

@@ -10,7 +10,8 @@ valid action name) and ``always_fails`` (a tool error). With ``--token`` every r
 server (oidc-provider in the tests): it publishes protected resource metadata (RFC 9728) naming it,
 challenges with ``resource_metadata`` and scope ``files:read``, and takes only JWT access tokens (RFC
 9068) signed by its keys, for this server (``aud``), unexpired; ``search_files`` then names the token's
-subject. With ``--stateful`` the server keeps sessions (``Mcp-Session-Id``), else it is stateless.
+subject (``POST /__refuse?times=N`` makes it refuse the next N valid tokens, to inject faults). With
+``--stateful`` the server keeps sessions (``Mcp-Session-Id``), else it is stateless.
 """
 
 from __future__ import annotations
@@ -123,7 +124,13 @@ def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0) -> Any
     endpoint = f"{origin}/mcp"
     verifier = JwtVerifier(issuer, endpoint) if issuer else None
 
+    refusals = {"left": 0}  # fault injection: POST /__refuse?times=N refuses the next N tokens with 401
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/__refuse":
+            refusals["left"] = int(scope.get("query_string", b"").decode().partition("times=")[2] or 1)
+            await _plain(send, 204, b"")
+            return
         if scope["type"] == "lifespan":
             await receive()
             async with manager.run():
@@ -143,6 +150,9 @@ def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0) -> Any
         presented = sent.removeprefix("Bearer ") if sent.startswith("Bearer ") else ""
         if verifier is not None:
             subject = await verifier.subject(presented) if presented else None
+            if subject is not None and refusals["left"] > 0:
+                refusals["left"] -= 1
+                subject = None
             if subject is None:
                 challenge = f'Bearer resource_metadata="{origin}{PRM_PATH}", scope="{SCOPE}"'
                 if presented:
