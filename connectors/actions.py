@@ -12,6 +12,7 @@ recipe engine's decision, not the runner's.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,8 @@ from switchboard.connectors.remote.client import RemoteError, RemoteSession
 from switchboard.connectors.remote.metadata import Challenge
 from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.platform.core.errors import DomainError, NotFound
+
+log = logging.getLogger("switchboard.connectors")
 
 __all__ = ["ActionFailed", "ActionResult", "ActionRunner", "Reauthorize", "RequestAuth", "check_inputs"]
 
@@ -86,9 +89,11 @@ class ActionRunner:
         transport: httpx.AsyncBaseTransport | None = None,
         max_response_bytes: int = 5 * 1024 * 1024,
         network: Network | None = None,
+        on_tools_changed: ToolsChanged | None = None,
     ) -> None:
         self._timeout = timeout
         self._network = network or Network()
+        self._on_tools_changed = on_tools_changed
         self._max_bytes = max_response_bytes
         # One client for all callers: it must not carry cookies from one user's call into another's.
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
@@ -159,11 +164,25 @@ class ActionRunner:
             finally:
                 await session.close()
         duration_ms = round((time.monotonic() - started) * 1000)
+        if session.tools_changed and self._on_tools_changed is not None:
+            await self._tools_changed(definition.key, credentials)
         if result.is_error:
             detail = shorten(_tool_text(result.content) or "no details", MAX_DETAIL_CHARS)
             raise ActionFailed(f"{app}'s tool {action.mcp_tool} failed: {_redact(detail, auth)}", app=app)
         output = result.structured_content if result.structured_content is not None else _tool_output(result)
         return ActionResult(status=200, output=output, duration_ms=duration_ms)
+
+    async def _tools_changed(self, key: str, credentials: _ConnectionCredentials) -> None:
+        """The remote server said its tool list changed: list it again with the same credentials."""
+        assert self._on_tools_changed is not None
+        headers = dict(credentials.headers)
+        token = await credentials.token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            await self._on_tools_changed(key, headers)
+        except DomainError as error:
+            log.warning("the tools of %s could not be listed again: %s", key, error.message)
 
     async def _send(
         self, definition: ConnectorDefinition, action: Action, request: HttpRequest
@@ -214,6 +233,8 @@ class ActionRunner:
         )
 
 
+ToolsChanged = Callable[[str, dict[str, str]], Awaitable[object]]
+"""Lists a remote server's tools again (connector key, request headers) after it said they changed."""
 Reauthorize = Callable[[], Awaitable[RequestAuth | None]]
 """Renews a caller's credentials after a refusal; None when there is nothing to renew."""
 

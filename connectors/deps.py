@@ -86,7 +86,11 @@ class ConnectorServices(msgspec.Struct, frozen=True):
                 issuer=settings.base_url, connections=connections, grants=grants, provider=provider, sign=sign
             ),
             provider=provider,
-            runner=ActionRunner(transport=transport, network=network),
+            runner=ActionRunner(
+                transport=transport,
+                network=network,
+                on_tools_changed=lambda key, headers: remote.refresh_tools(key, headers=headers),
+            ),
             remote=remote,
         )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar
@@ -213,3 +214,34 @@ async def test_switchboard_publishes_its_client_id_metadata_document(web: Browse
 
 def server_input(endpoint: str, *, token: str = TOKEN) -> RemoteServerInput:
     return msgspec.convert(files(endpoint, auth={"mode": "token", "token": token}), RemoteServerInput)
+
+
+async def test_when_the_server_says_its_tools_changed_they_are_listed_again(
+    app: Litestar, services: IdentityServices
+) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    with FilesServer(token=TOKEN) as changing:  # a server of its own: its tool list is about to change
+        await connectors.remote.create(server_input(changing.endpoint), actor=None)
+        project = await connectors.projects.ensure("Operations")
+        connection = await connectors.connections.create(
+            ConnectionInput(
+                name="Files (shared)", project_id=project.id, connector="files", mode=Mode.SHARED
+            ),
+            actor=None,
+        )
+        auth = await connectors.credentials.request_auth(connection.id, Caller(None))
+        before = await connectors.registry.get("files")
+        async with httpx.AsyncClient() as http:
+            await http.post(changing.endpoint.replace("/mcp", "/__change_tools"))
+
+        await connectors.runner.run(before, "search_files", {"query": "q3"}, auth)
+
+    after = await connectors.registry.get("files")
+    assert [action.name for action in before.actions] == ["search_files", "delete_file", "always_fails"]
+    assert [action.name for action in after.actions] == [
+        "search_files",
+        "delete_file",
+        "always_fails",
+        "summarize_file",
+    ]
+    assert (await connectors.remote.get("files")).tools[-1].title == "Summarize a file"

@@ -66,11 +66,21 @@ TOOLS = [
 ]
 
 
+# Behaviour injection: POST /__change_tools adds SUMMARIZE to the list, and the next tool call says so
+# (notifications/tools/list_changed on its answer's stream).
+_changes = {"pending": False, "added": False}
+SUMMARIZE = types.Tool(name="summarize_file", title="Summarize a file", input_schema={"type": "object"})
+
+
 async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
-    return types.ListToolsResult(tools=TOOLS)
+    return types.ListToolsResult(tools=[*TOOLS, *([SUMMARIZE] if _changes["added"] else [])])
 
 
 async def call_tool(ctx: Any, params: Any) -> types.CallToolResult:
+    if _changes["pending"]:
+        _changes["pending"] = False
+        notification = types.ToolListChangedNotification()
+        await ctx.session.send_notification(notification, related_request_id=ctx.request_id)
     arguments = params.arguments or {}
     if params.name == "search_files":
         query = str(arguments.get("query", ""))
@@ -127,6 +137,10 @@ def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0) -> Any
     refusals = {"left": 0}  # fault injection: POST /__refuse?times=N refuses the next N tokens with 401
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/__change_tools":
+            _changes.update(pending=True, added=True)
+            await _plain(send, 204, b"")
+            return
         if scope["type"] == "http" and scope["path"] == "/__refuse":
             refusals["left"] = int(scope.get("query_string", b"").decode().partition("times=")[2] or 1)
             await _plain(send, 204, b"")
