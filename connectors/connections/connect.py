@@ -166,6 +166,11 @@ class ConnectFlow:
 def _check_issuer(iss: str | None, endpoints: Endpoints) -> None:
     """RFC 9207: when the app names itself, it must be the app this connection talks to."""
     if iss is None:
+        if endpoints.require_iss:
+            raise LinkRefused(
+                f"The answer does not say it came from {endpoints.app_name}, which always says so; "
+                "nothing was stored."
+            )
         return
     expected = endpoints.issuer
     if expected:

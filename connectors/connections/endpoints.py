@@ -33,4 +33,5 @@ def endpoints_for(connection: Connection, definition: ConnectorDefinition) -> En
         extra_authorize_params=provider.extra_authorize_params,
         auth_method=provider.token_endpoint_auth_method,
         resource=resource,
+        require_iss=provider.require_iss,
     )

@@ -45,6 +45,7 @@ class Endpoints(msgspec.Struct, frozen=True, kw_only=True):
     extra_authorize_params: dict[str, str] = {}
     auth_method: AuthMethod = "client_secret_basic"
     resource: str = ""
+    require_iss: bool = False
 
 
 class ClientCredentials(msgspec.Struct, frozen=True):

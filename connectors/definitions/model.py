@@ -65,6 +65,8 @@ class OAuthProvider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     extra_authorize_params: dict[str, str] = {}
     token_endpoint_auth_method: TokenEndpointAuthMethod = "client_secret_basic"
     send_resource: bool = False
+    # RFC 9207: the provider always names itself (``iss``) on the way back; an answer without it is refused.
+    require_iss: bool = False
     resource: Text = ""
 
 

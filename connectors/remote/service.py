@@ -229,6 +229,12 @@ class RemoteServerService:
                 )
             if mode is not AuthMode.CLIENT_CREDENTIALS and not server.authorization_endpoint:
                 raise InvalidInput("Enter the authorization URL.", field="auth.auth_url")
+            if mode is not AuthMode.CLIENT_CREDENTIALS and not server.supports_s256:
+                raise InvalidInput(
+                    f"{server.issuer} does not advertise PKCE S256, which Switchboard requires for the "
+                    "authorization code grant; use a token or client credentials.",
+                    field="auth.mode",
+                )
             scopes = auth.scopes if auth.scopes is not None else (result.scopes if result else ())
             registration = await self._client(server, mode, auth, policy, previous, scopes)
             settings.update(
@@ -500,6 +506,7 @@ def _definition(server: RemoteServer) -> ConnectorDefinition:
         default_scopes=auth.scopes,
         send_resource=True,
         resource=auth.resource,
+        require_iss=auth.iss_parameter_supported,
         token_endpoint_auth_method="client_secret_post"
         if auth.token_endpoint_auth_method == "client_secret_post"
         else "client_secret_basic",

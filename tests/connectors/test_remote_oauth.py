@@ -20,7 +20,7 @@ from litestar import Litestar
 
 from switchboard.connectors.actions import ActionFailed, RequestAuth
 from switchboard.connectors.connections.credentials import Caller
-from switchboard.connectors.connections.errors import ConnectionRequired
+from switchboard.connectors.connections.errors import ConnectionRequired, LinkRefused
 from switchboard.connectors.connections.models import ConnectionInput, Mode
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.remote.discovery import AuthMode
@@ -228,3 +228,32 @@ async def test_a_refused_token_is_refreshed_once_and_the_call_repeated(
     assert refused.value.auth_problem is True
     assert refused.value.message == "Files did not accept Switchboard's credentials; reconnect."
     assert await refreshes() == 2  # renewed once only
+
+
+async def test_an_answer_without_the_issuer_is_refused_when_the_provider_always_names_itself(
+    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    alice = await make_user(services, "alice@example.com")
+    server = await connectors.remote.create(
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+    )
+    assert server.auth.iss_parameter_supported is True  # oidc-provider advertises RFC 9207
+    project = await connectors.projects.ensure("Operations")
+    data = ConnectionInput(
+        name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
+    )
+    connection = await connectors.connections.create(data, actor=None)
+    link = await connectors.grants.connect_link(alice.id, connection.id)
+    authorize_url = await connectors.connect.open_link(link_token(link), alice.id)
+    params = dict(parse_qsl(urlsplit(await authorize_without_browser_async(authorize_url, "alice")).query))
+    del params["iss"]  # as a mix-up attacker's answer would come, without the real issuer
+
+    with pytest.raises(LinkRefused) as refused:
+        await connectors.connect.finish(params, alice.id)
+
+    assert refused.value.message == (
+        "The answer does not say it came from Files, which always says so; nothing was stored."
+    )
+    with pytest.raises(ConnectionRequired):
+        await connectors.credentials.request_auth(connection.id, Caller(alice.id, alice.email))

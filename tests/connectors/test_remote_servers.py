@@ -22,7 +22,9 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 from tests.connectors.conftest import principal_of
+from tests.connectors.test_remote_discovery import authorization_server, document, healthy
 from tests.identity.support import SIGN_IN_REQUIRED, answer, error, make_user, signed_in
+from tests.support.document_server import DocumentServer
 from tests.support.remote_mcp import FilesServer
 from tests.support.web import Browserless
 
@@ -245,3 +247,33 @@ async def test_when_the_server_says_its_tools_changed_they_are_listed_again(
         "summarize_file",
     ]
     assert (await connectors.remote.get("files")).tools[-1].title == "Summarize a file"
+
+
+async def test_an_authorization_server_without_pkce_s256_is_refused_for_the_code_grant(app: Litestar) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    routes = healthy()
+    routes["/.well-known/oauth-authorization-server/tenant"] = document(
+        lambda b: authorization_server(b, code_challenge_methods_supported=["plain"])
+    )
+    server = DocumentServer(routes)
+    await server.start()
+    try:
+        data = {
+            "key": "legacy",
+            "name": "Legacy",
+            "endpoint": server.url("/mcp"),
+            "allow_private": True,
+            "auth": {"mode": "oauth_authorization_code"},  # discovery would not recommend it
+        }
+        with pytest.raises(InvalidInput) as refused:
+            await connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=None)
+    finally:
+        await server.stop()
+
+    assert refused.value.field == "auth.mode"
+    assert refused.value.message == (
+        f"{server.url('/tenant')} does not advertise PKCE S256, which Switchboard requires for the "
+        "authorization code grant; use a token or client credentials."
+    )
+    assert server.hits["/tenant/register"] == 0  # refused before registering anywhere
+    assert await RemoteServerRow.count() == 0
