@@ -187,7 +187,7 @@ class ConnectionService:
         auth_type = _auth_type(data, definition)
         if definition.mcp is not None and self._remote_defaults is not None:
             data, stored = await self._from_remote(definition.key, data, stored)
-            if not data.scopes and definition.provider is not None:  # the scopes the server asks for
+            if not _scopes(data.scopes) and definition.provider is not None:  # what the server asks for
                 data = msgspec.structs.replace(data, scopes=definition.provider.default_scopes)
         secrets = {field: getattr(data, field) or getattr(stored, field) for field in SECRET_FIELDS}
         clean = msgspec.structs.replace(

@@ -16,6 +16,8 @@ import asyncio
 import queue
 import re
 import threading
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,7 +64,11 @@ class Handoff:
         return kind, value
 
 
-async def _client(url: str, redirect_uri: str, title: str, handoff: Handoff) -> None:
+@asynccontextmanager
+async def consented_session(url: str, redirect_uri: str, handoff: Handoff) -> AsyncIterator[ClientSession]:
+    """An initialized MCP session whose sign-in and consent the browser completes: the authorization URL
+    goes out through ``handoff``, the callback's query comes back through it."""
+
     async def redirect_handler(authorization_url: str) -> None:
         handoff.authorization_urls.put(authorization_url)
 
@@ -85,18 +91,30 @@ async def _client(url: str, redirect_uri: str, title: str, handoff: Handoff) -> 
         ClientSession(read, write) as session,
     ):
         await session.initialize()
+        yield session
+
+
+def run_client(script: Callable[[], Coroutine[Any, Any, None]], handoff: Handoff) -> threading.Thread:
+    """``script`` in a thread and event loop of its own; a failure is handed to the test's thread."""
+
+    def run() -> None:
+        try:
+            asyncio.run(script())
+        except BaseException as exc:
+            handoff.answers.put(("error", exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+async def _client(url: str, redirect_uri: str, title: str, handoff: Handoff) -> None:
+    async with consented_session(url, redirect_uri, handoff) as session:
         handoff.answers.put(("tools", [tool.name for tool in (await session.list_tools()).tools]))
         handoff.answers.put(("first", await session.call_tool("create_task", {"title": title})))
         await asyncio.to_thread(handoff.connected.get, True, WAIT * 2)
         handoff.answers.put(("second", await session.call_tool("create_task", {"title": title})))
         handoff.answers.put(("listed", await session.call_tool("list_tasks", {})))
-
-
-def _run_client(url: str, redirect_uri: str, title: str, handoff: Handoff) -> None:
-    try:
-        asyncio.run(_client(url, redirect_uri, title, handoff))
-    except BaseException as exc:  # handed to the test's thread, which fails with it
-        handoff.answers.put(("error", exc))
 
 
 def _approve(server: LiveServer, client_id: str) -> None:
@@ -125,8 +143,7 @@ def test_an_mcp_client_signs_alice_in_and_her_tool_call_reaches_her_own_demo_tas
     url = f"{live_server.url}/mcp/demo"
     title = unique("Send the quote")
     handoff = Handoff()
-    client = threading.Thread(target=_run_client, args=(url, callback.uri, title, handoff), daemon=True)
-    client.start()
+    client = run_client(lambda: _client(url, callback.uri, title, handoff), handoff)
 
     # The person: signed in to Switchboard, allows the client on the consent page.
     sign_in(page, ALICE)
