@@ -63,9 +63,10 @@ layers: install
 	@scripts/check-layers.sh
 
 # Two workers (pytest-xdist), one per core; each test file stays on one worker, so the servers a file's
-# fixtures start are started once. PYTEST_ARGS="-n 0" runs in one process.
+# fixtures start are started once. The slowest steps are listed at the end. PYTEST_ARGS="-n 0" runs in one
+# process.
 pytest: install system-deps
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 test: lint typecheck layers pytest
 

@@ -125,3 +125,12 @@ def test_a_remote_server_is_added_connected_in_the_browser_and_called_with_alice
         "caller": "alice",
     }
     client.join(timeout=WAIT)
+
+    # The demo server is shared with other tests: it offers only its own tools again.
+    admin.goto("/console/servers")
+    admin.get_by_role("link", name="Demo", exact=True).click()
+    tabs(admin).get_by_role("link", name="Tools").click()
+    admin.on("dialog", lambda dialog: dialog.accept())
+    admin.get_by_role("button", name=f"Withdraw {tool}").click()
+    expect_notice(admin, f"Remote tool {tool} withdrawn.")
+    expect(admin.get_by_text("No remote tools offered.")).to_be_visible()

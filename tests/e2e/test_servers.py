@@ -54,7 +54,7 @@ def test_an_admin_creates_a_server_adds_a_group_in_the_dialog_attaches_a_tool_an
     tabs(page).get_by_role("link", name="Tools").click()
     expect(page.get_by_text("No tools yet.")).to_be_visible()
     page.get_by_label("Published recipe").select_option(label="whoami — Who am I (Demo, v1)")
-    page.get_by_label("Read-only").check()
+    page.get_by_role("group", name="Hints for clients", exact=True).get_by_label("Read-only").check()
     page.get_by_role("button", name="Attach tool").click()
     expect_notice(page, "Tool whoami attached.")
     expect(page.get_by_label("Scope of whoami")).to_have_value("mcp:tools:whoami")
