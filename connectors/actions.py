@@ -34,8 +34,8 @@ from switchboard.connectors.action_requests import (
     shorten,
 )
 from switchboard.connectors.definitions import Action, ConnectorDefinition, OutputMapping, RemoteMcp
-from switchboard.connectors.remote.client import RemoteError, RemoteSession
-from switchboard.connectors.remote.metadata import Challenge
+from switchboard.connectors.remote.client import RemoteError, remote_session
+from switchboard.connectors.remote.metadata import Challenge, bearer_challenge
 from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.platform.core.errors import DomainError, NotFound
 
@@ -143,15 +143,15 @@ class ActionRunner:
         policy = NetworkPolicy(allow_private=remote.allow_private)
         started = time.monotonic()
         credentials = _ConnectionCredentials(auth, reauthorize)
-        async with self._network.client(policy, timeout=self._timeout) as http:
-            session = RemoteSession(
-                http,
-                remote.endpoint,
-                credentials,
-                name=app,
-                headers=credentials.headers,
-                timeout=self._timeout,
-            )
+        async with remote_session(
+            self._network,
+            policy,
+            remote.endpoint,
+            credentials,
+            name=app,
+            headers=credentials.headers,
+            call_timeout=self._timeout,
+        ) as session:
             try:
                 result = await session.call_tool(action.mcp_tool, inputs)
             except RemoteError as error:
@@ -161,8 +161,6 @@ class ActionRunner:
                     auth_problem=error.problem == "unauthorized",
                     retryable=error.problem in _RETRYABLE_REMOTE and action.is_idempotent,
                 ) from None
-            finally:
-                await session.close()
         duration_ms = round((time.monotonic() - started) * 1000)
         if session.tools_changed and self._on_tools_changed is not None:
             await self._tools_changed(definition.key, credentials)
@@ -244,8 +242,7 @@ class _ConnectionCredentials:
     are), renewed once through ``reauthorize`` when the server answers 401."""
 
     def __init__(self, auth: RequestAuth, reauthorize: Reauthorize | None) -> None:
-        scheme, _, token = auth.headers.get("Authorization", "").partition(" ")
-        self._token = token if scheme.lower() == "bearer" and token else None
+        self._token = _bearer_token(auth)
         self.headers = {k: v for k, v in auth.headers.items() if not (self._token and k == "Authorization")}
         self._reauthorize = reauthorize
 
@@ -256,14 +253,16 @@ class _ConnectionCredentials:
         if self._reauthorize is None or self._token is None:
             return None
         renewed, self._reauthorize = await self._reauthorize(), None
-        if renewed is None:
-            return None
-        scheme, _, token = renewed.headers.get("Authorization", "").partition(" ")
-        self._token = token if scheme.lower() == "bearer" and token else None
+        self._token = _bearer_token(renewed) if renewed is not None else None
         return self._token
 
     async def insufficient_scope(self, challenge: Challenge) -> str | None:
         return None
+
+
+def _bearer_token(auth: RequestAuth) -> str | None:
+    scheme, _, token = auth.headers.get("Authorization", "").partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def _tool_text(content: list[Any]) -> str:
@@ -456,17 +455,15 @@ def _field_errors(errors: Any) -> str:
 
 def _bearer_challenge(header: str) -> str:
     """RFC 6750 §3: ``Bearer error="insufficient_scope", scope="tasks:write"`` -> the error and scope."""
-    if not header.lower().startswith("bearer"):
+    challenge = bearer_challenge(header)
+    if challenge is None or not challenge.error:
         return ""
-    params: dict[str, str] = dict(re.findall(r'(\w+)="([^"]*)"', header))
-    error = params.get("error", "")
-    if not error:
-        return ""
-    if params.get("scope"):
-        return f"{error} (needs {params['scope']})"
-    if params.get("error_description"):
-        return f"{error} ({params['error_description']})"
-    return error
+    scope, description = challenge.params.get("scope"), challenge.params.get("error_description")
+    if scope:
+        return f"{challenge.error} (needs {scope})"
+    if description:
+        return f"{challenge.error} ({description})"
+    return challenge.error
 
 
 def _redact(text: str, auth: RequestAuth) -> str:

@@ -16,6 +16,7 @@ from switchboard.connectors.definitions import (
     parse_document,
 )
 from switchboard.connectors.definitions.model import PLACEHOLDER
+from switchboard.connectors.definitions.names import action_name, unique_name
 from switchboard.connectors.openapi.document import METHODS, Document, clip, object_parts, problem
 from switchboard.connectors.openapi.security import auth_of
 
@@ -116,7 +117,7 @@ class _Importer:
                 action = self._action(path, method, item, operation, f"{where}.{method}")
                 if action is None:
                     continue
-                action["name"] = _unique(action["name"], names)
+                action["name"] = unique_name(action["name"], names)
                 actions.append(action)
         return actions
 
@@ -149,10 +150,10 @@ class _Importer:
             raise problem(f"a schema is not valid JSON Schema ({exc.message})", where) from exc
         operation_id = operation.get("operationId")
         summary, description = _text(operation, "summary"), _text(operation, "description")
-        name = _snake(operation_id) if isinstance(operation_id, str) else ""
+        name = action_name(operation_id) if isinstance(operation_id, str) else ""
         title = clip(summary.splitlines()[0] if summary else _title_of(operation_id, method, path), 120)
         action: dict[str, Any] = {
-            "name": name or _snake(f"{method}_{path}") or method,
+            "name": name or action_name(f"{method}_{path}") or method,
             "title": title,
             "description": clip(description or (summary if summary != title else ""), 2000),
             "method": method.upper(),
@@ -291,15 +292,6 @@ def _key_from(title: str) -> str:
     return slug[:63].rstrip("-")
 
 
-def _snake(text: str) -> str:
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
-    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
-    text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
-    if text and not text[0].isalpha():
-        text = "op_" + text
-    return text[:64].rstrip("_")
-
-
 def _identifier(name: str) -> str:
     """An input name that can stand in a path placeholder: letters, digits and _."""
     text = re.sub(r"[^A-Za-z0-9_]", "_", name)
@@ -317,19 +309,9 @@ def _free_name(name: str, taken: dict[str, Any], *, prefix: str) -> str:
     return candidate
 
 
-def _unique(name: str, names: set[str]) -> str:
-    candidate, number = name, 2
-    while candidate in names:
-        suffix = f"_{number}"
-        candidate = name[: 64 - len(suffix)] + suffix
-        number += 1
-    names.add(candidate)
-    return candidate
-
-
 def _title_of(operation_id: Any, method: str, path: str) -> str:
-    if isinstance(operation_id, str) and _snake(operation_id):
-        return _snake(operation_id).replace("_", " ").capitalize()
+    if isinstance(operation_id, str) and action_name(operation_id):
+        return action_name(operation_id).replace("_", " ").capitalize()
     return f"{method.upper()} {path}"
 
 

@@ -27,6 +27,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERS
 
 from switchboard.connectors.remote.authorization import MAX_AUTHORIZATIONS
 from switchboard.connectors.remote.metadata import Challenge, bearer_challenge
+from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.platform.core.errors import DomainError
 from switchboard.platform.core.safe_fetch import FetchRefused
 
@@ -64,11 +65,8 @@ class Credentials(Protocol):
         ...
 
 
-class StaticHeaders:
-    """Credentials for a server that takes a fixed header (or none): nothing to refresh."""
-
-    def __init__(self, headers: dict[str, str] | None = None) -> None:
-        self.headers = headers or {}
+class NoCredentials:
+    """For requests that carry fixed headers, or none: no token to send or renew."""
 
     async def token(self) -> str | None:
         return None
@@ -78,6 +76,26 @@ class StaticHeaders:
 
     async def insufficient_scope(self, challenge: Challenge) -> str | None:
         return None
+
+
+@contextlib.asynccontextmanager
+async def remote_session(
+    network: Network,
+    policy: NetworkPolicy,
+    endpoint: str,
+    credentials: Credentials,
+    *,
+    name: str,
+    headers: dict[str, str] | None = None,
+    call_timeout: float = CALL_TIMEOUT_SECONDS,
+) -> AsyncIterator[RemoteSession]:
+    """A session over a guarded client of ``network``; the session is ended and the client closed after."""
+    async with network.client(policy, timeout=call_timeout) as http:
+        session = RemoteSession(http, endpoint, credentials, name=name, headers=headers, timeout=call_timeout)
+        try:
+            yield session
+        finally:
+            await session.close()
 
 
 class RemoteSession:

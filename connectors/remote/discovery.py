@@ -116,8 +116,6 @@ class Found(msgspec.Struct, frozen=True, kw_only=True):
     """The documents behind a ``DiscoveryResult``, for the OAuth client."""
 
     result: DiscoveryResult
-    challenge: Challenge | None = None
-    resource: ProtectedResource | None = None
     server: AuthorizationServer | None = None
 
 
@@ -156,7 +154,7 @@ class Discoverer:
         if not scopes and resource is not None:
             scopes = resource.scopes_supported
         result = _result(endpoint, challenge, resource, resource_url, server, scopes, warnings)
-        return Found(result=result, challenge=challenge, resource=resource, server=server)
+        return Found(result=result, server=server)
 
     async def _probe(self, endpoint: str, policy: NetworkPolicy) -> tuple[Challenge | None, bool]:
         headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}

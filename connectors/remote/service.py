@@ -8,7 +8,6 @@ decision. Secrets (a token, a client secret, the registered client) are stored e
 from __future__ import annotations
 
 import builtins
-import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,8 +27,9 @@ from switchboard.connectors.definitions import (
     OAuthProvider,
     RemoteMcp,
 )
+from switchboard.connectors.definitions.names import action_name, unique_name
 from switchboard.connectors.registry import ConnectorRegistry
-from switchboard.connectors.remote.client import RemoteError, RemoteSession, StaticHeaders
+from switchboard.connectors.remote.client import NoCredentials, RemoteError, remote_session
 from switchboard.connectors.remote.discovery import AuthMode, Discoverer, DiscoveryFailed, DiscoveryResult
 from switchboard.connectors.remote.metadata import AuthorizationServer, origin_of
 from switchboard.connectors.remote.models import (
@@ -47,8 +47,6 @@ from switchboard.connectors.tables import RemoteServer as RemoteServerRow
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.crypto import DecryptionFailed, SecretBox
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
-
-_SAFE = re.compile(r"[^a-z0-9_]+")
 
 
 class _Secrets(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,8 +116,7 @@ class RemoteServerService:
         await row.save()
         server = self._out(await self._row(data.key))
         await self._registry.save_remote(_definition(server), actor=server.created_by)
-        if not server.auth.mode.value.startswith("oauth_authorization_code"):
-            server = await self._try_refresh(server)
+        server = await self._try_refresh(server)
         return msgspec.structs.replace(server, warnings=warnings + server.warnings)
 
     async def update(self, key: str, patch: RemoteServerPatch, *, actor: Principal | None) -> RemoteServer:
@@ -180,14 +177,15 @@ class RemoteServerService:
 
     async def refresh_own(self, key: str) -> RemoteServer:
         """Lists the tools with the server's own settings: no credentials, or its token."""
-        server = self._out(await self._row(key))
+        row = await self._row(key)
+        server = self._out(row)
         if server.auth.mode.is_oauth:
             raise InvalidInput(
                 f"{server.name} needs an OAuth token: refresh its tools through one of its connections.",
                 field="connection_id",
             )
-        secrets = self._secrets(await self._row(key))
-        return await self.refresh_tools(key, headers=_token_headers(server.auth.header, secrets.token))
+        headers = _token_headers(server.auth.header, self._secrets(row).token)
+        return await self.refresh_tools(key, headers=headers)
 
     async def client_defaults(self, key: str) -> tuple[str, Credentials] | None:
         """The client ID and credentials a new connection to this server starts from, None if not remote."""
@@ -316,12 +314,10 @@ class RemoteServerService:
         self, server: RemoteServer, headers: dict[str, str]
     ) -> tuple[builtins.list[Any], builtins.list[str]]:
         policy = NetworkPolicy(allow_private=server.allow_private)
-        async with self._network.client(policy) as http:
-            session = RemoteSession(http, server.endpoint, StaticHeaders(), name=server.name, headers=headers)
-            try:
-                tools = list(await session.list_tools())
-            finally:
-                await session.close()
+        async with remote_session(
+            self._network, policy, server.endpoint, NoCredentials(), name=server.name, headers=headers
+        ) as session:
+            tools = list(await session.list_tools())
         return tools, session.skipped_tools
 
     async def _store_tools(self, server: RemoteServer, tools: builtins.list[Any]) -> RemoteServer:
@@ -466,8 +462,7 @@ def _remote_tools(tools: list[Any]) -> tuple[list[RemoteTool], list[str]]:
         if schema.get("type", "object") != "object":
             skipped.append(f"The tool {tool.name[:80]!r} was left out: its input is not an object.")
             continue
-        action = _action_name(tool.name, taken)
-        taken.add(action)
+        action = unique_name(action_name(tool.name, prefix="t") or "tool", taken)
         annotations = tool.annotations
         described.append(
             RemoteTool(
@@ -483,24 +478,11 @@ def _remote_tools(tools: list[Any]) -> tuple[list[RemoteTool], list[str]]:
     return described, skipped
 
 
-def _action_name(tool: str, taken: set[str]) -> str:
-    name = _SAFE.sub("_", tool.lower()).strip("_") or "tool"
-    if not name[0].isalpha():
-        name = f"t_{name}"
-    name = name[:60]
-    candidate, number = name, 2
-    while candidate in taken:
-        candidate, number = f"{name}_{number}", number + 1
-    return candidate
-
-
-def _definition(server: RemoteServer) -> ConnectorDefinition:
-    """A remote server's connector: its auth as the connections machinery knows it, its tools as actions."""
-    auth = server.auth
-    definition_auth: Any
-    provider = OAuthProvider(
+def _provider(auth: AuthSettings) -> OAuthProvider:
+    """The server's authorization server as connections use it (the resource always sent)."""
+    return OAuthProvider(
         authorize_url=auth.auth_url,
-        token_url=auth.token_url or "https://invalid.example/token",
+        token_url=auth.token_url,
         revocation_url=auth.revocation_url,
         issuer=auth.issuer,
         default_scopes=auth.scopes,
@@ -511,6 +493,12 @@ def _definition(server: RemoteServer) -> ConnectorDefinition:
         if auth.token_endpoint_auth_method == "client_secret_post"
         else "client_secret_basic",
     )
+
+
+def _definition(server: RemoteServer) -> ConnectorDefinition:
+    """A remote server's connector: its auth as the connections machinery knows it, its tools as actions."""
+    auth = server.auth
+    definition_auth: Any
     if auth.mode is AuthMode.NONE:
         definition_auth = NoAuth()
     elif auth.mode is AuthMode.TOKEN:
@@ -521,9 +509,9 @@ def _definition(server: RemoteServer) -> ConnectorDefinition:
             else ApiKeyAuth(location="header", name=header)
         )
     elif auth.mode is AuthMode.CLIENT_CREDENTIALS:
-        definition_auth = ClientCredentialsAuth(provider=provider)
+        definition_auth = ClientCredentialsAuth(provider=_provider(auth))
     else:
-        definition_auth = AuthorizationCodeAuth(provider=provider)
+        definition_auth = AuthorizationCodeAuth(provider=_provider(auth))
     actions = tuple(
         Action(
             name=tool.action,

@@ -26,7 +26,7 @@ import mcp_types as types
 from mcp.shared.exceptions import MCPError, UrlElicitationRequiredError
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
-from switchboard.connectors.definitions import Action
+from switchboard.connectors.definitions import ConnectorDefinition
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.oauth.errors import OAuthError
 from switchboard.identity.oauth.ratelimit import RateLimiter
@@ -95,10 +95,14 @@ class ToolRunner:
                     ),
                 )
             )
+        definitions: dict[str, ConnectorDefinition | None] = {}  # each remote server's, read once
         for remote in await self.remote(caller.server):
             if not caller.may_call(remote.scope):
                 continue
-            action = await self._remote_action(remote)
+            if remote.connector not in definitions:
+                definitions[remote.connector] = await self._definition_of(remote.connector)
+            connector = definitions[remote.connector]
+            action = connector.action(remote.action) if connector is not None else None
             if action is None:  # the remote server no longer lists it
                 continue
             tools.append(
@@ -157,13 +161,12 @@ class ToolRunner:
             return _error(text)
         return _result(report)
 
-    async def _remote_action(self, tool: RemoteTool) -> Action | None:
+    async def _definition_of(self, key: str) -> ConnectorDefinition | None:
         assert self._connectors is not None
         try:
-            definition = await self._connectors.registry.get(tool.connector)
+            return await self._connectors.registry.get(key)
         except NotFound:
             return None
-        return definition.action(tool.action)
 
     async def _call_remote(
         self, caller: McpCaller, tool: RemoteTool, arguments: dict[str, Any], *, url_elicitation: bool

@@ -128,18 +128,16 @@ def _rate(text: str) -> int:
 async def _remote_choices(connectors: ConnectorServices, offered: list[RemoteTool]) -> list[tuple[str, str]]:
     """Every remote server tool that could be offered: (``<connection id>/<action>``, its label)."""
     taken = {(tool.connection_id, tool.action) for tool in offered}
+    remote = {server.key: server for server in await connectors.remote.list()}
     choices: list[tuple[str, str]] = []
     for connection in await connectors.connections.list_all():
-        try:
-            definition = await connectors.registry.get(connection.connector)
-        except DomainError:
+        server = remote.get(connection.connector)
+        if server is None:
             continue
-        if definition.mcp is None:
-            continue
-        for action in definition.actions:
-            if (connection.id, action.name) not in taken:
-                label = f"{action.name} — {action.title} ({definition.name}, via {connection.name})"
-                choices.append((f"{connection.id}/{action.name}", label))
+        for tool in server.tools:
+            if (connection.id, tool.action) not in taken:
+                label = f"{tool.action} — {tool.title or tool.name} ({server.name}, via {connection.name})"
+                choices.append((f"{connection.id}/{tool.action}", label))
     return choices
 
 
