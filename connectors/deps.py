@@ -105,6 +105,25 @@ class ConnectorServices(msgspec.Struct, frozen=True):
         )
         return await check.run(connection_id, Caller(principal.user_id, principal.email))
 
+    async def shared_connect_link(self, connection_id: UUID, principal: Principal, *, return_to: str) -> str:
+        """A builder's link to connect a shared connection with their own account, for every caller."""
+        principal.require_builder()
+        return await self.grants.connect_link(
+            principal.user_id, connection_id, return_to=return_to, shared=True
+        )
+
+    async def disconnect_shared(self, connection_id: UUID, principal: Principal) -> str:
+        """Revoke and forget a shared connection's grant, whoever connected it; returns a warning when the
+        app could not revoke it."""
+        principal.require_builder()
+        connection = await self.connections.get(connection_id)
+        if connection.is_end_user:
+            raise InvalidInput(
+                f"{connection.name} is connected by each end user; they disconnect under My connections.",
+                field="connection_id",
+            )
+        return await self.grants.disconnect(principal.user_id, connection_id)
+
     async def delete_connection(self, connection_id: UUID, *, actor: Principal) -> None:
         """Delete a connection after asking the app to revoke every user's tokens (best effort: an app
         that cannot be reached does not keep the connection alive here)."""

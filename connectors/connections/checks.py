@@ -44,7 +44,8 @@ class ConnectionCheck:
             )
         except (ProviderError, DomainError) as exc:
             return TestOutcome(ok=False, message=exc.message)
-        if connection.mode is Mode.END_USER and definition.provider and definition.provider.userinfo_url:
+        own_account = connection.mode is Mode.END_USER or connection.auth_type == "oauth2_authorization_code"
+        if own_account and definition.provider and definition.provider.userinfo_url:
             token = auth.headers.get("Authorization", "").partition(" ")[2]
             account = await self._provider.account_label(
                 endpoints_for(connection, definition), token, definition.provider.account_label

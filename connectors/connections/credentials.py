@@ -1,7 +1,8 @@
 """What a connection adds to a call to its app: field values and credentials, for one caller.
 
-Shared connections give everyone the same credentials (API key, bearer token, basic, or a client
-credentials token kept until shortly before it expires). End user's connections give the caller's own
+Shared connections give everyone the same credentials (API key, bearer token, basic, a client
+credentials token kept until shortly before it expires, or the token of the grant a builder made with
+their own account). End user's connections give the caller's own
 token: from their authorization code grant (see ``grants``), or by exchanging the caller's Switchboard
 identity at the app (RFC 8693 token exchange), with no second consent where the app trusts Switchboard.
 """
@@ -77,12 +78,14 @@ class CredentialService:
         """New credentials after the app refused ``refused`` (401): an end user's token refreshed (once,
         across callers), a client credentials token fetched again; None when there is nothing to renew."""
         connection = await self._connections.get(connection_id)
-        if connection.mode is Mode.END_USER:
-            if caller.user_id is None or connection.auth_type != "oauth2_authorization_code":
+        if connection.auth_type == "oauth2_authorization_code":
+            if connection.mode is Mode.END_USER and caller.user_id is None:
                 return None
             token = refused.headers.get("Authorization", "").partition(" ")[2]
             fresh = await self._grants.refresh_refused(caller.user_id, connection_id, token)
             return _bearer(connection, fresh.access_token, fresh.token_type)
+        if connection.mode is Mode.END_USER:
+            return None
         if connection.auth_type == "oauth2_client_credentials":
             self.forget(connection_id)
             return await self.request_auth(connection_id, caller)
@@ -104,6 +107,9 @@ class CredentialService:
                 return RequestAuth(values=values, headers={spec.name: spec.prefix + secrets.api_key})
             case "bearer":
                 return RequestAuth(values=values, headers={"Authorization": f"Bearer {secrets.token}"})
+            case "oauth2_authorization_code":  # the grant a builder made for everyone
+                fresh = await self._grants.access_token(None, connection.id)
+                return _bearer(connection, fresh.access_token, fresh.token_type)
             case "basic":
                 pair = base64.b64encode(f"{connection.username}:{secrets.password}".encode()).decode()
                 return RequestAuth(values=values, headers={"Authorization": f"Basic {pair}"})

@@ -39,6 +39,14 @@ class ConnectionRequired(DomainError):
         self.reason = reason
 
 
+class SharedGrantMissing(DomainError):
+    """A shared connection's grant is missing or refused: a builder must connect it again (callers get no
+    link: connecting it is not theirs to do)."""
+
+    code = "connection_not_connected"
+    status = 409
+
+
 class LinkRefused(DomainError):
     """A connect link or callback that cannot be used: expired, used, another user's, or tampered with."""
 

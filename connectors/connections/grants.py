@@ -1,7 +1,10 @@
-"""Each end user's own grant for an end user's connection: stored encrypted, refreshed, revoked.
+"""Each end user's own grant for an end user's connection, and the one grant of a shared connection
+that a builder connected with their own account: stored encrypted, refreshed, revoked.
 
 Grants are made by the connect flow (``connect``); this module keeps them. A connect link is absolute,
-single-use, valid for ten minutes and bound to one user.
+single-use, valid for ten minutes and bound to one user. A shared connection has at most one grant: the
+builder who connects it last replaces the one before, and every caller (even one without a signed-in
+user) uses it; when it cannot be used, the error says a builder must connect it again, never with a link.
 
 Refresh happens before expiry, once at a time per grant across processes: the process that takes the
 grant's database lease refreshes; the others wait for the new token. A refused refresh (``invalid_grant``)
@@ -20,7 +23,7 @@ from uuid import UUID
 import msgspec
 
 from switchboard.connectors.connections.endpoints import endpoints_for
-from switchboard.connectors.connections.errors import ConnectionRequired, ProviderError
+from switchboard.connectors.connections.errors import ConnectionRequired, ProviderError, SharedGrantMissing
 from switchboard.connectors.connections.models import (
     Connection,
     GrantStatus,
@@ -35,7 +38,7 @@ from switchboard.connectors.tables import ConnectLink, UserGrant
 from switchboard.identity.oauth.audit import AuditEntry, AuditLog
 from switchboard.identity.tables import User
 from switchboard.platform.core.crypto import DecryptionFailed, SecretBox
-from switchboard.platform.core.errors import NotFound
+from switchboard.platform.core.errors import DomainError, NotFound
 from switchboard.platform.core.tokens import new_token, token_hash
 
 log = logging.getLogger("switchboard.connectors")
@@ -86,11 +89,19 @@ class GrantService:
 
     # -- connect links ------------------------------------------------------------------------------
 
-    async def connect_link(self, user_id: UUID, connection_id: UUID, *, return_to: str = "") -> str:
-        """An absolute, single-use link, valid for ten minutes, that only ``user_id`` can use."""
+    async def connect_link(
+        self, user_id: UUID, connection_id: UUID, *, return_to: str = "", shared: bool = False
+    ) -> str:
+        """An absolute, single-use link, valid for ten minutes, that only ``user_id`` can use. ``shared``:
+        the link connects a shared connection for everyone (the caller must have checked the user is a
+        builder); otherwise only an end user's connection can be connected."""
         connection = await self._connections.get(connection_id)
-        if connection.mode is not Mode.END_USER or connection.auth_type != "oauth2_authorization_code":
-            raise NotFound(f"{connection.name} is not connected by each user.", field="connection_id")
+        wanted = Mode.SHARED if shared else Mode.END_USER
+        if connection.mode is not wanted or connection.auth_type != "oauth2_authorization_code":
+            raise NotFound(
+                f"{connection.name} is not connected by {'a builder' if shared else 'each user'}.",
+                field="connection_id",
+            )
         token = new_token()
         now = datetime.now(UTC)
         await ConnectLink(
@@ -105,13 +116,15 @@ class GrantService:
 
     # -- using the grant -----------------------------------------------------------------------------
 
-    async def access_token(self, user_id: UUID, connection_id: UUID) -> FreshToken:
-        """A valid access token of this user for this connection, refreshed first when it is about to
-        expire. Raises ConnectionRequired (with a new connect link) when the user must (re)connect."""
+    async def access_token(self, user_id: UUID | None, connection_id: UUID) -> FreshToken:
+        """A valid access token of this user for this connection (of a shared connection: its one grant,
+        whoever calls), refreshed first when it is about to expire. Raises ConnectionRequired (with a new
+        connect link) when the user must (re)connect, SharedGrantMissing when a builder must."""
         connection = await self._connections.get(connection_id)
-        grant = await self._grant(connection_id, user_id)
+        grant = await self._grant_of(connection, user_id)
         if grant is None:
             raise await self._required(connection, user_id, "not_connected")
+        user_id = grant["user"]
         if grant["status"] != GrantStatus.CONNECTED or grant["scopes_version"] < connection.scopes_version:
             raise await self._required(connection, user_id, "needs_reconnect")
         if _expiring(grant["expires_at"]):
@@ -122,14 +135,17 @@ class GrantService:
             raise await self._required(connection, user_id, "needs_reconnect")
         return FreshToken(tokens.access_token, tokens.token_type, tuple(grant["scopes"].split()))
 
-    async def refresh_refused(self, user_id: UUID, connection_id: UUID, refused_token: str) -> FreshToken:
+    async def refresh_refused(
+        self, user_id: UUID | None, connection_id: UUID, refused_token: str
+    ) -> FreshToken:
         """The app refused ``refused_token`` (401) before it expired: refresh now, once across every caller
         and process (whoever finds the token already replaced uses the replacement). Raises
-        ConnectionRequired when the grant cannot be refreshed."""
+        ConnectionRequired (SharedGrantMissing) when the grant cannot be refreshed."""
         connection = await self._connections.get(connection_id)
-        grant = await self._grant(connection_id, user_id)
+        grant = await self._grant_of(connection, user_id)
         if grant is None:
             raise await self._required(connection, user_id, "needs_reconnect")
+        user_id = grant["user"]
 
         def still_refused(row: dict[str, Any]) -> bool:
             stored = self._open(row)
@@ -152,9 +168,10 @@ class GrantService:
         """Revoke at the app (RFC 7009) when it can, then delete the tokens. Returns a warning when the app
         could not revoke them (the tokens are deleted here either way)."""
         connection = await self._connections.get(connection_id)
-        grant = await self._grant(connection_id, user_id)
+        grant = await self._grant_of(connection, user_id)
         if grant is None:
             raise NotFound(f"You have not connected {connection.name}.", field="connection_id")
+        user_id = grant["user"]
         warning = ""
         definition = await self._connections.definition_of(connection)
         endpoints = endpoints_for(connection, definition)
@@ -246,8 +263,15 @@ class GrantService:
                 names[connection.connector] = (definition.name, definition.icon)
         return names
 
-    async def _required(self, connection: Connection, user_id: UUID, reason: str) -> ConnectionRequired:
+    async def _required(self, connection: Connection, user_id: UUID | None, reason: str) -> DomainError:
         definition = await self._connections.definition_of(connection)
+        if connection.mode is Mode.SHARED:
+            state = "is not connected" if reason == "not_connected" else "must be connected again"
+            return SharedGrantMissing(
+                f"The shared connection {connection.name} {state} to {definition.name}: a builder connects "
+                "it with Connect on its page in the console (Connections)."
+            )
+        assert user_id is not None
         url = await self.connect_link(user_id, connection.id)
         verb = "connect" if reason == "not_connected" else "reconnect"
         return ConnectionRequired(
@@ -265,6 +289,12 @@ class GrantService:
             .where((UserGrant.connection == connection_id) & (UserGrant.user == user_id))
             .first()
         )
+
+    async def _grant_of(self, connection: Connection, user_id: UUID | None) -> dict[str, Any] | None:
+        """The grant a call uses: the user's own, or the shared connection's one grant (anyone's)."""
+        if connection.mode is Mode.SHARED:
+            return await UserGrant.select().where(UserGrant.connection == connection.id).first()
+        return None if user_id is None else await self._grant(connection.id, user_id)
 
     async def store(
         self,
@@ -290,6 +320,9 @@ class GrantService:
             "connected_at": now,
             "refreshed_at": None,
         }
+        if connection.mode is Mode.SHARED:  # one grant for everyone: the builder who connected last
+            others = (UserGrant.connection == connection.id) & (UserGrant.user != user_id)
+            await UserGrant.delete().where(others)
         existing = await self._grant(connection.id, user_id)
         if existing is not None:
             await UserGrant.update(values).where(UserGrant.id == existing["id"])

@@ -23,9 +23,17 @@ class Mode(enum.StrEnum):
         return "Shared" if self is Mode.SHARED else "End user's connection"
 
 
-# Which auth types each mode can use: an end user's connection is always the user's own OAuth grant.
+# Which auth types each mode can use: an end user's connection is always the user's own OAuth grant; a
+# shared one may be a grant too, made once by a builder with their own account and used for everyone.
 END_USER_AUTH_TYPES = ("oauth2_authorization_code", "oauth2_token_exchange")
-SHARED_AUTH_TYPES = ("none", "api_key", "bearer", "basic", "oauth2_client_credentials")
+SHARED_AUTH_TYPES = (
+    "none",
+    "api_key",
+    "bearer",
+    "basic",
+    "oauth2_client_credentials",
+    "oauth2_authorization_code",
+)
 
 
 class GrantStatus(enum.StrEnum):

@@ -34,6 +34,8 @@ from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 
 # The generic HTTP connector takes its auth from the connection rather than from its definition.
 GENERIC_CONNECTORS = frozenset({"http"})
+# Generic connectors have no OAuth provider of their own, so only these make sense for them.
+GENERIC_AUTH_TYPES = ("none", "api_key", "bearer", "basic")
 SECRET_FIELDS = ("client_secret", "api_key", "token", "password")
 
 
@@ -288,6 +290,11 @@ def _auth_type(data: ConnectionInput, definition: ConnectorDefinition) -> str:
     """The connector decides the auth type, except for generic connectors, where the connection does."""
     if definition.key in GENERIC_CONNECTORS:
         auth_type = data.auth_type or "none"
+        if auth_type not in GENERIC_AUTH_TYPES:
+            raise InvalidInput(
+                f"{definition.name} connections use one of: {', '.join(GENERIC_AUTH_TYPES)}.",
+                field="auth_type",
+            )
     else:
         auth_type = definition.auth_type
         if data.auth_type and data.auth_type != auth_type:

@@ -84,7 +84,17 @@ async def test_the_client_secret_is_stored_only_as_ciphertext(
         ({"fields": {"hots": "https://x.example.com"}}, "fields.hots", "Demo Tasks has no field 'hots'."),
         ({"scopes": ("tasks:read", 'bad"scope')}, "scopes", "'bad\"scope' is not a valid scope."),
         ({"connector": "no-such-app"}, "connector", "There is no connector 'no-such-app'."),
-        ({"mode": Mode.SHARED}, "mode", "Demo Tasks connections are made by each end user"),
+        (
+            {"connector": "http", "mode": Mode.SHARED, "auth_type": "oauth2_authorization_code"},
+            "auth_type",
+            "HTTP request connections use one of: none, api_key, bearer, basic.",
+        ),
+        (
+            {"connector": "http", "mode": Mode.END_USER, "auth_type": "bearer"},
+            "mode",
+            "An end user's connection needs an OAuth 2.0 authorization code grant (or token exchange); "
+            "HTTP request does not offer one.",
+        ),
     ],
 )
 async def test_a_bad_connection_form_is_refused_naming_the_field(

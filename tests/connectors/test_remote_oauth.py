@@ -45,10 +45,11 @@ def remote() -> Iterator[ProtectedFiles]:
 
 
 async def connect_at_provider(
-    connectors: ConnectorServices, user_id: UUID, connection_id: UUID, login: str
+    connectors: ConnectorServices, user_id: UUID, connection_id: UUID, login: str, *, shared: bool = False
 ) -> None:
-    """What a person does: open the connect link, sign in and consent at oidc-provider, come back."""
-    link = await connectors.grants.connect_link(user_id, connection_id)
+    """What a person does: open the connect link, sign in and consent at oidc-provider, come back
+    (``shared``: a builder connects a shared connection for everyone)."""
+    link = await connectors.grants.connect_link(user_id, connection_id, shared=shared)
     authorize_url = await connectors.connect.open_link(link_token(link), user_id)
     back = await authorize_without_browser_async(authorize_url, login)
     assert back.startswith(CALLBACK + "?"), back

@@ -3,7 +3,8 @@ server both ways: in a recipe step and as a tool offered directly, each with the
 grant. The remote is the MCP SDK's server taking JWTs from oidc-provider; the client is the MCP SDK's.
 
 Alice calls, gets her connect link (nothing was connected for her), connects at oidc-provider through
-it, calls again: both tools reach the remote server with Alice's token.
+it, calls again: both tools reach the remote server with Alice's token. On a shared connection that a
+builder connected with their own account, Alice's call reaches it with the builder's token at once.
 """
 
 from __future__ import annotations
@@ -126,3 +127,32 @@ async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the
         "caller": "alice",
     }
     assert _text(through_recipe) == "Found q4-report.txt, q4-notes.md"
+
+
+async def test_a_shared_connection_calls_the_remote_server_with_the_grant_the_builder_made(
+    running: Litestar, web: Browserless, services: IdentityServices, demo: McpServer, remote: ProtectedFiles
+) -> None:
+    connectors: ConnectorServices = running.state.connectors
+    mcp: McpServices = running.state.mcp
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    data = {"key": "files", "name": "Files", "endpoint": remote.endpoint, "allow_private": True}
+    await connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=None)
+    project = await connectors.projects.ensure("Operations")
+    connection = await connectors.connections.create(
+        ConnectionInput(name="Files (team)", project_id=project.id, connector="files", mode=Mode.SHARED),
+        actor=builder,
+    )
+    await connect_at_provider(connectors, builder.user_id, connection.id, "builder", shared=True)
+    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+    offered = RemoteToolAttach(connection_id=connection.id, action="search_files")
+    await mcp.servers.attach_remote_tool(demo.id, offered, definitions=connectors.registry, actor=None)
+
+    async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
+        called = await session.call_tool("search_files", {"query": "q3"})
+
+    assert not called.is_error, _text(called)
+    assert called.structured_content == {
+        "query": "q3",
+        "files": ["q3-report.txt", "q3-notes.md"],
+        "caller": "builder",
+    }

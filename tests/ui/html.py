@@ -66,6 +66,11 @@ class Page(HTMLParser):
         assert len(matches) == 1, f"expected one element with id={element_id!r}, found {len(matches)}"
         return matches[0]
 
+    def facts(self) -> dict[str, str]:
+        """Each term of the page's description lists with its description, as read."""
+        terms = [" ".join(e.text.split()) for e in self.elements if e.tag in {"dt", "dd"}]
+        return dict(zip(terms[::2], terms[1::2], strict=True))
+
     def get_id(self, element_id: str) -> Element | None:
         """The element with this id, or None when the page has none."""
         return next((element for element in self.elements if element.id == element_id), None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
 import httpx
@@ -16,7 +16,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserOut
 from tests.connectors.conftest import principal_of
-from tests.connectors.grant_support import connect, provider_definition
+from tests.connectors.grant_support import callback_params, connect, provider_definition
 from tests.identity.support import PASSWORD, make_user
 from tests.support.fault_provider import FaultProvider
 from tests.support.web import Browserless, csrf_from
@@ -219,8 +219,12 @@ async def test_the_new_connection_form_is_the_end_users_connection_form(as_build
     assert [o.text for o in page.all("option") if o.attrs.get("value") == "oauth2_authorization_code"] == [
         "OAuth 2.0 authorization code grant"
     ]
-    assert "disabled" in page.by_id("mode-shared").attrs
+    assert "disabled" not in page.by_id("mode-shared").attrs
     assert "checked" in page.by_id("mode-end_user").attrs
+    assert page.by_id("mode-hint").text == (
+        "Shared: every caller uses the Demo Tasks account a builder connects here. "
+        "End user's connection: each person connects their own account."
+    )
     assert page.field("client_secret").attrs["type"] == "password"
     host = page.field("field.host")
     assert (host.attrs["placeholder"], host.attrs["value"]) == (
@@ -357,12 +361,25 @@ async def test_a_second_connection_of_the_same_name_in_a_project_is_refused_next
 async def test_a_connection_type_the_connector_cannot_offer_is_refused(
     as_builder: Browserless, connectors: ConnectorServices, project: Project
 ) -> None:
-    response = await create_demo_tasks(as_builder, project, mode="shared")
+    new = "/console/connections/new?connector=http"
+    data = {
+        "connector": "http",
+        "name": "Orders API",
+        "project_id": str(project.id),
+        "mode": "end_user",
+        "auth_type": "bearer",
+        "token": SECRET,
+        "field.base_url": "https://orders.example.com/v1",
+        "action": "save",
+    }
+
+    response = await post_form(as_builder, new, "/console/connections/new", data)
 
     assert response.status_code == 422
     page = Page(response.text)
     assert page.by_id("mode-error").text == (
-        'Demo Tasks connections are made by each end user; choose "End user\'s connection".'
+        "An end user's connection needs an OAuth 2.0 authorization code grant (or token exchange); "
+        "HTTP request does not offer one."
     )
     assert await connectors.connections.list_all() == []
 
@@ -437,21 +454,31 @@ async def test_connect_saves_then_sends_the_builder_to_the_app_for_their_own_gra
 # --- test, who connected, delete ------------------------------------------------------------------
 
 
+def fake_app_form(fake: FaultProvider, project: Project, mode: str = "end_user") -> dict[str, Any]:
+    return {
+        "name": "Test App",
+        "project_id": str(project.id),
+        "mode": mode,
+        "client_id": fake.client_id,
+        "field.host": fake.issuer,
+        "scopes": ["tasks:read"],
+        "action": "save",
+    }
+
+
 async def fake_app_connection(
-    web: Browserless, fake: FaultProvider, connectors: ConnectorServices, project: Project
+    web: Browserless,
+    fake: FaultProvider,
+    connectors: ConnectorServices,
+    project: Project,
+    mode: str = "end_user",
 ) -> UUID:
     await connectors.registry.save(provider_definition("test-app", fake.issuer), actor=BUILDER)
     new = "/console/connections/new?connector=test-app"
     data = {
+        **fake_app_form(fake, project, mode),
         "connector": "test-app",
-        "name": "Test App",
-        "project_id": str(project.id),
-        "mode": "end_user",
-        "client_id": fake.client_id,
         "client_secret": fake.client_secret,
-        "field.host": fake.issuer,
-        "scopes": ["tasks:read"],
-        "action": "save",
     }
     return connection_id_of(await post_form(web, new, "/console/connections/new", data))
 
@@ -505,6 +532,60 @@ async def test_testing_a_connection_shows_the_outcome(
         "Test passed: Test App answers: connected as alice@example.com."
     )
     assert Page(after.text).by_id("test-outcome").attrs["role"] == "status"
+
+
+async def test_a_builder_connects_a_shared_connection_with_their_account_then_disconnects_it(
+    as_builder: Browserless, connectors: ConnectorServices, fake: FaultProvider, project: Project
+) -> None:
+    connection_id = await fake_app_connection(as_builder, fake, connectors, project, mode="shared")
+    own = f"/console/connections/{connection_id}"
+    fake.login = "ops@example.com"
+
+    before = Page((await as_builder.client.get(own)).text)
+    as_own = await post_form(as_builder, "/me/connections", f"/me/connections/{connection_id}/connect", {})
+    going = await post_form(
+        as_builder, own, own, {**fake_app_form(fake, project, "shared"), "action": "connect"}
+    )
+    callback = "/connections/callback?" + urlencode(await callback_params(going.headers["location"]))
+    done = await as_builder.client.get(callback)
+    after = await as_builder.client.get(own)
+    tested = await post_form(as_builder, own, f"{own}/test", {})
+
+    assert before.by_id("shared-not-connected").text.startswith(
+        "Not connected: calls that use this connection"
+    )
+    assert as_own.status_code == 404
+    assert done.status_code == 200
+    assert own in [link.attrs.get("href") for link in Page(done.text).all("a")]
+    page = Page(after.text)
+    shown = page.facts()
+    assert [shown[term] for term in ("Account", "Connected by", "Status", "Scopes", "Refreshed")] == [
+        "ops@example.com",
+        BUILDER,
+        "Connected",
+        "tasks:read",
+        "never",
+    ]
+    assert not page.all("table")
+    for token in (*fake.access_tokens, *fake.refresh_tokens, fake.client_secret):
+        assert token not in after.text
+    assert " ".join(Page(tested.text).by_id("test-outcome").text.split()) == (
+        "Test passed: Test App answers: connected as ops@example.com."
+    )
+    listing = Page((await as_builder.client.get("/console/connections")).text)
+    (row,) = [r for r in listing.all("tr") if r.text.strip().startswith("Test App")]
+    assert " ".join(row.text.split()).endswith(
+        "Shared OAuth 2.0 authorization code grant Shared account connected"
+    )
+
+    gone = await post_form(as_builder, own, f"{own}/disconnect", {})
+
+    assert gone.status_code == 303
+    assert [r.form["token_type_hint"] for r in fake.requests_to("revocation")] == [
+        "refresh_token",
+        "access_token",
+    ]
+    assert Page((await as_builder.client.get(own)).text).by_id("shared-not-connected")
 
 
 async def test_deleting_a_connection_asks_first(

@@ -84,12 +84,6 @@ async def post(
     )
 
 
-def facts(page: Page) -> dict[str, str]:
-    """Each term of the page's description lists with its description, as read."""
-    terms = [" ".join(e.text.split()) for e in page.elements if e.tag in {"dt", "dd"}]
-    return dict(zip(terms[::2], terms[1::2], strict=True))
-
-
 def table_rows(html: str) -> list[str]:
     return [" ".join(row.text.split()) for row in Page(html).all("tr")[1:]]
 
@@ -161,7 +155,7 @@ async def test_a_builder_adds_a_connector_by_pasting_its_definition(
     page = Page(detail.text)
     assert page.all("h1")[0].text == "Weather"
     assert "Connector Weather saved." in page.text
-    assert facts(page) == {
+    assert page.facts() == {
         "Key": "weather",
         "Source": "Added in the console",
         "Authentication": "API key",
@@ -279,7 +273,7 @@ async def test_a_built_in_connector_shows_its_provider_scopes_actions_and_defini
 
     assert response.status_code == 200
     page = Page(response.text)
-    shown = facts(page)
+    shown = page.facts()
     assert (shown["Source"], shown["Authentication"]) == ("Built in", "OAuth 2.0 authorization code grant")
     assert shown["Authorize URL"] == "{web_url}/login/oauth/authorize"
     assert shown["Token URL"] == "{web_url}/login/oauth/access_token"

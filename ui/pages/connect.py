@@ -51,10 +51,19 @@ def _problem(request: Request[Any, Any, Any], title: str, exc: DomainError) -> T
 
 
 async def start_connecting(
-    connectors: ConnectorServices, principal: Principal, connection_id: UUID, *, return_to: str
+    connectors: ConnectorServices,
+    principal: Principal,
+    connection_id: UUID,
+    *,
+    return_to: str,
+    shared: bool = False,
 ) -> Response[Any]:
-    """A link for oneself, spent at once: the console's and My connections' Connect buttons."""
-    link = await connectors.grants.connect_link(principal.user_id, connection_id, return_to=return_to)
+    """A link for oneself, spent at once: the console's and My connections' Connect buttons (``shared``:
+    a builder connects a shared connection for everyone)."""
+    if shared:
+        link = await connectors.shared_connect_link(connection_id, principal, return_to=return_to)
+    else:
+        link = await connectors.grants.connect_link(principal.user_id, connection_id, return_to=return_to)
     return to_app(await connectors.connect.open_link(link_token(link), principal.user_id))
 
 

@@ -30,7 +30,7 @@ from switchboard.connectors.connections.models import (
     ProjectCreate,
     TestOutcome,
 )
-from switchboard.connectors.connections.service import GENERIC_CONNECTORS, SECRET_FIELDS
+from switchboard.connectors.connections.service import GENERIC_AUTH_TYPES, GENERIC_CONNECTORS, SECRET_FIELDS
 from switchboard.connectors.definitions import AUTH_TYPES, ConnectorDefinition
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_builder
@@ -44,8 +44,6 @@ LIST_PATH = "/console/connections"
 OAUTH_AUTH_TYPES = frozenset(
     {"oauth2_authorization_code", "oauth2_client_credentials", "oauth2_token_exchange"}
 )
-# Generic connectors have no OAuth provider of their own, so only these make sense for them.
-GENERIC_AUTH_TYPES = ("none", "api_key", "bearer", "basic")
 _LABELS = {
     "name": "Name",
     "project_id": "Location",
@@ -309,6 +307,19 @@ class ConnectionPages(Controller):
         form = ConnectionForm.of(connection, definition)
         return await self._form(request, connectors, definition, form, connection=connection, outcome=outcome)
 
+    @post("/{connection_id:uuid}/disconnect")
+    async def disconnect_shared(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        connection = await connectors.connections.get(connection_id)
+        warning = await connectors.disconnect_shared(connection_id, principal)
+        message = f"Disconnected {connection.name}; calls that use it fail until a builder connects it again."
+        return redirect(request, f"{LIST_PATH}/{connection_id}", f"{message} {warning}".strip())
+
     @get("/{connection_id:uuid}/delete")
     async def confirm_delete(
         self,
@@ -346,7 +357,9 @@ class ConnectionPages(Controller):
     ) -> Response[Any]:
         own_page = return_to or f"{LIST_PATH}/{connection.id}"
         if action == "connect" and connection.auth_type == "oauth2_authorization_code":
-            return await start_connecting(connectors, principal, connection.id, return_to=own_page)
+            return await start_connecting(
+                connectors, principal, connection.id, return_to=own_page, shared=not connection.is_end_user
+            )
         return redirect(request, own_page, f"Connection {connection.name} {verb}.")
 
     async def _refused(
