@@ -112,7 +112,8 @@ class ActionRunner:
         auth: RequestAuth,
         reauthorize: Reauthorize | None = None,
     ) -> ActionResult:
-        """``reauthorize`` renews the credentials once when a remote MCP server refuses them (401)."""
+        """``reauthorize`` renews the credentials when a remote MCP server refuses them (once after a 401;
+        with more scopes after a 403 ``insufficient_scope``)."""
         action = definition.action(action_name)
         if action is None:
             raise NotFound(f"{definition.name} has no action {action_name!r}.", field="action")
@@ -233,31 +234,40 @@ class ActionRunner:
 
 ToolsChanged = Callable[[str, dict[str, str]], Awaitable[object]]
 """Lists a remote server's tools again (connector key, request headers) after it said they changed."""
-Reauthorize = Callable[[], Awaitable[RequestAuth | None]]
-"""Renews a caller's credentials after a refusal; None when there is nothing to renew."""
+Reauthorize = Callable[[tuple[str, ...]], Awaitable[RequestAuth | None]]
+"""Renews a caller's credentials after a refusal: a 401 (no scopes), or a 403 asking for these scopes (a
+step-up). None when there is nothing to renew; it may raise ConnectionRequired when a person must consent."""
 
 
 class _ConnectionCredentials:
     """A connection's credentials for a remote MCP call: its bearer token (other headers stay as they
-    are), renewed once through ``reauthorize`` when the server answers 401."""
+    are), renewed through ``reauthorize`` once when the server answers 401, and with more scopes when it
+    answers 403 ``insufficient_scope`` (the session limits how often)."""
 
     def __init__(self, auth: RequestAuth, reauthorize: Reauthorize | None) -> None:
         self._token = _bearer_token(auth)
         self.headers = {k: v for k, v in auth.headers.items() if not (self._token and k == "Authorization")}
         self._reauthorize = reauthorize
+        self._refreshed = False
 
     async def token(self) -> str | None:
         return self._token
 
     async def unauthorized(self, challenge: Challenge | None) -> str | None:
-        if self._reauthorize is None or self._token is None:
+        if self._refreshed:
             return None
-        renewed, self._reauthorize = await self._reauthorize(), None
-        self._token = _bearer_token(renewed) if renewed is not None else None
-        return self._token
+        self._refreshed = True
+        return await self._renewed(())
 
     async def insufficient_scope(self, challenge: Challenge) -> str | None:
-        return None
+        return await self._renewed(challenge.scopes) if challenge.scopes else None
+
+    async def _renewed(self, scopes: tuple[str, ...]) -> str | None:
+        if self._reauthorize is None or self._token is None:
+            return None
+        renewed = await self._reauthorize(scopes)
+        self._token = _bearer_token(renewed) if renewed is not None else None
+        return self._token
 
 
 def _bearer_token(auth: RequestAuth) -> str | None:

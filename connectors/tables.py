@@ -93,6 +93,7 @@ class ConnectLink(Table, tablename="connectors_connect_link"):
     verifier = Text(default="", secret=True, help_text="Encrypted PKCE code verifier.")
     redirect_to = Varchar(length=500, default="", help_text="Where the user goes after connecting.")
     finished_at = Timestamptz(null=True, default=None)
+    more_scopes = Text(default="", help_text="Scopes asked for beyond the connection's (a step-up).")
 
 
 class RemoteServer(Table, tablename="connectors_remote_server"):

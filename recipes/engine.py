@@ -92,6 +92,13 @@ class _StepError(Exception):
         self.status: StepStatus = status
         self.connection: ConnectionRequired | None = None
 
+    @classmethod
+    def needs_connecting(cls, required: ConnectionRequired) -> _StepError:
+        """The caller must (re)connect their account: the run ends with their connect link."""
+        error = cls(required.message, status="connection_required")
+        error.connection = required
+        return error
+
 
 # --- per definition, computed once ----------------------------------------------------------------------
 
@@ -379,6 +386,8 @@ class RecipeEngine:
             except TimeoutError:
                 failure = f"{definition.name} did not answer within {limit:g} s"
                 may_retry = retryable_step
+            except ConnectionRequired as exc:  # renewing refused credentials needs the person (again)
+                raise _StepError.needs_connecting(exc) from None
             except ActionFailed as exc:
                 if exc.auth_problem and connection_id is not None:
                     await self._refused(run, connection_id, exc)
@@ -417,9 +426,7 @@ class RecipeEngine:
         try:
             return await self._gateway.request_auth(connection_id, caller)
         except ConnectionRequired as exc:
-            error = _StepError(exc.message, status="connection_required")
-            error.connection = exc
-            raise error from None
+            raise _StepError.needs_connecting(exc) from None
         except PermissionDenied as exc:
             raise _StepError(exc.message) from None
         except DomainError as exc:
@@ -430,7 +437,7 @@ class RecipeEngine:
         if connection_id is None:
             return None
         caller = Caller(run.caller.user_id, run.caller.email)
-        return lambda: self._gateway.after_refusal(connection_id, caller, auth)
+        return lambda scopes: self._gateway.after_refusal(connection_id, caller, auth, scopes)
 
     async def _refused(self, run: _Run, connection_id: UUID, exc: ActionFailed) -> None:
         """The app refused the caller's token: on an end user's connection, their grant needs reconnecting
@@ -442,9 +449,7 @@ class RecipeEngine:
         try:
             await self._gateway.request_auth(connection_id, Caller(user_id, run.caller.email))
         except ConnectionRequired as required:
-            error = _StepError(required.message, status="connection_required")
-            error.connection = required
-            raise error from None
+            raise _StepError.needs_connecting(required) from None
         except DomainError:
             pass
         raise _StepError(exc.message)

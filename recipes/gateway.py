@@ -32,7 +32,7 @@ class ConnectorGateway(Protocol):
     ) -> Any: ...
 
     async def after_refusal(
-        self, connection_id: UUID, caller: Caller, refused: RequestAuth
+        self, connection_id: UUID, caller: Caller, refused: RequestAuth, scopes: tuple[str, ...] = ()
     ) -> RequestAuth | None: ...
 
     async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None: ...
@@ -63,9 +63,9 @@ class ServicesGateway:
         return (await self._services.runner.run(definition, action, inputs, auth, reauthorize)).output
 
     async def after_refusal(
-        self, connection_id: UUID, caller: Caller, refused: RequestAuth
+        self, connection_id: UUID, caller: Caller, refused: RequestAuth, scopes: tuple[str, ...] = ()
     ) -> RequestAuth | None:
-        return await self._services.credentials.after_refusal(connection_id, caller, refused)
+        return await self._services.credentials.after_refusal(connection_id, caller, refused, scopes)
 
     async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None:
         await self._services.grants.mark_needs_reconnect(user_id, connection_id, reason)

@@ -14,12 +14,13 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+import msgspec
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.errors import LinkRefused
 from switchboard.connectors.connections.grants import LINK_LIFETIME, GrantService
-from switchboard.connectors.connections.models import Connected, Connection
+from switchboard.connectors.connections.models import Connected, Connection, union
 from switchboard.connectors.connections.provider import (
     ClientCredentials,
     Endpoints,
@@ -47,14 +48,15 @@ class ConnectFlow:
         self._grants = grants
 
     async def describe_link(self, token: str, user_id: UUID) -> Connection:
-        """The connection a link is for, after every check that opening it would make (nothing changes)."""
+        """The connection a link is for, with the scopes it asks for, after every check that opening it
+        would make (nothing changes)."""
         link = await self._link(token, user_id)
-        return await self._connections.get(link["connection"])
+        return _asking(await self._connections.get(link["connection"]), link)
 
     async def open_link(self, token: str, user_id: UUID) -> str:
         """Spend the link and return the app's authorization URL to send the user to."""
         link = await self._link(token, user_id)
-        connection = await self._connections.get(link["connection"])
+        connection = _asking(await self._connections.get(link["connection"]), link)
         definition = await self._connections.definition_of(connection)
         endpoints = endpoints_for(connection, definition)
         state = secrets.token_urlsafe(32)
@@ -104,7 +106,7 @@ class ConnectFlow:
         )
         if not finished:
             raise LinkRefused("This sign-in answer was already used; start again.")
-        connection = await self._connections.get(link["connection"])
+        connection = _asking(await self._connections.get(link["connection"]), link)
         definition = await self._connections.definition_of(connection)
         endpoints = endpoints_for(connection, definition)
         if params.get("error"):
@@ -161,6 +163,12 @@ class ConnectFlow:
                 "This connect link has expired (links last 10 minutes). Ask your assistant for a new one."
             )
         return link
+
+
+def _asking(connection: Connection, link: dict[str, Any]) -> Connection:
+    """The connection with the scopes its link asks for: its own, plus those of a step-up."""
+    more = tuple(link["more_scopes"].split())
+    return msgspec.structs.replace(connection, scopes=union(connection.scopes, more)) if more else connection
 
 
 def _check_issuer(iss: str | None, endpoints: Endpoints) -> None:

@@ -19,7 +19,7 @@ from uuid import UUID
 from switchboard.connectors.actions import RequestAuth
 from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.grants import GrantService
-from switchboard.connectors.connections.models import Connection, Mode, TokenSet
+from switchboard.connectors.connections.models import Connection, Mode, TokenSet, union
 from switchboard.connectors.connections.provider import ClientCredentials, ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.definitions import ApiKeyAuth, ConnectorDefinition, TokenExchangeAuth
@@ -55,6 +55,8 @@ class CredentialService:
         self._sign = sign
         self._cache: dict[tuple[UUID, UUID | None], TokenSet] = {}
         self._locks: dict[tuple[UUID, UUID | None], asyncio.Lock] = {}
+        # Scopes a client credentials connection stepped up to (a server asked for them), by connection.
+        self._stepped_up: dict[UUID, tuple[str, ...]] = {}
 
     async def request_auth(self, connection_id: UUID, caller: Caller) -> RequestAuth:
         connection = await self._connections.get(connection_id)
@@ -73,11 +75,14 @@ class CredentialService:
         return await self._shared(connection, definition)
 
     async def after_refusal(
-        self, connection_id: UUID, caller: Caller, refused: RequestAuth
+        self, connection_id: UUID, caller: Caller, refused: RequestAuth, scopes: tuple[str, ...] = ()
     ) -> RequestAuth | None:
-        """New credentials after the app refused ``refused`` (401): an end user's token refreshed (once,
-        across callers), a client credentials token fetched again; None when there is nothing to renew."""
+        """New credentials after the app refused ``refused``: for a 401 (no ``scopes``), a grant's token
+        refreshed (once, across callers), a client credentials token fetched again; for a 403 asking for
+        ``scopes``, a step-up (see ``_step_up``). None when there is nothing to renew."""
         connection = await self._connections.get(connection_id)
+        if scopes:
+            return await self._step_up(connection, caller, scopes)
         if connection.auth_type == "oauth2_authorization_code":
             if connection.mode is Mode.END_USER and caller.user_id is None:
                 return None
@@ -95,6 +100,24 @@ class CredentialService:
         """Drop cached tokens of a connection (after an edit, or when the app refused them)."""
         for key in [key for key in self._cache if key[0] == connection_id]:
             del self._cache[key]
+        self._stepped_up.pop(connection_id, None)
+
+    async def _step_up(
+        self, connection: Connection, caller: Caller, scopes: tuple[str, ...]
+    ) -> RequestAuth | None:
+        """The app wants ``scopes`` the token lacks (403 ``insufficient_scope``): a client credentials
+        connection asks at once for the union of its scopes and these (kept while this process runs); a
+        grant needs its person to consent again, so this raises ConnectionRequired with a link asking for
+        the union (SharedGrantMissing for a shared grant: its scopes are the builder's to change)."""
+        if connection.auth_type == "oauth2_client_credentials" and connection.mode is Mode.SHARED:
+            before = self._stepped_up.get(connection.id, connection.scopes)
+            self._stepped_up[connection.id] = union(before, scopes)
+            self._cache.pop((connection.id, None), None)
+            definition = await self._connections.definition_of(connection)
+            return await self._shared(connection, definition)
+        if connection.auth_type == "oauth2_authorization_code":
+            raise await self._grants.more_access(caller.user_id, connection.id, scopes)
+        return None
 
     async def _shared(self, connection: Connection, definition: ConnectorDefinition) -> RequestAuth:
         secrets = await self._connections.credentials(connection.id)
@@ -119,7 +142,7 @@ class CredentialService:
                     lambda: self._provider.client_credentials(
                         endpoints_for(connection, definition),
                         ClientCredentials(connection.client_id, secrets.client_secret),
-                        connection.scopes,
+                        self._stepped_up.get(connection.id, connection.scopes),
                     ),
                 )
                 return _bearer(connection, token.access_token, token.token_type)

@@ -30,6 +30,7 @@ from switchboard.connectors.connections.models import (
     Mode,
     TokenSet,
     UserConnection,
+    union,
 )
 from switchboard.connectors.connections.provider import ClientCredentials, ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
@@ -90,11 +91,18 @@ class GrantService:
     # -- connect links ------------------------------------------------------------------------------
 
     async def connect_link(
-        self, user_id: UUID, connection_id: UUID, *, return_to: str = "", shared: bool = False
+        self,
+        user_id: UUID,
+        connection_id: UUID,
+        *,
+        return_to: str = "",
+        shared: bool = False,
+        more_scopes: tuple[str, ...] = (),
     ) -> str:
         """An absolute, single-use link, valid for ten minutes, that only ``user_id`` can use. ``shared``:
         the link connects a shared connection for everyone (the caller must have checked the user is a
-        builder); otherwise only an end user's connection can be connected."""
+        builder); otherwise only an end user's connection can be connected. ``more_scopes``: asked for
+        besides the connection's scopes (a step-up)."""
         connection = await self._connections.get(connection_id)
         wanted = Mode.SHARED if shared else Mode.END_USER
         if connection.mode is not wanted or connection.auth_type != "oauth2_authorization_code":
@@ -111,6 +119,7 @@ class GrantService:
             created_at=now,
             expires_at=now + LINK_LIFETIME,
             redirect_to=return_to if return_to.startswith("/") and not return_to.startswith("//") else "",
+            more_scopes=" ".join(more_scopes),
         ).save()
         return f"{self._base_url}{CONNECT_PATH}{token}"
 
@@ -157,6 +166,34 @@ class GrantService:
             await self._mark(grant["id"], UNREADABLE)
             raise await self._required(connection, user_id, "needs_reconnect")
         return FreshToken(tokens.access_token, tokens.token_type, tuple(grant["scopes"].split()))
+
+    async def more_access(
+        self, user_id: UUID | None, connection_id: UUID, scopes: tuple[str, ...]
+    ) -> DomainError:
+        """The app wants ``scopes`` this grant lacks (403 ``insufficient_scope``): for an end user's
+        connection, a ConnectionRequired whose link asks for what the grant has plus ``scopes`` (RFC 6750
+        §3.1 step-up); for a shared one, a SharedGrantMissing naming the scopes a builder must add."""
+        connection = await self._connections.get(connection_id)
+        definition = await self._connections.definition_of(connection)
+        grant = await self._grant_of(connection, user_id)
+        held = tuple(grant["scopes"].split()) if grant else ()
+        wanted = " ".join(scope for scope in scopes if scope not in held) or " ".join(scopes)
+        if connection.mode is Mode.SHARED or user_id is None:
+            return SharedGrantMissing(
+                f"{definition.name} needs more access ({wanted}) than the shared connection "
+                f"{connection.name} was granted: a builder adds it to the connection's scopes and connects "
+                "it again."
+            )
+        more = union(held, scopes)
+        url = await self.connect_link(user_id, connection.id, more_scopes=more)
+        return ConnectionRequired(
+            f"This tool needs more access to your {definition.name} account ({wanted}). Open {url} to "
+            "allow it (the link works once, for 10 minutes), then try again.",
+            connect_url=url,
+            connection_name=connection.name,
+            app_name=definition.name,
+            reason="more_access",
+        )
 
     async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None:
         """The app refused the token outright (HTTP 401 after a refresh): the user must connect again."""

@@ -36,6 +36,11 @@ SHARED_AUTH_TYPES = (
 )
 
 
+def union(asked: tuple[str, ...], challenged: tuple[str, ...]) -> tuple[str, ...]:
+    """Scopes asked for before, then newly challenged ones, each once, in order: what a step-up asks."""
+    return tuple(dict.fromkeys((*asked, *challenged)))
+
+
 class GrantStatus(enum.StrEnum):
     CONNECTED = "connected"
     NEEDS_RECONNECT = "needs_reconnect"

@@ -53,11 +53,6 @@ class PendingAuthorization(msgspec.Struct, frozen=True, kw_only=True):
     issuer: str
 
 
-def union(asked: tuple[str, ...], challenged: tuple[str, ...]) -> tuple[str, ...]:
-    """Scopes asked for before, then newly challenged ones, each once, in order."""
-    return tuple(dict.fromkeys((*asked, *challenged)))
-
-
 class RemoteOAuth:
     def __init__(self, network: Network) -> None:
         self._network = network

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 import msgspec
 
 from switchboard.connectors.connections.errors import ProviderError
-from switchboard.connectors.connections.models import TokenSet
-from switchboard.connectors.remote.authorization import RemoteOAuth, union
+from switchboard.connectors.connections.models import TokenSet, union
+from switchboard.connectors.remote.authorization import RemoteOAuth
 from switchboard.connectors.remote.discovery import AuthMode, Discoverer, Found
 from switchboard.connectors.remote.metadata import AuthorizationServer, Challenge
 from switchboard.connectors.remote.network import NetworkPolicy

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import msgspec
 from jsonschema import Draft202012Validator, SchemaError
 
-from switchboard.connectors.connections.models import Credentials
+from switchboard.connectors.connections.models import Credentials, union
 from switchboard.connectors.definitions import (
     Action,
     ApiKeyAuth,
@@ -234,7 +234,9 @@ class RemoteServerService:
                     field="auth.mode",
                 )
             scopes = auth.scopes if auth.scopes is not None else (result.scopes if result else ())
-            registration = await self._client(server, mode, auth, policy, previous, scopes)
+            # Registered for every scope the server names, so a later step-up may ask for more.
+            usable = union(scopes, result.scopes_supported if result else ())
+            registration = await self._client(server, mode, auth, policy, previous, usable)
             settings.update(
                 scopes=list(scopes),
                 auth_url=server.authorization_endpoint,

@@ -24,6 +24,7 @@ from uuid import UUID, uuid4
 import mcp_types as types
 
 from mcp.shared.exceptions import MCPError, UrlElicitationRequiredError
+from switchboard.connectors.actions import RequestAuth
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.definitions import ConnectorDefinition
@@ -183,10 +184,13 @@ class ToolRunner:
 
         try:
             definition = await connectors.registry.get(tool.connector)
-            auth = await connectors.credentials.request_auth(
-                tool.connection_id, Caller(caller.end_user_id, caller.email)
-            )
-            result = await connectors.runner.run(definition, tool.action, arguments, auth)
+            on_behalf = Caller(caller.end_user_id, caller.email)
+            auth = await connectors.credentials.request_auth(tool.connection_id, on_behalf)
+
+            async def reauthorize(scopes: tuple[str, ...]) -> RequestAuth | None:
+                return await connectors.credentials.after_refusal(tool.connection_id, on_behalf, auth, scopes)
+
+            result = await connectors.runner.run(definition, tool.action, arguments, auth, reauthorize)
         except ConnectionRequired as required:
             await done("connection_required", required.message)
             if url_elicitation:

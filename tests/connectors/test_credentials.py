@@ -80,6 +80,50 @@ async def test_a_client_credentials_connection_gets_a_token_once_and_reuses_it(
     assert token in fake.live_access_tokens()
 
 
+async def test_a_client_credentials_connection_steps_up_to_the_scopes_a_server_asks_for(
+    connectors: ConnectorServices, fake: FaultProvider, project: Project, builder: Principal
+) -> None:
+    connection_id = await _connection(
+        connectors, fake, project, builder, auth_type="oauth2_client_credentials", mode=Mode.SHARED
+    )
+    first = await connectors.credentials.request_auth(connection_id, Caller(None))
+
+    stepped = await connectors.credentials.after_refusal(connection_id, Caller(None), first, ("tasks:write",))
+    later = await connectors.credentials.request_auth(connection_id, Caller(None))
+    connectors.credentials.forget(connection_id)  # the connection was edited
+    after_edit = await connectors.credentials.request_auth(connection_id, Caller(None))
+
+    asked = [r.form["scope"] for r in fake.requests_to("token", grant_type="client_credentials")]
+    assert asked == ["tasks:read", "tasks:read tasks:write", "tasks:read"]
+    assert stepped is not None
+    assert stepped != first
+    assert later == stepped
+    assert after_edit not in (first, stepped)
+
+
+async def test_a_static_token_cannot_step_up(
+    connectors: ConnectorServices, project: Project, builder: Principal
+) -> None:
+    connection = await connectors.connections.create(
+        ConnectionInput(
+            name="Orders",
+            project_id=project.id,
+            connector="http",
+            mode=Mode.SHARED,
+            auth_type="bearer",
+            token="static-token",
+            fields={"base_url": "https://orders.example.com"},
+        ),
+        actor=builder,
+    )
+    auth = await connectors.credentials.request_auth(connection.id, Caller(None))
+
+    assert (
+        await connectors.credentials.after_refusal(connection.id, Caller(None), auth, ("orders:write",))
+        is None
+    )
+
+
 async def test_a_client_credentials_fault_is_reported_with_the_app_name(
     connectors: ConnectorServices, fake: FaultProvider, project: Project, builder: Principal
 ) -> None:

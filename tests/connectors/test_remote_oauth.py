@@ -203,8 +203,8 @@ async def test_a_refused_token_is_refreshed_once_and_the_call_repeated(
     async def call() -> object:
         auth = await connectors.credentials.request_auth(connection.id, caller)
 
-        async def reauthorize() -> RequestAuth | None:
-            return await connectors.credentials.after_refusal(connection.id, caller, auth)
+        async def reauthorize(scopes: tuple[str, ...]) -> RequestAuth | None:
+            return await connectors.credentials.after_refusal(connection.id, caller, auth, scopes)
 
         result = await connectors.runner.run(definition, "search_files", {"query": "q1"}, auth, reauthorize)
         return result.output
@@ -258,3 +258,58 @@ async def test_an_answer_without_the_issuer_is_refused_when_the_provider_always_
     )
     with pytest.raises(ConnectionRequired):
         await connectors.credentials.request_auth(connection.id, Caller(alice.id, alice.email))
+
+
+async def test_a_tool_needing_another_scope_asks_the_person_to_allow_it_then_works(
+    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+) -> None:
+    connectors: ConnectorServices = app.state.connectors
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await make_user(services, "alice@example.com")
+    await connectors.remote.create(
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+    )
+    project = await connectors.projects.ensure("Operations")
+    connection = await connectors.connections.create(
+        ConnectionInput(
+            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
+        ),
+        actor=builder,
+    )
+    await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
+    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+    await connect_at_provider(connectors, alice.id, connection.id, "alice")
+    definition = await connectors.registry.get("files")
+    caller = Caller(alice.id, alice.email)
+
+    async def delete() -> object:
+        auth = await connectors.credentials.request_auth(connection.id, caller)
+
+        async def reauthorize(scopes: tuple[str, ...]) -> RequestAuth | None:
+            return await connectors.credentials.after_refusal(connection.id, caller, auth, scopes)
+
+        result = await connectors.runner.run(
+            definition, "delete_file", {"name": "old.txt"}, auth, reauthorize
+        )
+        return result.output
+
+    with pytest.raises(ConnectionRequired) as more:
+        await delete()
+
+    link = more.value.connect_url
+    assert more.value.message == (
+        f"This tool needs more access to your Files account (files:write). Open {link} to allow it "
+        "(the link works once, for 10 minutes), then try again."
+    )
+    assert more.value.reason == "more_access"
+    described = await connectors.connect.describe_link(link_token(link), alice.id)
+    assert described.scopes == ("files:read", "files:write")
+    authorize_url = await connectors.connect.open_link(link_token(link), alice.id)
+    assert dict(parse_qsl(urlsplit(authorize_url).query))["scope"] == "files:read files:write"
+    back = await authorize_without_browser_async(authorize_url, "alice")
+    connected = await connectors.connect.finish(dict(parse_qsl(urlsplit(back).query)), alice.id)
+    assert set(connected.scopes) == {"files:read", "files:write"}
+
+    assert await delete() == "deleted old.txt"
+    # The connection itself still asks new people only for what it always did.
+    assert (await connectors.connections.get(connection.id)).scopes == ("files:read",)

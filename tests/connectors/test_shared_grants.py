@@ -219,3 +219,25 @@ async def test_a_builder_disconnects_the_shared_account_and_the_app_revokes_it(
     assert [row["user"] for row in await UserGrant.select(UserGrant.user)] == [alice_id]
     with pytest.raises(SharedGrantMissing):
         await connectors.credentials.request_auth(shared.id, Caller(None))
+
+
+async def test_a_shared_grant_lacking_a_scope_names_it_for_a_builder_and_makes_no_link(
+    connectors: ConnectorServices,
+    fake: FaultProvider,
+    shared: Connection,
+    builder: Principal,
+    alice_id: UUID,
+) -> None:
+    await connect_shared(connectors, fake, builder, shared.id, "ops@example.com")
+    links = await ConnectLink.count()
+    alice = Caller(alice_id, "alice@example.com")
+    auth = await connectors.credentials.request_auth(shared.id, alice)
+
+    with pytest.raises(SharedGrantMissing) as more:
+        await connectors.credentials.after_refusal(shared.id, alice, auth, ("tasks:write",))
+
+    assert more.value.message == (
+        "Test App needs more access (tasks:write) than the shared connection Test App was granted: a builder "
+        "adds it to the connection's scopes and connects it again."
+    )
+    assert await ConnectLink.count() == links

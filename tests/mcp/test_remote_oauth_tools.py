@@ -99,6 +99,8 @@ async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the
     # ...and the same remote tool offered directly.
     offered = RemoteToolAttach(connection_id=connection.id, action="search_files")
     await mcp.servers.attach_remote_tool(demo.id, offered, definitions=connectors.registry, actor=None)
+    deleting = RemoteToolAttach(connection_id=connection.id, action="delete_file")
+    await mcp.servers.attach_remote_tool(demo.id, deleting, definitions=connectors.registry, actor=None)
 
     async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
         before = await session.call_tool("search_files", {"query": "q3"})
@@ -113,6 +115,20 @@ async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the
 
         direct = await session.call_tool("search_files", {"query": "q3"})
         through_recipe = await session.call_tool("find_my_files", {"query": "q4"})
+
+        # Deleting needs files:write, which Alice has not allowed: she is asked to, then it works.
+        more = await session.call_tool("delete_file", {"name": "old.txt"})
+        assert more.is_error
+        assert _text(more).startswith(
+            "This tool needs more access to your Files account (files:write). Open "
+        )
+        link = _text(more).split("Open ")[1].split(" ")[0]
+        authorize_url = await connectors.connect.open_link(link.rsplit("/", 1)[1], alice.id)
+        back = await authorize_without_browser_async(authorize_url, "alice")
+        await connectors.connect.finish(dict(parse_qsl(urlsplit(back).query)), alice.id)
+        deleted = await session.call_tool("delete_file", {"name": "old.txt"})
+        assert not deleted.is_error, _text(deleted)
+        assert _text(deleted) == "deleted old.txt"
 
     assert not direct.is_error, _text(direct)
     assert direct.structured_content == {
@@ -147,8 +163,18 @@ async def test_a_shared_connection_calls_the_remote_server_with_the_grant_the_bu
     offered = RemoteToolAttach(connection_id=connection.id, action="search_files")
     await mcp.servers.attach_remote_tool(demo.id, offered, definitions=connectors.registry, actor=None)
 
+    deleting = RemoteToolAttach(connection_id=connection.id, action="delete_file")
+    await mcp.servers.attach_remote_tool(demo.id, deleting, definitions=connectors.registry, actor=None)
+
     async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
         called = await session.call_tool("search_files", {"query": "q3"})
+        more = await session.call_tool("delete_file", {"name": "old.txt"})
+
+    assert more.is_error
+    assert _text(more) == (
+        "Files needs more access (files:write) than the shared connection Files (team) was granted: "
+        "a builder adds it to the connection's scopes and connects it again."
+    )
 
     assert not called.is_error, _text(called)
     assert called.structured_content == {

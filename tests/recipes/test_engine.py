@@ -765,3 +765,35 @@ async def test_an_unexpected_error_is_logged_and_named_by_run_without_details(
 
 def _caller(principal: Principal) -> Caller:
     return Caller(principal.user_id, principal.email)
+
+
+class _AsksForMore(ServicesGateway):
+    """A gateway whose action is refused for a missing scope, as a remote MCP server's 403 would be: the
+    action asks its ``reauthorize`` for a token with that scope too."""
+
+    async def run_action(self, *args: Any) -> Any:
+        reauthorize = args[4]
+        await reauthorize(("tasks:write",))
+        raise AssertionError("a step-up of a person's grant needs them to consent first")
+
+
+async def test_a_step_up_that_needs_the_persons_consent_ends_the_run_with_their_link(
+    connectors: ConnectorServices, connected: Connection, builder: Principal, recipe_id: UUID
+) -> None:
+    engine = RecipeEngine(connectors=_AsksForMore(connectors), store=None)
+
+    report = await run(
+        engine,
+        recipe_id,
+        recipe(action("step_1", connected, "whoami", title="Read"), result("ok")),
+        caller_of(builder),
+    )
+
+    assert report.outcome is Outcome.CONNECTION_REQUIRED
+    assert [step.status for step in report.steps] == ["connection_required"]
+    assert report.message == (
+        f"This tool needs more access to your Test App account (tasks:write). Open {report.connect_url} to "
+        "allow it (the link works once, for 10 minutes), then try again."
+    )
+    described = await connectors.connect.describe_link(report.connect_url.rsplit("/", 1)[1], builder.user_id)
+    assert described.scopes == ("tasks:read", "tasks:write")

@@ -10,7 +10,8 @@ valid action name) and ``always_fails`` (a tool error). With ``--token`` every r
 server (oidc-provider in the tests): it publishes protected resource metadata (RFC 9728) naming it,
 challenges with ``resource_metadata`` and scope ``files:read``, and takes only JWT access tokens (RFC
 9068) signed by its keys, for this server (``aud``), unexpired; ``search_files`` then names the token's
-subject (``POST /__refuse?times=N`` makes it refuse the next N valid tokens, to inject faults). With
+subject (``POST /__refuse?times=N`` makes it refuse the next N valid tokens, to inject faults), and
+``Delete File!`` needs scope ``files:write`` too (403 ``insufficient_scope`` without it). With
 ``--stateful`` the server keeps sessions (``Mcp-Session-Id``), else it is stateless.
 """
 
@@ -42,6 +43,7 @@ from tests.support.postgres import free_port
 
 _caller: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")
 SCOPE = "files:read"
+WRITE_SCOPE = "files:write"
 PRM_PATH = "/.well-known/oauth-protected-resource/mcp"
 
 TOOLS = [
@@ -106,7 +108,8 @@ class JwtVerifier:
         self.resource = resource
         self._keys: KeySet | None = None
 
-    async def subject(self, token: str) -> str | None:
+    async def subject(self, token: str) -> tuple[str, set[str]] | None:
+        """The token's subject and scopes, or None when the token is not good here."""
         if self._keys is None:
             async with httpx.AsyncClient() as http:
                 metadata = (await http.get(f"{self.issuer}/.well-known/openid-configuration")).json()
@@ -118,7 +121,7 @@ class JwtVerifier:
             ).validate(decoded.claims)
         except JoseError:
             return None
-        return str(decoded.claims.get("sub", ""))
+        return str(decoded.claims.get("sub", "")), set(str(decoded.claims.get("scope", "")).split())
 
 
 def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0) -> Any:
@@ -154,7 +157,11 @@ def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0) -> Any
             return
         headers = {name.decode().lower(): value.decode() for name, value in scope.get("headers", [])}
         if verifier is not None and scope["path"] == PRM_PATH:
-            metadata = {"resource": endpoint, "authorization_servers": [issuer], "scopes_supported": [SCOPE]}
+            metadata = {
+                "resource": endpoint,
+                "authorization_servers": [issuer],
+                "scopes_supported": [SCOPE, WRITE_SCOPE],
+            }
             await _plain(send, 200, json.dumps(metadata).encode(), [(b"content-type", b"application/json")])
             return
         if scope["path"] != "/mcp":
@@ -163,15 +170,24 @@ def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0) -> Any
         sent = headers.get("authorization", "")
         presented = sent.removeprefix("Bearer ") if sent.startswith("Bearer ") else ""
         if verifier is not None:
-            subject = await verifier.subject(presented) if presented else None
-            if subject is not None and refusals["left"] > 0:
+            holder = await verifier.subject(presented) if presented else None
+            if holder is not None and refusals["left"] > 0:
                 refusals["left"] -= 1
-                subject = None
-            if subject is None:
+                holder = None
+            if holder is None:
                 challenge = f'Bearer resource_metadata="{origin}{PRM_PATH}", scope="{SCOPE}"'
                 if presented:
                     challenge += ', error="invalid_token"'
                 await _plain(send, 401, b"", [(b"www-authenticate", challenge.encode())])
+                return
+            subject, scopes = holder
+            receive, body = await _read_body(receive)
+            if b'"Delete File!"' in body and WRITE_SCOPE not in scopes:
+                challenge = (
+                    f'Bearer error="insufficient_scope", scope="{SCOPE} {WRITE_SCOPE}", '
+                    f'resource_metadata="{origin}{PRM_PATH}"'
+                )
+                await _plain(send, 403, b"", [(b"www-authenticate", challenge.encode())])
                 return
             _caller.set(subject)
         elif token and sent != f"Bearer {token}":
@@ -183,6 +199,27 @@ def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0) -> Any
         await manager.handle_request(scope, receive, send)
 
     return app
+
+
+async def _read_body(receive: Any) -> tuple[Any, bytes]:
+    """The request's body, and a ``receive`` that hands it on again to the app that serves the request."""
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return receive, body
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    replayed = False
+
+    async def again() -> Any:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again, body
 
 
 async def _plain(
@@ -242,7 +279,11 @@ def protected_files() -> Iterator[ProtectedFiles]:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}/mcp"
     provider = OidcProvider(
-        [], scopes=[SCOPE], resources={endpoint: SCOPE}, registration=True, jwt_access_tokens=True
+        [],
+        scopes=[SCOPE, WRITE_SCOPE],
+        resources={endpoint: f"{SCOPE} {WRITE_SCOPE}"},
+        registration=True,
+        jwt_access_tokens=True,
     )
     with provider, FilesServer(issuer=provider.issuer, port=port):
         yield ProtectedFiles(endpoint=endpoint, provider=provider)
