@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from litestar import Litestar
 
 from switchboard.connectors.connections.models import ConnectionInput, Mode
 from switchboard.connectors.deps import ConnectorServices
+from switchboard.connectors.remote.models import RemoteServerInput
 from switchboard.connectors.tables import RemoteServer as RemoteServerRow
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
@@ -139,10 +141,67 @@ async def test_a_builder_adds_servers_but_cannot_allow_private_addresses(
 async def test_members_cannot_open_the_pages(services: IdentityServices, web: Browserless) -> None:
     await signed_in_as(web, services, "alice@example.com", Role.MEMBER)
 
-    for path in (LIST, NEW):
+    for path in (LIST, NEW, f"{LIST}/files/edit"):
         response = await web.client.get(path)
         assert response.status_code == 403
         assert Page(response.text).heading == FORBIDDEN_TITLE
+
+
+async def test_an_admin_edits_a_server_and_a_mistake_changes_nothing(
+    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+) -> None:
+    await signed_in_as(web, services, "it@example.com", Role.ADMIN)
+    assert (await web.submit(NEW, LIST, add_form(files_endpoint))).status_code == 303
+    edit = f"{LIST}/files/edit"
+    form = Page((await web.client.get(edit)).text)
+    assert [form.field(name).attrs.get("value") for name in ("name", "endpoint", "token")] == [
+        "Files",
+        files_endpoint,
+        "",
+    ]
+    assert [o.attrs["value"] for o in form.options("mode") if "selected" in o.attrs] == ["none"]
+    assert "checked" in form.field("allow_private").attrs
+    values = {"name": "Team files", "endpoint": files_endpoint, "allow_private": "1"}
+
+    saved = await web.submit(edit, edit, {**values, "mode": "token", "token": "s3cret-token-value"})
+
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"{LIST}/files"
+    page = Page((await web.client.get(f"{LIST}/files")).text)
+    assert page.notice == "Remote server Team files saved."
+    assert (page.heading, page.facts()["Authentication"], page.facts()["Token"]) == (
+        "Team files",
+        "Token (static bearer or header)",
+        "Set",
+    )
+    again = await web.client.get(edit)
+    assert "s3cret-token-value" not in again.text
+    assert Page(again.text).by_id("token-hint").text == "A token is stored. Leave blank to keep it."
+    assert "s3cret-token-value" not in str(await RemoteServerRow.select(RemoteServerRow.secrets))
+    wrong = await web.submit(
+        edit, edit, {**values, "name": "Lost", "endpoint": "ftp://files.example.com/mcp"}
+    )
+    assert wrong.status_code == 422
+    assert Page(wrong.text).by_id("endpoint-error").text
+    assert (await app.state.connectors.remote.get("files")).name == "Team files"
+
+
+async def test_a_builder_edits_a_server_but_its_private_address_setting_stays(
+    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+) -> None:
+    data = {"key": "files", "name": "Files", "endpoint": files_endpoint, "allow_private": True}
+    await app.state.connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=None)
+    await signed_in_as(web, services, "builder@example.com", Role.BUILDER)
+    edit = f"{LIST}/files/edit"
+    assert Page((await web.client.get(edit)).text).get_id("allow_private") is None
+
+    saved = await web.submit(
+        edit, edit, {"name": "Files (renamed)", "endpoint": files_endpoint, "mode": "none"}
+    )
+
+    assert saved.status_code == 303
+    server = await app.state.connectors.remote.get("files")
+    assert (server.name, server.allow_private) == ("Files (renamed)", True)
 
 
 async def test_a_remote_tool_is_offered_on_an_mcp_server_s_tools_tab_and_withdrawn(

@@ -1,5 +1,5 @@
 """Console → Remote MCP servers: discover how a server is protected, add it (settings filled in from
-discovery), see its auth and tools, list the tools again, remove it.
+discovery), see its auth and tools, change its settings, list the tools again, remove it.
 
 Builders do all of it; allowing private addresses is for owners and admins.
 """
@@ -17,7 +17,7 @@ from litestar.response import Template
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.remote.discovery import AuthMode, DiscoveryResult
-from switchboard.connectors.remote.models import RemoteServer, RemoteServerInput
+from switchboard.connectors.remote.models import RemoteServer, RemoteServerInput, RemoteServerPatch
 from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError, InvalidInput
@@ -64,6 +64,31 @@ def _input(values: dict[str, str]) -> RemoteServerInput:
         field = _PLAIN_FIELDS.get(path, path.removeprefix("auth.")) if path else "form"
         labels = {"key": "Use lower-case letters, digits, - and _ for the key (start with a letter)."}
         raise InvalidInput(labels.get(field, f"Check this value ({exc})."), field=field) from None
+
+
+def _patch(values: dict[str, str], principal: Principal) -> RemoteServerPatch:
+    """The edit form as an API patch: blank secrets keep theirs; only admins change private addresses."""
+    data = _input({**values, "key": "unchanged"})
+    return RemoteServerPatch(
+        name=data.name,
+        endpoint=data.endpoint,
+        auth=data.auth,
+        allow_private=data.allow_private if principal.is_admin else None,
+    )
+
+
+def _values(server: RemoteServer) -> dict[str, str]:
+    """The edit form filled in with the server's settings (secrets are never shown)."""
+    auth = server.auth
+    return {
+        "name": server.name,
+        "endpoint": server.endpoint,
+        "mode": auth.mode.value,
+        "header": auth.header,
+        "client_id": auth.client_id if auth.registered == "given" else "",
+        "scopes": " ".join(auth.scopes),
+        "allow_private": "1" if server.allow_private else "",
+    }
 
 
 class RemoteServerPages(Controller):
@@ -123,6 +148,35 @@ class RemoteServerPages(Controller):
     ) -> Template:
         return await self._server(request, connectors, key)
 
+    @get("/{key:str}/edit")
+    async def edit_remote_server(
+        self,
+        request: Request[Any, Any, Any],
+        key: FromPath[str],
+        connectors: NamedDependency[ConnectorServices],
+    ) -> Template:
+        server = await connectors.remote.get(key)
+        return self._edit(request, server, values=_values(server))
+
+    @post("/{key:str}/edit")
+    async def update_remote_server(
+        self,
+        request: Request[Any, Any, Any],
+        key: FromPath[str],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        server = await connectors.remote.get(key)
+        values = await form_fields(request, *_FIELDS)
+        try:
+            changed = await connectors.update_remote(key, _patch(values, principal), actor=principal)
+        except DomainError as exc:
+            return self._edit(request, server, values=values, errors=_errors(exc), status_code=exc.status)
+        notice = [f"Remote server {changed.name} saved."]
+        if changed.auth.client_id != server.auth.client_id and server.auth.client_id:
+            notice.append("Its connections now use the new client; everyone connects again on next use.")
+        return redirect(request, f"{LIST_PATH}/{key}", " ".join((*notice, *changed.warnings)))
+
     @post("/{key:str}/refresh")
     async def refresh_tools(
         self,
@@ -173,6 +227,26 @@ class RemoteServerPages(Controller):
             errors=errors or {},
             values=values or {},
             discovery=discovery,
+            modes=list(AuthMode),
+            status_code=status_code,
+        )
+
+    def _edit(
+        self,
+        request: Request[Any, Any, Any],
+        server: RemoteServer,
+        *,
+        values: dict[str, str],
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        return page(
+            request,
+            "console/remote_server_edit.html",
+            title=f"Edit {server.name}",
+            server=server,
+            values=values,
+            errors=errors or {},
             modes=list(AuthMode),
             status_code=status_code,
         )
