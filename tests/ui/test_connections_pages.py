@@ -103,6 +103,7 @@ async def test_members_are_refused_every_connections_page_and_form_and_nothing_c
         ("POST", "/console/connections/new", demo_tasks_form(project)),
         ("POST", own, {"name": "Hijacked", "client_id": "x"}),
         ("POST", f"{own}/test", {}),
+        ("POST", f"{own}/disconnect", {}),
         ("POST", f"{own}/delete", {"confirm": "yes"}),
     ]
     for method, path, data in requests:
