@@ -140,6 +140,7 @@ class ConnectFlow:
             account=account,
             scopes=scopes,
             return_to=link["redirect_to"],
+            shared=not connection.is_end_user,
         )
 
     async def remove_expired_links(self) -> int:

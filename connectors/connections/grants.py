@@ -219,7 +219,13 @@ class GrantService:
             try:
                 if tokens.refresh_token:
                     await self._provider.revoke(endpoints, client, tokens.refresh_token, "refresh_token")
-                await self._provider.revoke(endpoints, client, tokens.access_token, "access_token")
+                try:
+                    await self._provider.revoke(endpoints, client, tokens.access_token, "access_token")
+                except ProviderError as exc:
+                    # RFC 7009 §2.2.1: an app may not revoke access tokens (self-contained JWTs expire on
+                    # their own); revoking the refresh token ended the grant.
+                    if not (tokens.refresh_token and exc.oauth_error == "unsupported_token_type"):
+                        raise
             except ProviderError as exc:
                 warning = f"{exc.message} Remove Switchboard's access in {definition.name} too."
         await UserGrant.delete().where(UserGrant.id == grant["id"])

@@ -154,6 +154,7 @@ class Connected(msgspec.Struct, frozen=True, kw_only=True):
     account: str
     scopes: tuple[str, ...]
     return_to: str = ""
+    shared: bool = False  # a builder connected a shared connection, for every caller
 
 
 class TestOutcome(msgspec.Struct, frozen=True, kw_only=True):

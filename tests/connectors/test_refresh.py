@@ -247,6 +247,22 @@ async def test_disconnect_revokes_at_the_app_and_deletes_the_tokens(
     assert mine.status is GrantStatus.NOT_CONNECTED
 
 
+async def test_an_app_that_cannot_revoke_access_tokens_is_no_failure_once_the_refresh_token_is_revoked(
+    connectors: ConnectorServices, fake: FaultProvider, connected: Connection, alice_id: UUID
+) -> None:
+    fake.fail("revocation", "unsupported_token_type")
+
+    warning = await connectors.grants.disconnect(alice_id, connected.id)
+
+    assert warning == ""
+    assert [r.form["token_type_hint"] for r in fake.requests_to("revocation")] == [
+        "refresh_token",
+        "access_token",
+    ]
+    assert fake.live_access_tokens() == []  # revoking the refresh token revoked them
+    assert await UserGrant.count() == 0
+
+
 async def test_disconnect_deletes_the_tokens_even_when_the_app_cannot_revoke_them_and_says_so(
     connectors: ConnectorServices, fake: FaultProvider, connected: Connection, alice_id: UUID
 ) -> None:

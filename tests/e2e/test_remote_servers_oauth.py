@@ -134,3 +134,48 @@ def test_a_remote_server_is_added_connected_in_the_browser_and_called_with_alice
     admin.get_by_role("button", name=f"Withdraw {tool}").click()
     expect_notice(admin, f"Remote tool {tool} withdrawn.")
     expect(admin.get_by_text("No remote tools offered.")).to_be_visible()
+
+
+def test_a_builder_connects_a_shared_connection_with_their_account_in_the_browser(
+    admin_page: Page, remote: ProtectedFiles
+) -> None:
+    admin = admin_page
+    key = unique("team")
+    name = f"Team files {key[-8:]}"
+    admin.goto("/console/remote-servers/new")
+    admin.get_by_label("Endpoint URL").fill(remote.endpoint)
+    admin.get_by_label("Allow private network addresses").check()
+    admin.get_by_label("Key").fill(key)
+    admin.get_by_label("Name").fill(name)
+    admin.get_by_role("button", name="Add server").click()
+    expect_notice(admin, f"Remote server {name} added with 0 tools.")
+
+    # A shared connection: the admin connects the account every caller will use.
+    admin.goto("/console/connections")
+    admin.get_by_label("Connector").select_option(key)
+    admin.get_by_role("button", name="New connection").click()
+    admin.get_by_label("Location").select_option(label="Demo")
+    admin.get_by_label("Shared").check()
+    admin.get_by_role("button", name="Connect").click()
+    sign_in_and_consent(admin, "builder")
+    expect_heading(admin, f"{name} connected")
+    expect(admin.get_by_role("status")).to_have_text(
+        f"Every call through the shared connection {name} now uses this {name} account."
+    )
+    admin.get_by_role("link", name=f"Back to {name}").click()
+    shared = admin.get_by_role("region", name="Connected account")
+    expect(shared).to_contain_text("Connected")
+    expect(shared).to_contain_text("files:read")
+
+    # Its token lists the remote server's tools.
+    admin.goto(f"/console/remote-servers/{key}")
+    admin.get_by_label("List with the connection").select_option(label=f"{name} (Shared)")
+    admin.get_by_role("button", name="List tools again").click()
+    expect_notice(admin, "Tools listed again: 3 tools.")
+
+    # Disconnected, calls through it fail until a builder connects it again.
+    admin.goto("/console/connections")
+    admin.get_by_role("link", name=name, exact=True).click()
+    admin.get_by_role("region", name="Connected account").get_by_role("button", name="Disconnect").click()
+    expect_notice(admin, f"Disconnected {name}; calls that use it fail until a builder connects it again.")
+    expect(admin.get_by_role("region", name="Connected account")).to_contain_text("Not connected")

@@ -63,6 +63,8 @@ Fault = Literal[
     "access_denied",  # the person refused: error=access_denied
     # userinfo, api
     "invalid_token",  # 401 whatever the token
+    # revocation
+    "unsupported_token_type",  # access tokens cannot be revoked (self-contained); refresh tokens can
 ]
 ClientAuth = Literal["client_secret_basic", "client_secret_post", "none"]
 
@@ -431,6 +433,9 @@ class FaultProvider:
         if not await self._client_authenticated(send, request):
             return
         token = request.form.get("token", "")
+        if fault == "unsupported_token_type" and token in self.access_tokens:
+            await _json(send, 400, {"error": "unsupported_token_type"})
+            return
         if token in self.refresh_tokens:
             self.refresh_tokens[token].revoked = True
             for grant in self.access_tokens.values():

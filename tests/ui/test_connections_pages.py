@@ -558,6 +558,9 @@ async def test_a_builder_connects_a_shared_connection_with_their_account_then_di
     assert as_own.status_code == 404
     assert done.status_code == 200
     assert own in [link.attrs.get("href") for link in Page(done.text).all("a")]
+    assert " ".join(Page(done.text).by_id("connected").text.split()) == (
+        "Every call through the shared connection Test App now uses this Test App account (ops@example.com)."
+    )
     page = Page(after.text)
     shown = page.facts()
     assert [shown[term] for term in ("Account", "Connected by", "Status", "Scopes", "Refreshed")] == [
