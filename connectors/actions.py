@@ -34,7 +34,7 @@ from switchboard.connectors.action_requests import (
     shorten,
 )
 from switchboard.connectors.definitions import Action, ConnectorDefinition, OutputMapping, RemoteMcp
-from switchboard.connectors.remote.client import RemoteError, remote_session
+from switchboard.connectors.remote.client import RemoteError, SessionPool
 from switchboard.connectors.remote.metadata import Challenge, bearer_challenge
 from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.platform.core.errors import DomainError, NotFound
@@ -93,6 +93,7 @@ class ActionRunner:
     ) -> None:
         self._timeout = timeout
         self._network = network or Network()
+        self._sessions = SessionPool(self._network)
         self._on_tools_changed = on_tools_changed
         self._max_bytes = max_response_bytes
         # One client for all callers: it must not carry cookies from one user's call into another's.
@@ -103,6 +104,7 @@ class ActionRunner:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._sessions.aclose()
 
     async def run(
         self,
@@ -138,14 +140,14 @@ class ActionRunner:
         auth: RequestAuth,
         reauthorize: Reauthorize | None,
     ) -> ActionResult:
-        """A remote MCP server's tool: one session (initialize, call, end), the connection's headers on each
-        request, renewed once after a 401. A tool error is the action's failure, in the tool's own words."""
+        """A remote MCP server's tool, in a session kept for these credentials (see ``SessionPool``), the
+        connection's headers on each request, renewed after a refusal. A tool error is the action's
+        failure, in the tool's own words."""
         app = definition.name
         policy = NetworkPolicy(allow_private=remote.allow_private)
         started = time.monotonic()
         credentials = _ConnectionCredentials(auth, reauthorize)
-        async with remote_session(
-            self._network,
+        async with self._sessions.session(
             policy,
             remote.endpoint,
             credentials,

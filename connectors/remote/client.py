@@ -2,7 +2,8 @@
 
 A ``RemoteSession`` is one conversation: it initializes on first use, keeps the ``Mcp-Session-Id`` the
 server hands out (stateless servers hand out none), sends ``MCP-Protocol-Version`` after the handshake,
-and initializes again when the server says the session is gone (404). Answers may be JSON or a server-sent
+and initializes again when the server says the session is gone (404). A ``SessionPool`` keeps sessions
+between calls made with the same credentials. Answers may be JSON or a server-sent
 event stream; requests the server makes on that stream are answered (``ping``) or declined.
 
 Authorization is the ``Credentials`` object's business: the session asks it for a token, tells it about
@@ -14,8 +15,10 @@ at most ``MAX_AUTHORIZATIONS`` new tokens are got for one request. Every failure
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol, TypeVar
 
@@ -98,6 +101,89 @@ async def remote_session(
             await session.close()
 
 
+class SessionPool:
+    """Sessions kept open between calls, so a call costs one request rather than four (initialize,
+    initialized, the call, the end of the session).
+
+    A session is reused only for the same endpoint, network policy, timeout and credentials (headers and
+    bearer token, compared by digest): a session a server bound to one person's token never carries
+    another's. A session that failed is ended, not kept; one idle longer than ``idle_seconds`` is ended
+    on the next use of the pool; at most ``per_key`` idle sessions are kept for the same credentials.
+    A session the server forgot (404) is initialized again by the session itself.
+    """
+
+    def __init__(self, network: Network, *, idle_seconds: float = 300.0, per_key: int = 4) -> None:
+        self._network = network
+        self._idle_seconds = idle_seconds
+        self._per_key = per_key
+        self._idle: dict[tuple[Any, ...], list[tuple[float, RemoteSession]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def session(
+        self,
+        policy: NetworkPolicy,
+        endpoint: str,
+        credentials: Credentials,
+        *,
+        name: str,
+        headers: dict[str, str] | None = None,
+        call_timeout: float = CALL_TIMEOUT_SECONDS,
+    ) -> AsyncIterator[RemoteSession]:
+        await self._end_idle()
+        key = (endpoint, policy, call_timeout, await _digest(headers, credentials))
+        waiting = self._idle.get(key)
+        if waiting:
+            session = waiting.pop()[1]
+            session.use(credentials, headers)
+        else:
+            http = self._network.client(policy, timeout=call_timeout)
+            session = RemoteSession(
+                http, endpoint, credentials, name=name, headers=headers, timeout=call_timeout
+            )
+        try:
+            yield session
+        except BaseException:
+            await _end(session)
+            raise
+        # Kept under the credentials it holds now (a refreshed token is another key).
+        key = (endpoint, policy, call_timeout, await _digest(headers, credentials))
+        waiting = self._idle.setdefault(key, [])
+        if len(waiting) < self._per_key:
+            waiting.append((time.monotonic(), session))
+        else:
+            await _end(session)
+
+    async def aclose(self) -> None:
+        """End every idle session (on shutdown)."""
+        idle, self._idle = self._idle, {}
+        for waiting in idle.values():
+            for _, session in waiting:
+                await _end(session)
+
+    async def _end_idle(self) -> None:
+        cutoff = time.monotonic() - self._idle_seconds
+        for key, waiting in list(self._idle.items()):
+            stale = [session for since, session in waiting if since < cutoff]
+            self._idle[key] = [(since, session) for since, session in waiting if since >= cutoff]
+            if not self._idle[key]:
+                del self._idle[key]
+            for session in stale:
+                await _end(session)
+
+
+async def _digest(headers: dict[str, str] | None, credentials: Credentials) -> str:
+    """Which credentials a session carries, without keeping them as a key."""
+    material = json.dumps([sorted((headers or {}).items()), await credentials.token()])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+async def _end(session: RemoteSession) -> None:
+    try:
+        await session.close()
+    finally:
+        await session.aclose_http()
+
+
 class RemoteSession:
     def __init__(
         self,
@@ -121,6 +207,12 @@ class RemoteSession:
         self.server_info: dict[str, Any] = {}
         self.tools_changed = False  # set when the server says its tool list changed
         self.skipped_tools: list[str] = []
+
+    def use(self, credentials: Credentials, headers: dict[str, str] | None = None) -> None:
+        """Carry on with another call's credentials object (the same credentials: see ``SessionPool``)."""
+        self._credentials = credentials
+        self._headers = headers or {}
+        self.tools_changed = False
 
     async def list_tools(self) -> list[mcp_types.Tool]:
         """Every tool, page after page; a tool that is not a valid MCP tool is left out and named in
@@ -172,6 +264,10 @@ class RemoteSession:
         self._session_id = None
         with contextlib.suppress(httpx.HTTPError, FetchRefused):
             await self._http.delete(self._endpoint, headers=headers)
+
+    async def aclose_http(self) -> None:
+        """Close the HTTP client of a pooled session (``remote_session`` closes its own)."""
+        await self._http.aclose()
 
     async def _initialize(self) -> None:
         params = {"protocolVersion": LATEST_HANDSHAKE_VERSION, "capabilities": {}, "clientInfo": _CLIENT_INFO}

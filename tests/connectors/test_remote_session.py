@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.connectors.remote.client import RemoteError, RemoteSession
+from switchboard.connectors.remote.client import RemoteError, RemoteSession, SessionPool
 from switchboard.connectors.remote.metadata import Challenge
 from switchboard.connectors.remote.network import Network, NetworkPolicy
 from tests.support.document_server import DocumentServer, Request, write
@@ -28,7 +28,7 @@ class ScriptedServer:
 
     def __init__(self) -> None:
         self.sessions = 0
-        self.live_session = ""
+        self.live: set[str] = set()  # the sessions the server knows
         self.seen: list[tuple[str, str, str]] = []  # method, session id, authorization
         self.faults: dict[str, list[tuple[int, list[tuple[str, str]], Any]]] = {}  # body: bytes or f(message)
         self.sse = False
@@ -36,7 +36,7 @@ class ScriptedServer:
 
     async def __call__(self, request: Request, writer: Any) -> None:
         message = json.loads(request.body) if request.body else {}
-        method = message.get("method", "(response)")
+        method = "DELETE" if request.method == "DELETE" else message.get("method", "(response)")
         self.seen.append(
             (method, request.headers.get("mcp-session-id", ""), request.headers.get("authorization", ""))
         )
@@ -46,18 +46,20 @@ class ScriptedServer:
             return
         if method == "initialize":
             self.sessions += 1
-            self.live_session = f"session-{self.sessions}"
+            self.live.add(f"session-{self.sessions}")
             result = {
                 "protocolVersion": "2025-06-18",
                 "capabilities": {"tools": {}},
                 "serverInfo": {"name": "scripted", "version": "1"},
             }
-            await self._answer(writer, message["id"], result, (("Mcp-Session-Id", self.live_session),))
+            await self._answer(
+                writer, message["id"], result, (("Mcp-Session-Id", f"session-{self.sessions}"),)
+            )
             return
-        if request.headers.get("mcp-session-id") != self.live_session:
+        if request.headers.get("mcp-session-id") not in self.live:
             await write(writer, 404, b"")
             return
-        if "id" not in message or method == "(response)":
+        if "id" not in message or method in ("(response)", "DELETE"):
             await write(writer, 202, b"")
             return
         await asyncio.sleep(self.delay)
@@ -150,7 +152,7 @@ async def test_a_lost_session_is_initialized_again_and_the_request_repeated(
     session, http = await session_for(url, Tokens())
     async with http:
         await session.list_tools()
-        script.live_session = "restarted"  # the server forgot session-1
+        script.live = set()  # the server forgot session-1
 
         result = await session.call_tool("search", {"q": "x"})
 
@@ -272,3 +274,93 @@ async def test_a_server_on_a_private_address_is_refused_under_the_default_policy
 
     assert "127.0.0.1 is a loopback address, which is not allowed" in caught.value.message
     assert script.seen == []
+
+
+# --- sessions kept between calls ---------------------------------------------------------------------
+
+
+async def pooled_call(pool: SessionPool, url: str, credentials: Any) -> str:
+    async with pool.session(LOCAL, url, credentials, name="Files") as session:
+        result = await session.call_tool("search", {"q": "x"})
+    return result.content[0].text  # type: ignore[union-attr]
+
+
+async def test_calls_with_the_same_credentials_share_one_session_and_another_token_gets_its_own(
+    scripted: tuple[ScriptedServer, str],
+) -> None:
+    script, url = scripted
+    pool = SessionPool(Network())
+    alice, bob = Tokens(), Tokens()
+    bob.current = "token-bob"
+
+    answers = [await pooled_call(pool, url, credentials) for credentials in (alice, alice, bob, alice)]
+    await pool.aclose()
+
+    assert answers == ["found"] * 4
+    assert script.seen == [
+        ("initialize", "", "Bearer token-1"),
+        ("notifications/initialized", "session-1", "Bearer token-1"),
+        ("tools/call", "session-1", "Bearer token-1"),
+        ("tools/call", "session-1", "Bearer token-1"),
+        ("initialize", "", "Bearer token-bob"),
+        ("notifications/initialized", "session-2", "Bearer token-bob"),
+        ("tools/call", "session-2", "Bearer token-bob"),
+        ("tools/call", "session-1", "Bearer token-1"),
+        ("DELETE", "session-1", "Bearer token-1"),
+        ("DELETE", "session-2", "Bearer token-bob"),
+    ]
+
+
+async def test_a_kept_session_the_server_forgot_is_initialized_again(
+    scripted: tuple[ScriptedServer, str],
+) -> None:
+    script, url = scripted
+    pool = SessionPool(Network())
+    await pooled_call(pool, url, Tokens())
+    script.live = set()  # the server forgot session-1 between the calls
+
+    assert await pooled_call(pool, url, Tokens()) == "found"
+    assert [(method, sid) for method, sid, _ in script.seen[3:]] == [
+        ("tools/call", "session-1"),
+        ("initialize", ""),
+        ("notifications/initialized", "session-2"),
+        ("tools/call", "session-2"),
+    ]
+
+
+async def test_a_session_that_failed_is_ended_and_the_next_call_starts_another(
+    scripted: tuple[ScriptedServer, str],
+) -> None:
+    script, url = scripted
+    pool = SessionPool(Network())
+    await pooled_call(pool, url, Tokens())
+    script.faults["tools/call"] = [(500, [], b"")]
+
+    with pytest.raises(RemoteError):
+        await pooled_call(pool, url, Tokens())
+    assert await pooled_call(pool, url, Tokens()) == "found"
+
+    assert [(method, sid) for method, sid, _ in script.seen[2:]] == [
+        ("tools/call", "session-1"),
+        ("tools/call", "session-1"),
+        ("DELETE", "session-1"),
+        ("initialize", ""),
+        ("notifications/initialized", "session-2"),
+        ("tools/call", "session-2"),
+    ]
+
+
+async def test_an_idle_session_is_ended_when_the_pool_is_next_used(
+    scripted: tuple[ScriptedServer, str],
+) -> None:
+    script, url = scripted
+    pool = SessionPool(Network(), idle_seconds=0.0)
+    alice, bob = Tokens(), Tokens()
+    bob.current = "token-bob"
+
+    await pooled_call(pool, url, alice)
+    await pooled_call(pool, url, bob)
+
+    assert [(method, sid, token) for method, sid, token in script.seen if method == "DELETE"] == [
+        ("DELETE", "session-1", "Bearer token-1")
+    ]
