@@ -62,9 +62,9 @@ typecheck: install
 layers: install
 	@scripts/check-layers.sh
 
-# Two workers (pytest-xdist), one per core; each test file stays on one worker, so the servers a file's
-# fixtures start are started once. The slowest steps are listed at the end. PYTEST_ARGS="-n 0" runs in one
-# process.
+# Two workers (pytest-xdist), one per core; each test file stays on one worker, and so does each package
+# whose fixtures start servers for the package (tests/conftest.py), so those servers start once. The
+# slowest steps are listed at the end. PYTEST_ARGS="-n 0" runs in one process.
 pytest: install system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 

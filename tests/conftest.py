@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +44,25 @@ def require_component(name: str, reason: str) -> None:
     if REQUIRE_ALL:
         pytest.fail(f"{message} (SWITCHBOARD_REQUIRE_ALL=1 makes this a failure)", pytrace=False)
     pytest.skip(message)
+
+
+# Packages whose fixtures start servers for the whole package (a live Switchboard, oidc-provider): with
+# ``--dist loadfile`` each of them runs on one worker, so those servers start once rather than each time a
+# worker comes back to the package.
+WHOLE_PACKAGES = ("tests/e2e/", "tests/conformance/", "tests/support_tests/")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class PackageScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return next((package for package in WHOLE_PACKAGES if path.startswith(package)), path)
+
+    return PackageScheduling(config, log)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -116,6 +116,16 @@ def test_a_connect_link_works_once_and_only_for_the_person_it_was_made_for(
     expect(page.get_by_role("alert")).to_have_text(
         "This connect link was already used. Ask your assistant for a new one."
     )
+    disconnect_demo_tasks(page)  # as other tests expect to find Alice: not connected
+
+
+def disconnect_demo_tasks(page: Page) -> None:
+    """The signed-in person disconnects Demo Tasks under My connections."""
+    page.goto("/me/connections")
+    row = page.get_by_role("row").filter(has_text=DEMO_TASKS_CONNECTION)
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_role("row").filter(has_text=DEMO_TASKS_CONNECTION)).to_contain_text("Not connected")
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
 from tests.e2e.live_server import SECRET_KEY, LiveServer
 from tests.e2e.steps import ALICE, expect_heading, expect_path, sign_in, unique
-from tests.e2e.test_connections import sign_in_to_demo_tasks_and_allow
+from tests.e2e.test_connections import disconnect_demo_tasks, sign_in_to_demo_tasks_and_allow
 from tests.e2e.test_oauth import Callback
 from tests.e2e.test_oauth import callback as callback  # the fixture
 from tests.support.mcp_client import MemoryStorage
@@ -182,3 +182,4 @@ def test_an_mcp_client_signs_alice_in_and_her_tool_call_reaches_her_own_demo_tas
     client.join(timeout=WAIT)
     page.goto("/demo-tasks/")
     expect(page.get_by_text(title)).to_be_visible()
+    disconnect_demo_tasks(page)  # as other tests expect to find Alice: not connected
