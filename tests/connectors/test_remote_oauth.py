@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from uuid import UUID
 
@@ -21,13 +22,14 @@ from litestar import Litestar
 from switchboard.connectors.actions import ActionFailed, RequestAuth
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired, LinkRefused
-from switchboard.connectors.connections.models import ConnectionInput, Mode
+from switchboard.connectors.connections.models import Connection, ConnectionInput, Mode
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.remote.discovery import AuthMode
 from switchboard.connectors.remote.models import AuthInput, RemoteServerInput, RemoteServerPatch
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
+from switchboard.identity.schemas import UserOut
 from switchboard.platform.core.errors import InvalidInput
 from tests.connectors.conftest import principal_of
 from tests.connectors.grant_support import link_token
@@ -54,6 +56,43 @@ async def connect_at_provider(
     back = await authorize_without_browser_async(authorize_url, login)
     assert back.startswith(CALLBACK + "?"), back
     await connectors.connect.finish(dict(parse_qsl(urlsplit(back).query)), user_id)
+
+
+async def connected_for_alice(
+    connectors: ConnectorServices, services: IdentityServices, remote: ProtectedFiles
+) -> tuple[Connection, UserOut]:
+    """The Files server added, and an end user's connection to it that a builder (who listed the tools
+    with it) and Alice have each connected at oidc-provider."""
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await make_user(services, "alice@example.com")
+    await connectors.remote.create(
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+    )
+    project = await connectors.projects.ensure("Operations")
+    connection = await connectors.connections.create(
+        ConnectionInput(
+            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
+        ),
+        actor=builder,
+    )
+    await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
+    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+    await connect_at_provider(connectors, alice.id, connection.id, "alice")
+    return connection, alice
+
+
+async def call_as(
+    connectors: ConnectorServices, connection: Connection, user: UserOut, action: str, inputs: dict[str, Any]
+) -> object:
+    """A remote tool called with the user's credentials, renewed as a recipe step renews them."""
+    definition = await connectors.registry.get(connection.connector)
+    caller = Caller(user.id, user.email)
+    auth = await connectors.credentials.request_auth(connection.id, caller)
+
+    async def reauthorize(scopes: tuple[str, ...]) -> RequestAuth | None:
+        return await connectors.credentials.after_refusal(connection.id, caller, auth, scopes)
+
+    return (await connectors.runner.run(definition, action, inputs, auth, reauthorize)).output
 
 
 async def test_each_person_calls_the_remote_tool_with_their_own_token(
@@ -182,32 +221,10 @@ async def test_a_refused_token_is_refreshed_once_and_the_call_repeated(
     app: Litestar, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
     connectors: ConnectorServices = app.state.connectors
-    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
-    alice = await make_user(services, "alice@example.com")
-    await connectors.remote.create(
-        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
-    )
-    project = await connectors.projects.ensure("Operations")
-    connection = await connectors.connections.create(
-        ConnectionInput(
-            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
-        ),
-        actor=builder,
-    )
-    await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
-    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
-    await connect_at_provider(connectors, alice.id, connection.id, "alice")
-    definition = await connectors.registry.get("files")
-    caller = Caller(alice.id, alice.email)
+    connection, alice = await connected_for_alice(connectors, services, remote)
 
     async def call() -> object:
-        auth = await connectors.credentials.request_auth(connection.id, caller)
-
-        async def reauthorize(scopes: tuple[str, ...]) -> RequestAuth | None:
-            return await connectors.credentials.after_refusal(connection.id, caller, auth, scopes)
-
-        result = await connectors.runner.run(definition, "search_files", {"query": "q1"}, auth, reauthorize)
-        return result.output
+        return await call_as(connectors, connection, alice, "search_files", {"query": "q1"})
 
     async def refuse(times: int) -> None:
         async with httpx.AsyncClient() as http:
@@ -264,34 +281,10 @@ async def test_a_tool_needing_another_scope_asks_the_person_to_allow_it_then_wor
     app: Litestar, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
     connectors: ConnectorServices = app.state.connectors
-    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
-    alice = await make_user(services, "alice@example.com")
-    await connectors.remote.create(
-        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
-    )
-    project = await connectors.projects.ensure("Operations")
-    connection = await connectors.connections.create(
-        ConnectionInput(
-            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
-        ),
-        actor=builder,
-    )
-    await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
-    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
-    await connect_at_provider(connectors, alice.id, connection.id, "alice")
-    definition = await connectors.registry.get("files")
-    caller = Caller(alice.id, alice.email)
+    connection, alice = await connected_for_alice(connectors, services, remote)
 
     async def delete() -> object:
-        auth = await connectors.credentials.request_auth(connection.id, caller)
-
-        async def reauthorize(scopes: tuple[str, ...]) -> RequestAuth | None:
-            return await connectors.credentials.after_refusal(connection.id, caller, auth, scopes)
-
-        result = await connectors.runner.run(
-            definition, "delete_file", {"name": "old.txt"}, auth, reauthorize
-        )
-        return result.output
+        return await call_as(connectors, connection, alice, "delete_file", {"name": "old.txt"})
 
     with pytest.raises(ConnectionRequired) as more:
         await delete()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -53,10 +54,13 @@ async def connect_shared(
     return await connectors.connect.finish(await callback_params(authorize_url), builder.user_id)
 
 
-async def whoami(connectors: ConnectorServices, connection: Connection, caller: Caller) -> object:
+async def whoami(connectors: ConnectorServices, connection: Connection, caller: Caller) -> dict[str, Any]:
+    """Whom the app sees calling through the connection."""
     definition = await connectors.connections.definition_of(connection)
     auth = await connectors.credentials.request_auth(connection.id, caller)
-    return (await connectors.runner.run(definition, "whoami", {}, auth)).output
+    output = (await connectors.runner.run(definition, "whoami", {}, auth)).output
+    assert isinstance(output, dict)
+    return output
 
 
 async def test_every_caller_uses_the_account_the_builder_connected_and_it_is_nobodys_own_connection(
@@ -132,7 +136,7 @@ async def test_the_builder_who_connects_last_replaces_the_account(
     assert (await UserGrant.select(UserGrant.user, UserGrant.account)) == [
         {"user": other_builder.user_id, "account": "robot@example.com"}
     ]
-    assert (await whoami(connectors, shared, Caller(None)))["email"] == "robot@example.com"  # type: ignore[index]
+    assert (await whoami(connectors, shared, Caller(None)))["email"] == "robot@example.com"
 
 
 async def test_changed_scopes_need_a_builder_to_connect_again_before_anyone_can_call(
@@ -160,7 +164,7 @@ async def test_changed_scopes_need_a_builder_to_connect_again_before_anyone_can_
     assert missing.value.message == AGAIN
     connected = await connect_shared(connectors, fake, builder, shared.id, "ops@example.com")
     assert connected.scopes == ("tasks:read", "tasks:write")
-    assert (await whoami(connectors, shared, Caller(None)))["scope"] == "tasks:read tasks:write"  # type: ignore[index]
+    assert (await whoami(connectors, shared, Caller(None)))["scope"] == "tasks:read tasks:write"
 
 
 async def test_the_shared_grant_is_refreshed_before_expiry_and_after_a_refusal_for_any_caller(
