@@ -106,6 +106,10 @@ class ActionRunner:
         await self._http.aclose()
         await self._sessions.aclose()
 
+    async def end_idle_sessions(self) -> int:
+        """Housekeeping: end remote MCP sessions nobody used for a while; returns how many."""
+        return await self._sessions.end_idle()
+
     async def run(
         self,
         definition: ConnectorDefinition,

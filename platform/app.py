@@ -100,7 +100,12 @@ def create_app(
         connectors=connectors,
     )
     housekeeper = Housekeeper(
-        identity.oauth, extra=[connectors.connect.remove_expired_links, recipes.remove_old_runs]
+        identity.oauth,
+        extra=[
+            connectors.connect.remove_expired_links,
+            recipes.remove_old_runs,
+            connectors.runner.end_idle_sessions,
+        ],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,

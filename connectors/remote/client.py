@@ -108,8 +108,9 @@ class SessionPool:
     A session is reused only for the same endpoint, network policy, timeout and credentials (headers and
     bearer token, compared by digest): a session a server bound to one person's token never carries
     another's. A session that failed is ended, not kept; one idle longer than ``idle_seconds`` is ended
-    on the next use of the pool; at most ``per_key`` idle sessions are kept for the same credentials.
-    A session the server forgot (404) is initialized again by the session itself.
+    on the next use of the pool or by housekeeping (``end_idle``); at most ``per_key`` idle sessions are
+    kept for the same credentials. A session the server forgot (404) is initialized again by the session
+    itself.
     """
 
     def __init__(self, network: Network, *, idle_seconds: float = 300.0, per_key: int = 4) -> None:
@@ -129,7 +130,7 @@ class SessionPool:
         headers: dict[str, str] | None = None,
         call_timeout: float = CALL_TIMEOUT_SECONDS,
     ) -> AsyncIterator[RemoteSession]:
-        await self._end_idle()
+        await self.end_idle()
         key = (endpoint, policy, call_timeout, await _digest(headers, credentials))
         waiting = self._idle.get(key)
         if waiting:
@@ -160,8 +161,10 @@ class SessionPool:
             for _, session in waiting:
                 await _end(session)
 
-    async def _end_idle(self) -> None:
+    async def end_idle(self) -> int:
+        """End the sessions idle for longer than ``idle_seconds``; returns how many."""
         cutoff = time.monotonic() - self._idle_seconds
+        ended = 0
         for key, waiting in list(self._idle.items()):
             stale = [session for since, session in waiting if since < cutoff]
             self._idle[key] = [(since, session) for since, session in waiting if since >= cutoff]
@@ -169,6 +172,8 @@ class SessionPool:
                 del self._idle[key]
             for session in stale:
                 await _end(session)
+                ended += 1
+        return ended
 
 
 async def _digest(headers: dict[str, str] | None, credentials: Credentials) -> str:

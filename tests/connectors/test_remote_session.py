@@ -360,7 +360,11 @@ async def test_an_idle_session_is_ended_when_the_pool_is_next_used(
 
     await pooled_call(pool, url, alice)
     await pooled_call(pool, url, bob)
+    ended_by_housekeeping = await pool.end_idle()
 
     assert [(method, sid, token) for method, sid, token in script.seen if method == "DELETE"] == [
-        ("DELETE", "session-1", "Bearer token-1")
+        ("DELETE", "session-1", "Bearer token-1"),
+        ("DELETE", "session-2", "Bearer token-bob"),
     ]
+    assert ended_by_housekeeping == 1
+    assert await pool.end_idle() == 0
