@@ -93,12 +93,11 @@ async def remote_session(
     call_timeout: float = CALL_TIMEOUT_SECONDS,
 ) -> AsyncIterator[RemoteSession]:
     """A session over a guarded client of ``network``; the session is ended and the client closed after."""
-    async with network.client(policy, timeout=call_timeout) as http:
-        session = RemoteSession(http, endpoint, credentials, name=name, headers=headers, timeout=call_timeout)
-        try:
-            yield session
-        finally:
-            await session.close()
+    session = _new_session(network, policy, endpoint, credentials, name, headers, call_timeout)
+    try:
+        yield session
+    finally:
+        await _end(session)
 
 
 class SessionPool:
@@ -118,6 +117,9 @@ class SessionPool:
         self._idle_seconds = idle_seconds
         self._per_key = per_key
         self._idle: dict[tuple[Any, ...], list[tuple[float, RemoteSession]]] = {}
+        # Idle sessions are looked for at most this often, not on every call.
+        self._sweep_seconds = min(idle_seconds, 30.0)
+        self._swept = time.monotonic()
 
     @contextlib.asynccontextmanager
     async def session(
@@ -130,17 +132,15 @@ class SessionPool:
         headers: dict[str, str] | None = None,
         call_timeout: float = CALL_TIMEOUT_SECONDS,
     ) -> AsyncIterator[RemoteSession]:
-        await self.end_idle()
+        if time.monotonic() - self._swept >= self._sweep_seconds:
+            await self.end_idle()
         key = (endpoint, policy, call_timeout, await _digest(headers, credentials))
         waiting = self._idle.get(key)
         if waiting:
             session = waiting.pop()[1]
             session.use(credentials, headers)
         else:
-            http = self._network.client(policy, timeout=call_timeout)
-            session = RemoteSession(
-                http, endpoint, credentials, name=name, headers=headers, timeout=call_timeout
-            )
+            session = _new_session(self._network, policy, endpoint, credentials, name, headers, call_timeout)
         try:
             yield session
         except BaseException:
@@ -163,7 +163,8 @@ class SessionPool:
 
     async def end_idle(self) -> int:
         """End the sessions idle for longer than ``idle_seconds``; returns how many."""
-        cutoff = time.monotonic() - self._idle_seconds
+        self._swept = time.monotonic()
+        cutoff = self._swept - self._idle_seconds
         ended = 0
         for key, waiting in list(self._idle.items()):
             stale = [session for since, session in waiting if since < cutoff]
@@ -174,6 +175,20 @@ class SessionPool:
                 await _end(session)
                 ended += 1
         return ended
+
+
+def _new_session(
+    network: Network,
+    policy: NetworkPolicy,
+    endpoint: str,
+    credentials: Credentials,
+    name: str,
+    headers: dict[str, str] | None,
+    call_timeout: float,
+) -> RemoteSession:
+    """A session over a new guarded client of ``network`` (``_end`` ends both)."""
+    http = network.client(policy, timeout=call_timeout)
+    return RemoteSession(http, endpoint, credentials, name=name, headers=headers, timeout=call_timeout)
 
 
 async def _digest(headers: dict[str, str] | None, credentials: Credentials) -> str:
@@ -271,7 +286,7 @@ class RemoteSession:
             await self._http.delete(self._endpoint, headers=headers)
 
     async def aclose_http(self) -> None:
-        """Close the HTTP client of a pooled session (``remote_session`` closes its own)."""
+        """Close the session's HTTP client (after ``close``)."""
         await self._http.aclose()
 
     async def _initialize(self) -> None:

@@ -154,12 +154,9 @@ class ToolRunner:
         )
         await self._record(caller, name, report.outcome.value, report.message, report)
         if report.outcome is Outcome.CONNECTION_REQUIRED and report.connect_url:
-            if url_elicitation:
-                raise _elicitation(report)
-            text = report.message
-            if report.connect_url not in text:
-                text += f" Open this link to connect: {report.connect_url}, then call {name} again."
-            return _error(text)
+            return _connect_first(
+                name, report.message, report.connect_url, str(report.id), url_elicitation=url_elicitation
+            )
         return _result(report)
 
     async def _definition_of(self, key: str) -> ConnectorDefinition | None:
@@ -193,17 +190,13 @@ class ToolRunner:
             result = await connectors.runner.run(definition, tool.action, arguments, auth, reauthorize)
         except ConnectionRequired as required:
             await done("connection_required", required.message)
-            if url_elicitation:
-                params = types.ElicitRequestURLParams(
-                    message=required.message, url=required.connect_url, elicitation_id=str(uuid4())
-                )
-                raise UrlElicitationRequiredError([params], required.message) from None
-            text = required.message
-            if required.connect_url not in text:
-                text += (
-                    f" Open this link to connect: {required.connect_url}, then call {tool.tool_name} again."
-                )
-            return _error(text)
+            return _connect_first(
+                tool.tool_name,
+                required.message,
+                required.connect_url,
+                str(uuid4()),
+                url_elicitation=url_elicitation,
+            )
         except DomainError as failure:  # refused credentials, a remote error, bad arguments
             await done("failed", failure.message)
             return _error(failure.message)
@@ -270,11 +263,17 @@ class ToolRunner:
         return definition
 
 
-def _elicitation(report: RunReport) -> UrlElicitationRequiredError:
-    params = types.ElicitRequestURLParams(
-        message=report.message, url=report.connect_url, elicitation_id=str(report.id)
-    )
-    return UrlElicitationRequiredError([params], report.message)
+def _connect_first(
+    tool: str, message: str, url: str, elicitation_id: str, *, url_elicitation: bool
+) -> types.CallToolResult:
+    """The caller must connect their own account at ``url`` first: ``-32042`` for a client that declared
+    URL-mode elicitation, else a tool error whose text holds the link."""
+    if url_elicitation:
+        params = types.ElicitRequestURLParams(message=message, url=url, elicitation_id=elicitation_id)
+        raise UrlElicitationRequiredError([params], message)
+    if url not in message:
+        message += f" Open this link to connect: {url}, then call {tool} again."
+    return _error(message)
 
 
 def _error(text: str) -> types.CallToolResult:

@@ -58,25 +58,32 @@ async def connect_at_provider(
     await connectors.connect.finish(dict(parse_qsl(urlsplit(back).query)), user_id)
 
 
-async def connected_for_alice(
-    connectors: ConnectorServices, services: IdentityServices, remote: ProtectedFiles
-) -> tuple[Connection, UserOut]:
-    """The Files server added, and an end user's connection to it that a builder (who listed the tools
-    with it) and Alice have each connected at oidc-provider."""
-    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
-    alice = await make_user(services, "alice@example.com")
+async def files_connection(
+    connectors: ConnectorServices, builder: Principal, remote: ProtectedFiles, mode: Mode = Mode.END_USER
+) -> Connection:
+    """The Files server added, and a connection to it that the builder connected at oidc-provider (their
+    own grant, or the shared one) and listed the tools with."""
     await connectors.remote.create(
         RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
     )
     project = await connectors.projects.ensure("Operations")
+    name = "Files (each user)" if mode is Mode.END_USER else "Files (team)"
     connection = await connectors.connections.create(
-        ConnectionInput(
-            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
-        ),
-        actor=builder,
+        ConnectionInput(name=name, project_id=project.id, connector="files", mode=mode), actor=builder
     )
-    await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
+    shared = mode is Mode.SHARED
+    await connect_at_provider(connectors, builder.user_id, connection.id, "builder", shared=shared)
     await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+    return connection
+
+
+async def connected_for_alice(
+    connectors: ConnectorServices, services: IdentityServices, remote: ProtectedFiles
+) -> tuple[Connection, UserOut]:
+    """``files_connection`` for each end user, which Alice has connected too."""
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await make_user(services, "alice@example.com")
+    connection = await files_connection(connectors, builder, remote)
     await connect_at_provider(connectors, alice.id, connection.id, "alice")
     return connection, alice
 

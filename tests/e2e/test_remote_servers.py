@@ -1,6 +1,7 @@
 """Adding a remote MCP server in the console, in Chromium: Discover shows what the server asks for, Add
-server lists its tools, List tools again, and Remove with its confirmation. The remote server is the
-official MCP SDK's (tests/support/remote_mcp.py), on this machine: the admin allows private addresses."""
+server lists its tools, List tools again, Edit settings, and Remove with its confirmation. The remote
+server is the official MCP SDK's (tests/support/remote_mcp.py), on this machine: the admin allows private
+addresses."""
 
 from __future__ import annotations
 
@@ -51,7 +52,16 @@ def test_an_admin_discovers_and_adds_a_remote_server_then_removes_it(
     page.get_by_role("button", name="List tools again").click()
     expect_notice(page, "Tools listed again: 3 tools.")
 
+    page.get_by_role("button", name="Edit settings").click()
+    expect_heading(page, "Edit Files")
+    expect(page.get_by_label("Endpoint URL")).to_have_value(files_endpoint)
+    expect(page.get_by_label("Allow private network addresses")).to_be_checked()
+    page.get_by_label("Name").fill("Team files")
+    page.get_by_role("button", name="Save").click()
+    expect_notice(page, "Remote server Team files saved.")
+    expect_heading(page, "Team files")
+
     page.once("dialog", lambda dialog: dialog.accept() if isinstance(dialog, Dialog) else None)
     page.get_by_role("button", name="Remove server").click()
-    expect_notice(page, "Remote server Files removed.")
-    expect(page.get_by_role("link", name="Files")).to_have_count(0)
+    expect_notice(page, "Remote server Team files removed.")
+    expect(page.get_by_role("link", name="Team files")).to_have_count(0)

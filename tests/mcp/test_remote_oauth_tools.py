@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
-import msgspec
 import pytest
 from litestar import Litestar
 
-from switchboard.connectors.connections.models import ConnectionInput, Mode
+from switchboard.connectors.connections.models import Mode
 from switchboard.connectors.deps import ConnectorServices
-from switchboard.connectors.remote.models import RemoteServerInput
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.platform.mcp.deps import McpServices
@@ -34,7 +32,7 @@ from switchboard.recipes.model import (
 )
 from switchboard.recipes.service import DOCUMENT_FORMAT, RecipeDocument
 from tests.connectors.conftest import principal_of
-from tests.connectors.test_remote_oauth import connect_at_provider
+from tests.connectors.test_remote_oauth import files_connection
 from tests.identity.support import make_user
 from tests.mcp.test_endpoint import _text, mcp_session, signed_in_client
 from tests.support.oidc_provider import authorize_without_browser_async
@@ -58,17 +56,8 @@ async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the
     alice = await services.users.find_by_email("alice@example.com")
     assert alice is not None
 
-    data = {"key": "files", "name": "Files", "endpoint": remote.endpoint, "allow_private": True}
-    await connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=None)
+    connection = await files_connection(connectors, builder, remote)
     project = await connectors.projects.ensure("Operations")
-    connection = await connectors.connections.create(
-        ConnectionInput(
-            name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
-        ),
-        actor=builder,
-    )
-    await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
-    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
 
     # A recipe whose step calls the remote tool through the end user's connection...
     definition = RecipeDefinition(
@@ -151,15 +140,7 @@ async def test_a_shared_connection_calls_the_remote_server_with_the_grant_the_bu
     connectors: ConnectorServices = running.state.connectors
     mcp: McpServices = running.state.mcp
     builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
-    data = {"key": "files", "name": "Files", "endpoint": remote.endpoint, "allow_private": True}
-    await connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=None)
-    project = await connectors.projects.ensure("Operations")
-    connection = await connectors.connections.create(
-        ConnectionInput(name="Files (team)", project_id=project.id, connector="files", mode=Mode.SHARED),
-        actor=builder,
-    )
-    await connect_at_provider(connectors, builder.user_id, connection.id, "builder", shared=True)
-    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+    connection = await files_connection(connectors, builder, remote, Mode.SHARED)
     offered = RemoteToolAttach(connection_id=connection.id, action="search_files")
     await mcp.servers.attach_remote_tool(demo.id, offered, definitions=connectors.registry, actor=None)
 

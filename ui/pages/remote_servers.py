@@ -135,8 +135,8 @@ class RemoteServerPages(Controller):
             server = await connectors.remote.create(_input(values), actor=principal)
         except DomainError as exc:
             return self._new(request, errors=_errors(exc), values=values, status_code=exc.status)
-        tools = f"{len(server.tools)} tool{'s' if len(server.tools) != 1 else ''}"
-        notice = " ".join((f"Remote server {server.name} added with {tools}.", *server.warnings))
+        added = f"Remote server {server.name} added with {_tool_count(server)}."
+        notice = " ".join((added, *server.warnings))
         return redirect(request, f"{LIST_PATH}/{server.key}", notice)
 
     @get("/{key:str}")
@@ -192,8 +192,7 @@ class RemoteServerPages(Controller):
             )
         except DomainError as exc:
             return await self._server(request, connectors, key, error=exc.message, status_code=exc.status)
-        tools = f"{len(server.tools)} tool{'s' if len(server.tools) != 1 else ''}"
-        notice = " ".join((f"Tools listed again: {tools}.", *server.warnings))
+        notice = " ".join((f"Tools listed again: {_tool_count(server)}.", *server.warnings))
         return redirect(request, f"{LIST_PATH}/{key}", notice)
 
     @post("/{key:str}/delete")
@@ -271,6 +270,10 @@ class RemoteServerPages(Controller):
             error=error,
             status_code=status_code,
         )
+
+
+def _tool_count(server: RemoteServer) -> str:
+    return f"{len(server.tools)} tool{'s' if len(server.tools) != 1 else ''}"
 
 
 def _uuid(text: str) -> UUID | None:
