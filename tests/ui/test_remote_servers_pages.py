@@ -182,7 +182,9 @@ async def test_an_admin_edits_a_server_and_a_mistake_changes_nothing(
         edit, edit, {**values, "name": "Lost", "endpoint": "ftp://files.example.com/mcp"}
     )
     assert wrong.status_code == 422
-    assert Page(wrong.text).by_id("endpoint-error").text
+    assert Page(wrong.text).by_id("endpoint-error").text == (
+        "Enter the server's MCP endpoint URL, such as https://mcp.example.com/mcp."
+    )
     assert (await app.state.connectors.remote.get("files")).name == "Team files"
 
 
