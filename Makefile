@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 VENDOR := ui/static/vendor
 PORT ?= $(or $(SWITCHBOARD_PORT),8000)
 
-.PHONY: help install run test lint typecheck layers pytest system-deps assets bench clean
+.PHONY: help install run test checks lint typecheck layers pytest system-deps assets bench clean
 
 help:
 	@echo "make run      install, migrate, seed the demo and serve on http://127.0.0.1:$(PORT)"
@@ -68,7 +68,13 @@ layers: install
 pytest: install system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
-test: lint typecheck layers pytest
+checks: lint typecheck layers pytest
+
+# Every check, then how long the whole run took (install included).
+test:
+	@SECONDS=0; status=0; $(MAKE) --no-print-directory checks || status=$$?; \
+	echo "make test: $$SECONDS s wall time ($$( [ $$status = 0 ] && echo passed || echo FAILED ))"; \
+	exit $$status
 
 bench: install
 	$(PY) bench/startup.py

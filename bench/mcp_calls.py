@@ -147,7 +147,7 @@ async def _seed(database_url: str, base_url: str) -> tuple[str, str]:
     from switchboard.platform.mcp.models import ServerCreate, ServerUpdate, ToolAttach
     from switchboard.recipes.deps import RecipeServices
     from switchboard.recipes.model import RecipeDefinition, ResultStep, ToolTrigger
-    from switchboard.recipes.service import RecipeCreate
+    from switchboard.recipes.schemas import RecipeCreate
 
     settings = Settings(secret_key=SECRET, database_url=database_url, base_url=base_url)
     database = Database(database_url)
@@ -167,7 +167,7 @@ async def _seed(database_url: str, base_url: str) -> tuple[str, str]:
         big = await mcp.servers.create(
             ServerCreate(slug="big", name="Big", rate_limit_per_minute=0), actor=None
         )
-        await mcp.servers.add_groups(big.id, [group.id for group in demo.groups], actor=None)
+        await mcp.groups.add(big.id, [group.id for group in demo.groups], actor=None)
         project = await connectors.projects.ensure(DEMO_PROJECT)
         for n in range(500):
             definition = RecipeDefinition(
@@ -179,7 +179,7 @@ async def _seed(database_url: str, base_url: str) -> tuple[str, str]:
             )
             await recipes.recipes.save_draft(created.id, definition, actor=None)
             await recipes.recipes.publish(created.id, actor=None)
-            await mcp.servers.attach_tool(big.id, ToolAttach(recipe_id=created.id), actor=None)
+            await mcp.tools.attach(big.id, ToolAttach(recipe_id=created.id), actor=None)
         # The demo server's limit far above the load: the count is kept (and costs) as in production.
         await mcp.servers.update(demo.id, ServerUpdate(rate_limit_per_minute=100_000), actor=None)
         client = await identity.oauth.clients.create_static(

@@ -23,7 +23,7 @@ from pathlib import Path
 from joserfc import jws
 
 from switchboard.identity.oauth.keys import ALGORITHM, SigningKeys
-from switchboard.identity.oauth.revocation import RevocationList, Revoked
+from switchboard.identity.oauth.revocation_list import RevocationList, Revoked
 from switchboard.identity.oauth.verifier import TokenVerifier
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.migrations import migrate

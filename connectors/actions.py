@@ -34,9 +34,11 @@ from switchboard.connectors.action_requests import (
     shorten,
 )
 from switchboard.connectors.definitions import Action, ConnectorDefinition, OutputMapping, RemoteMcp
-from switchboard.connectors.remote.client import RemoteError, SessionPool
+from switchboard.connectors.remote.errors import RemoteError
 from switchboard.connectors.remote.metadata import Challenge, bearer_challenge
 from switchboard.connectors.remote.network import Network, NetworkPolicy
+from switchboard.connectors.remote.session_pool import SessionPool
+from switchboard.platform.core import tls
 from switchboard.platform.core.errors import DomainError, NotFound
 
 log = logging.getLogger("switchboard.connectors")
@@ -59,7 +61,8 @@ class ActionFailed(DomainError):
 
     ``retryable``: repeating the same call may succeed (the app was unreachable, busy or failing, and the
     action is safe to repeat). ``auth_problem``: the app refused the credentials (401), so the caller's
-    connection may need reconnecting.
+    connection may need reconnecting. ``required_scopes``: the app refused for want of these scopes (403
+    ``insufficient_scope``, RFC 6750 §3.1).
     """
 
     code = "action_failed"
@@ -73,12 +76,14 @@ class ActionFailed(DomainError):
         http_status: int | None = None,
         retryable: bool = False,
         auth_problem: bool = False,
+        required_scopes: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.app = app
         self.http_status = http_status
         self.retryable = retryable
         self.auth_problem = auth_problem
+        self.required_scopes = required_scopes
 
 
 class ActionRunner:
@@ -99,7 +104,11 @@ class ActionRunner:
         # One client for all callers: it must not carry cookies from one user's call into another's.
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
         self._http = httpx.AsyncClient(
-            timeout=timeout, transport=transport, follow_redirects=False, cookies=no_cookies
+            timeout=timeout,
+            transport=transport,
+            verify=tls.client_context(),
+            follow_redirects=False,
+            cookies=no_cookies,
         )
 
     async def aclose(self) -> None:
@@ -162,10 +171,12 @@ class ActionRunner:
             try:
                 result = await session.call_tool(action.mcp_tool, inputs)
             except RemoteError as error:
+                refused = error.problem == "unauthorized"
                 raise ActionFailed(
                     _redact(error.message, auth),
                     app=app,
-                    auth_problem=error.problem == "unauthorized",
+                    http_status=httpx.codes.UNAUTHORIZED if refused else None,
+                    auth_problem=refused,
                     retryable=error.problem in _RETRYABLE_REMOTE and action.is_idempotent,
                 ) from None
         duration_ms = round((time.monotonic() - started) * 1000)
@@ -392,6 +403,10 @@ def _failure(
         )
     detail = _redact(_detail(status, headers, content), auth)
     message = f"{app} answered {status}: {detail}" if detail else f"{app} answered {status}"
+    if status == httpx.codes.FORBIDDEN:
+        challenge = bearer_challenge(headers.get("www-authenticate", ""))
+        if challenge is not None and challenge.error == "insufficient_scope" and challenge.scopes:
+            return ActionFailed(f"{message}.", app=app, http_status=status, required_scopes=challenge.scopes)
     if status == httpx.codes.UNAUTHORIZED:
         return ActionFailed(
             f"{message}. The credentials were refused: reconnect the account or check the connection.",

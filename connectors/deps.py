@@ -7,9 +7,9 @@ from uuid import UUID
 
 import httpx
 import msgspec
-from litestar.di import Provide
 
 from switchboard.connectors.actions import ActionRunner
+from switchboard.connectors.calls import ActionCalls
 from switchboard.connectors.connections.checks import ConnectionCheck
 from switchboard.connectors.connections.connect import ConnectFlow
 from switchboard.connectors.connections.credentials import Caller, CredentialService, Signer
@@ -50,6 +50,7 @@ class ConnectorServices(msgspec.Struct, frozen=True):
     credentials: CredentialService
     provider: ProviderClient
     runner: ActionRunner
+    calls: ActionCalls
     remote: RemoteServerService
 
     @classmethod
@@ -76,21 +77,24 @@ class ConnectorServices(msgspec.Struct, frozen=True):
         grants = GrantService(
             base_url=settings.base_url, box=box, connections=connections, provider=provider, audit=audit
         )
+        credentials = CredentialService(
+            issuer=settings.base_url, connections=connections, grants=grants, provider=provider, sign=sign
+        )
+        runner = ActionRunner(
+            transport=transport,
+            network=network,
+            on_tools_changed=lambda key, headers: remote.refresh_tools(key, headers=headers),
+        )
         return cls(
             registry=registry,
             projects=ProjectService(),
             connections=connections,
             grants=grants,
             connect=ConnectFlow(box=box, connections=connections, provider=provider, grants=grants),
-            credentials=CredentialService(
-                issuer=settings.base_url, connections=connections, grants=grants, provider=provider, sign=sign
-            ),
+            credentials=credentials,
             provider=provider,
-            runner=ActionRunner(
-                transport=transport,
-                network=network,
-                on_tools_changed=lambda key, headers: remote.refresh_tools(key, headers=headers),
-            ),
+            runner=runner,
+            calls=ActionCalls(connections=connections, credentials=credentials, grants=grants, runner=runner),
             remote=remote,
         )
 
@@ -179,8 +183,3 @@ class ConnectorServices(msgspec.Struct, frozen=True):
     async def aclose(self) -> None:
         await self.provider.aclose()
         await self.runner.aclose()
-
-    def dependencies(self) -> dict[str, Provide]:
-        return {
-            "connectors": Provide(lambda: self, sync_to_thread=False),
-        }

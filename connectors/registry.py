@@ -13,7 +13,9 @@ with its name and the field at fault; it does not hide the others or stop the ap
 from __future__ import annotations
 
 import builtins
+import functools
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -58,8 +60,10 @@ class _Folder(msgspec.Struct):
     problems: list[str] = []
 
 
-def load_builtins() -> dict[str, ConnectorDefinition]:
-    """The definitions shipped with Switchboard; one that fails to load is a bug, so it raises."""
+@functools.cache
+def load_builtins() -> Mapping[str, ConnectorDefinition]:
+    """The definitions shipped with Switchboard (read once per process: they are part of the package and
+    definitions are immutable); one that fails to load is a bug, so it raises."""
     found: dict[str, ConnectorDefinition] = {}
     for path in sorted(BUILTIN_FOLDER.glob("*.yaml")):
         definition = load_definition(path.read_text(encoding="utf-8"), source=f"built-in {path.name}")

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import msgspec
-from litestar.connection import ASGIConnection
-from litestar.di import Provide
 
-from switchboard.identity.auth.guards import current_principal
 from switchboard.identity.oauth.audit import AuditLog
-from switchboard.identity.oauth.clients import ClientService, MetadataFetcher
+from switchboard.identity.oauth.clients import ClientService
 from switchboard.identity.oauth.consent import ConsentService
 from switchboard.identity.oauth.keys import SigningKeys
-from switchboard.identity.oauth.metadata_documents import MetadataDocumentFetcher
+from switchboard.identity.oauth.metadata_documents import MetadataDocumentFetcher, MetadataFetcher
+from switchboard.identity.oauth.rate_limits import RateLimits
 from switchboard.identity.oauth.resources import ResourceDirectory, StaticResources
-from switchboard.identity.oauth.revocation import RevocationList
-from switchboard.identity.oauth.server import AuthorizationServer, Lifetimes, RateLimits
+from switchboard.identity.oauth.revocation_list import RevocationList
+from switchboard.identity.oauth.server import AuthorizationServer
+from switchboard.identity.oauth.tokens import Lifetimes
 from switchboard.identity.oauth.verifier import TokenVerifier
-from switchboard.identity.principal import Principal
 from switchboard.identity.services.api_tokens import ApiTokenService
 from switchboard.identity.services.groups import GroupService
 from switchboard.identity.services.sessions import SessionService
@@ -59,20 +56,6 @@ class IdentityServices(msgspec.Struct, frozen=True):
             api_tokens=ApiTokenService(),
             oauth=_authorization_server(settings, resources or StaticResources(), metadata_fetcher),
         )
-
-    def dependencies(self) -> dict[str, Provide]:
-        return {
-            "users": Provide(lambda: self.users, sync_to_thread=False),
-            "groups": Provide(lambda: self.groups, sync_to_thread=False),
-            "sessions": Provide(lambda: self.sessions, sync_to_thread=False),
-            "api_tokens": Provide(lambda: self.api_tokens, sync_to_thread=False),
-            "oauth": Provide(lambda: self.oauth, sync_to_thread=False),
-            "principal": Provide(_principal, sync_to_thread=False),
-        }
-
-
-def _principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    return current_principal(request)
 
 
 def _authorization_server(

@@ -18,12 +18,12 @@ from switchboard.identity.tables import (
     OAuthConsent,
     OAuthGrant,
     OAuthRefreshToken,
-    RateLimitWindow,
     Revocation,
     SigningKey,
     SignInThrottle,
     User,
 )
+from switchboard.platform.core.ratelimit import RateLimitWindow
 
 APP_CONFIG = AppConfig(
     app_name="identity",

@@ -204,9 +204,3 @@ class IdentitySetting(Table, tablename="identity_setting"):
     key = Varchar(length=64, primary_key=True)
     value = JSON()
     updated_at = Timestamptz()
-
-
-class RateLimitWindow(Table, tablename="identity_rate_limit"):
-    key = Varchar(length=600, primary_key=True)
-    window_started_at = Timestamptz()
-    hits = Integer(default=0)

@@ -6,37 +6,37 @@ Nothing imports this module except the CLI and the tests.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.remote.controllers import API_CONTROLLERS as REMOTE_API_CONTROLLERS
+from switchboard.identity.auth.guards import current_principal
 from switchboard.identity.auth.middleware import SESSION_COOKIE, AuthenticationMiddleware
 from switchboard.identity.controllers import API_CONTROLLERS
-from switchboard.identity.deps import IdentityServices
-from switchboard.identity.oauth.clients import MetadataFetcher
 from switchboard.identity.oauth.endpoints import CLIENT_ENDPOINTS, OAuthEndpoints
-from switchboard.identity.oauth.housekeeping import Housekeeper
+from switchboard.identity.oauth.metadata_documents import MetadataFetcher
 from switchboard.identity.oauth.resources import ResourceDirectory
+from switchboard.identity.principal import Principal
 from switchboard.platform.core.csrf import BearerExemptCSRFMiddleware
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.health import healthz, readyz
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo_tasks.app import MOUNT_PATH, create_demo_tasks_app, mount_handler
 from switchboard.platform.mcp.controllers import API_CONTROLLERS as MCP_API_CONTROLLERS
-from switchboard.platform.mcp.deps import McpServices
-from switchboard.platform.mcp.directory import McpResources
-from switchboard.platform.mcp.hosting import mcp_endpoint
 from switchboard.platform.mcp.routes import mcp_handlers
+from switchboard.platform.services import Services, install, services_of
 from switchboard.recipes.controllers import API_CONTROLLERS as RECIPE_API_CONTROLLERS
-from switchboard.recipes.deps import RecipeServices
 from switchboard.ui.errors import EXCEPTION_HANDLERS
 from switchboard.ui.pages import PAGE_CONTROLLERS
 from switchboard.ui.rendering import Flash, static_files, template_config
@@ -66,46 +66,24 @@ def _openapi() -> OpenAPIConfig:
 def create_app(
     settings: Settings,
     *,
+    services: Services | None = None,
     database: Database | None = None,
     resources: ResourceDirectory | None = None,
     metadata_fetcher: MetadataFetcher | None = None,
     provider_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Litestar:
-    """Build the app. The database is connected on start-up and closed on shut-down.
+    """Build the app serving ``services`` (by default built from the settings with the other arguments,
+    see ``Services.build``). The database is connected on start-up and closed on shut-down.
 
-    ``resources`` are what OAuth tokens can be issued for (RFC 8707); ``metadata_fetcher`` fetches
-    client ID metadata documents (tests pass their own to inject faults); ``provider_transport`` carries
-    calls to third-party apps (tests inject faults with it).
+    What the app itself is made of (routes, middleware, CSRF, templates) depends on the settings alone;
+    the services are found per request in ``app.state.services``.
     """
-    database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
-    mcp = McpServices.create()
-    identity = IdentityServices.from_settings(
+    services = services or Services.build(
         settings,
-        resources=resources or McpResources(base_url=settings.base_url, servers=mcp.servers),
+        database=database,
+        resources=resources,
         metadata_fetcher=metadata_fetcher,
-    )
-    connectors = ConnectorServices.from_settings(
-        settings,
-        audit=identity.oauth.audit,
-        sign=identity.oauth.keys.sign_assertion,
-        transport=provider_transport,
-    )
-    recipes = RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
-    endpoint = mcp_endpoint(
-        settings,
-        servers=mcp.servers,
-        identity=identity,
-        recipes=recipes,
-        calls=mcp.calls,
-        connectors=connectors,
-    )
-    housekeeper = Housekeeper(
-        identity.oauth,
-        extra=[
-            connectors.connect.remove_expired_links,
-            recipes.remove_old_runs,
-            connectors.runner.end_idle_sessions,
-        ],
+        provider_transport=provider_transport,
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -125,7 +103,7 @@ def create_app(
         *MCP_API_CONTROLLERS,
         *REMOTE_API_CONTROLLERS,
         OAuthEndpoints,
-        *mcp_handlers(endpoint),
+        *mcp_handlers(lambda state: services_of(state).endpoint),
     ]
     if settings.mounts_demo_tasks:
         demo_tasks = create_demo_tasks_app(
@@ -135,41 +113,67 @@ def create_app(
             previous_keys=settings.previous_keys,
         )
         handlers.append(mount_handler(demo_tasks))
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
-        dependencies={
-            **identity.dependencies(),
-            **connectors.dependencies(),
-            **recipes.dependencies(),
-            **mcp.dependencies(),
-        },
+        dependencies=_DEPENDENCIES,
         # Authentication first, so that a refused CSRF check still renders the page for who is signed in.
         middleware=[
-            AuthenticationMiddleware(sessions=identity.sessions, api_tokens=identity.api_tokens),
+            AuthenticationMiddleware(lambda scope: services_of(scope["app"].state).identity),
             DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf, session_cookie=SESSION_COOKIE),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(),
         openapi_config=_openapi(),
-        state=State(
-            {
-                "settings": settings,
-                "database": database,
-                "flash": Flash(settings.secret_key),
-                "identity": identity,
-                "connectors": connectors,
-                "recipes": recipes,
-                "mcp": mcp,
-                "mcp_endpoint": endpoint,
-            }
-        ),
-        lifespan=[endpoint.running()],
-        on_startup=[database.connect, housekeeper.start],
-        on_shutdown=[housekeeper.stop, connectors.aclose, database.close],
+        state=State({"flash": Flash(settings.secret_key)}),
+        lifespan=[lambda app: services_of(app.state).endpoint.running()],
+        on_startup=[lambda app: services_of(app.state).start()],
+        on_shutdown=[lambda app: services_of(app.state).stop()],
         request_max_body_size=MAX_REQUEST_BODY,
         logging_config=None,
         debug=False,
     )
+    install(app, services)
+    return app
+
+
+def shell_settings(settings: Settings) -> tuple[object, ...]:
+    """The settings ``create_app`` builds the app itself from (the rest reach it through its services):
+    apps built from settings with the same shell settings differ only in the services installed."""
+    return (
+        settings.secret_key,
+        settings.base_url,
+        settings.secure_cookies,
+        settings.mounts_demo_tasks,
+        settings.previous_keys,
+    )
+
+
+def _provide(pick: Callable[[Services], object]) -> Provide:
+    """A dependency taken from the services the app serves."""
+
+    def provide(state: State) -> object:
+        return pick(services_of(state))
+
+    return Provide(provide, sync_to_thread=False)
+
+
+def _principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    return current_principal(request)
+
+
+_DEPENDENCIES = {
+    "settings": _provide(lambda services: services.settings),
+    "database": _provide(lambda services: services.database),
+    "users": _provide(lambda services: services.identity.users),
+    "groups": _provide(lambda services: services.identity.groups),
+    "sessions": _provide(lambda services: services.identity.sessions),
+    "api_tokens": _provide(lambda services: services.identity.api_tokens),
+    "oauth": _provide(lambda services: services.identity.oauth),
+    "connectors": _provide(lambda services: services.connectors),
+    "recipes": _provide(lambda services: services.recipes),
+    "mcp": _provide(lambda services: services.mcp),
+    "principal": Provide(_principal, sync_to_thread=False),
+}
 
 
 logging.getLogger("switchboard").addHandler(logging.NullHandler())

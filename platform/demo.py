@@ -18,6 +18,7 @@ from switchboard.platform.demo_tasks.clients import ClientRegistry
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import ServerCreate, ToolAttach
 from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.documents import DOCUMENT_FORMAT, RecipeDocument
 from switchboard.recipes.model import (
     ActionStep,
     ConnectionRef,
@@ -26,7 +27,6 @@ from switchboard.recipes.model import (
     ResultStep,
     ToolTrigger,
 )
-from switchboard.recipes.service import DOCUMENT_FORMAT, RecipeDocument
 
 DEMO_PASSWORD = "switchboard-demo"  # noqa: S105 - the documented demo password
 
@@ -247,9 +247,9 @@ async def seed_demo_server(
         )
         sales = [group.id for group in await identity.groups.list_all() if group.name == DEMO_GROUPS[0][0]]
         if sales:
-            server = await mcp.servers.add_groups(server.id, sales, actor=None)
+            server = await mcp.groups.add(server.id, sales, actor=None)
         created.append(f"MCP server {DEMO_SERVER}")
-    attached = {tool.tool_name for tool in await mcp.servers.tools(server.id)}
+    attached = {tool.tool_name for tool in await mcp.tools.list_all(server.id)}
     project = await ProjectService().find(DEMO_PROJECT)
     if project is None:
         return created
@@ -257,6 +257,6 @@ async def seed_demo_server(
         name = recipe.tool_name
         if name in _DEMO_TOOLS and name not in attached and recipe.published_version is not None:
             attach = ToolAttach(recipe_id=recipe.id, read_only=_DEMO_TOOLS[name])
-            await mcp.servers.attach_tool(server.id, attach, actor=None)
+            await mcp.tools.attach(server.id, attach, actor=None)
             created.append(f"tool {name} on {DEMO_SERVER}")
     return created

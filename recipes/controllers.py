@@ -15,13 +15,13 @@ from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import NotFound
 from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.documents import RecipeDocument
 from switchboard.recipes.model import RecipeDefinition
 from switchboard.recipes.outcomes import Problem, RunReport
 from switchboard.recipes.runs import RunSummary
-from switchboard.recipes.service import (
+from switchboard.recipes.schemas import (
     Recipe,
     RecipeCreate,
-    RecipeDocument,
     RecipeStatus,
     RecipeVersion,
     SavedDraft,

@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar.di import Provide
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.principal import Principal
@@ -84,6 +83,3 @@ class RecipeServices(msgspec.Struct, frozen=True):
     async def remove_old_runs(self) -> int:
         """Retention: run history older than the configured number of days goes (run by the housekeeper)."""
         return await self.runs.remove_older_than(datetime.now(UTC) - self.retention)
-
-    def dependencies(self) -> dict[str, Provide]:
-        return {"recipes": Provide(lambda: self, sync_to_thread=False)}

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -28,13 +27,13 @@ import msgspec
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from switchboard.connectors.actions import ActionFailed, Reauthorize, RequestAuth
+from switchboard.connectors.actions import ActionFailed
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.definitions import ConnectorDefinition, NoAuth
 from switchboard.platform.core.errors import DomainError, PermissionDenied
 from switchboard.recipes.conditions import as_text, holds
-from switchboard.recipes.gateway import ConnectorGateway
+from switchboard.recipes.gateway import ActionCall, ConnectorGateway
 from switchboard.recipes.model import (
     ActionStep,
     Condition,
@@ -57,7 +56,6 @@ RunKind = Literal["tool", "test"]
 _MAX_MESSAGE = 300
 _SHOWN_PROBLEMS = 5  # input problems a message lists; the count of the rest follows
 MAX_STEP_RECORDS = 500  # step runs one run's record keeps; a for-each over many items goes past it
-_SCOPE_REFUSAL = re.compile(r"^(?P<head>.+ answered 403): insufficient_scope \(needs (?P<scope>[^)]+)\)\.?$")
 _JSON_TYPES: dict[str, type | tuple[type, ...]] = {
     "number": (int, float),
     "integer": int,
@@ -370,7 +368,7 @@ class RecipeEngine:
                 value = _coerced(value, schema.get("type"), f"inputs.{name}")
             inputs[name] = value
         connection_id = step.connection.id if step.connection is not None else None
-        auth = await self._auth(run, definition, connection_id)
+        call = await self._open(run, definition, connection_id)
         retryable_step = action.is_idempotent or step.idempotent
         limit = step.timeout_seconds or self._step_timeout
         delays = iter(self._retry_delays)
@@ -380,19 +378,13 @@ class RecipeEngine:
             own_limit = limit if limit < run.remaining() else None
             try:
                 async with asyncio.timeout(own_limit):
-                    return await self._gateway.run_action(
-                        definition, step.action, inputs, auth, self._reauthorize(run, connection_id, auth)
-                    )
+                    return (await call.run(step.action, inputs)).output
             except TimeoutError:
                 failure = f"{definition.name} did not answer within {limit:g} s"
                 may_retry = retryable_step
-            except ConnectionRequired as exc:  # renewing refused credentials needs the person (again)
+            except ConnectionRequired as exc:  # the person must (re)connect, or allow more access
                 raise _StepError.needs_connecting(exc) from None
             except ActionFailed as exc:
-                if exc.auth_problem and connection_id is not None:
-                    await self._refused(run, connection_id, exc)
-                if exc.http_status == 403 and connection_id is not None:
-                    raise _StepError(await self._scope_message(connection_id, exc.message)) from None
                 failure = exc.message
                 # The runner judges by the action's method; a step marked idempotent widens that to 5xx
                 # answers and broken-off calls.
@@ -415,53 +407,21 @@ class RecipeEngine:
             run.definitions[key] = definition
         return definition
 
-    async def _auth(
+    async def _open(
         self, run: _Run, definition: ConnectorDefinition, connection_id: UUID | None
-    ) -> RequestAuth:
-        if connection_id is None:
-            if isinstance(definition.auth, NoAuth) and not definition.fields:
-                return RequestAuth()
+    ) -> ActionCall:
+        """The caller's way to the app: their credentials for the step's connection."""
+        if connection_id is None and not (isinstance(definition.auth, NoAuth) and not definition.fields):
             raise _StepError(f"choose a {definition.name} connection", field="connection")
         caller = Caller(run.caller.user_id, run.caller.email)
         try:
-            return await self._gateway.request_auth(connection_id, caller)
+            return await self._gateway.open(definition, connection_id, caller)
         except ConnectionRequired as exc:
             raise _StepError.needs_connecting(exc) from None
         except PermissionDenied as exc:
             raise _StepError(exc.message) from None
         except DomainError as exc:
             raise _StepError(exc.message, field="connection") from None
-
-    def _reauthorize(self, run: _Run, connection_id: UUID | None, auth: RequestAuth) -> Reauthorize | None:
-        """How an action may renew the caller's credentials once after a 401 (remote MCP servers)."""
-        if connection_id is None:
-            return None
-        caller = Caller(run.caller.user_id, run.caller.email)
-        return lambda scopes: self._gateway.after_refusal(connection_id, caller, auth, scopes)
-
-    async def _refused(self, run: _Run, connection_id: UUID, exc: ActionFailed) -> None:
-        """The app refused the caller's token: on an end user's connection, their grant needs reconnecting
-        and the run ends with their new connect link; on a shared one, the step fails."""
-        user_id = run.caller.user_id
-        if user_id is None or not await self._gateway.is_end_user(connection_id):
-            raise _StepError(exc.message)
-        await self._gateway.mark_needs_reconnect(user_id, connection_id, exc.message)
-        try:
-            await self._gateway.request_auth(connection_id, Caller(user_id, run.caller.email))
-        except ConnectionRequired as required:
-            raise _StepError.needs_connecting(required) from None
-        except DomainError:
-            pass
-        raise _StepError(exc.message)
-
-    async def _scope_message(self, connection_id: UUID, message: str) -> str:
-        """RFC 6750 §3.1 ``insufficient_scope``: say which scope is missing and where to add it."""
-        match = _SCOPE_REFUSAL.match(message)
-        if match is None:
-            return message
-        end_user = await self._gateway.is_end_user(connection_id)
-        fix = "reconnect with that scope" if end_user else "give the connection that scope"
-        return f"{match['head']}: the connected account lacks {match['scope']}; {fix}"
 
     async def _if(
         self, run: _Run, step: IfStep, context: dict[str, Any], record: _Record

@@ -2,59 +2,44 @@
 
 A recipe has one editable draft. Saving a draft keeps it even when it has problems (a builder saves work in
 progress); publishing refuses a draft with problems and freezes it as the next version. Tools always run
-the published version, never the draft.
+the published version, never the draft. The shapes it gives and takes are in ``schemas``, the exported
+document in ``documents``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Protocol
 from uuid import UUID
-
-import msgspec
 
 from switchboard.connectors.connections.models import Connection
 from switchboard.connectors.tables import Project as ProjectRow
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.database import is_unique_violation
-from switchboard.platform.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
+from switchboard.recipes.documents import RecipeDocument, export_document, import_definition
+from switchboard.recipes.errors import RecipeInvalid
 from switchboard.recipes.model import (
     TOOL_NAME_PATTERN,
-    ActionStep,
-    ConnectionRef,
     RecipeDefinition,
     ResultStep,
-    Step,
     ToolTrigger,
-    children,
     decode_definition,
     encode_definition,
 )
 from switchboard.recipes.outcomes import Problem
+from switchboard.recipes.schemas import (
+    Recipe,
+    RecipeCreate,
+    RecipeStatus,
+    RecipeVersion,
+    SavedDraft,
+    VersionSummary,
+)
 from switchboard.recipes.tables import Recipe as RecipeRow
 from switchboard.recipes.tables import RecipeVersion as VersionRow
-
-DOCUMENT_FORMAT: Final = "switchboard-recipe"
-
-
-class RecipeInvalid(DomainError):
-    """Publishing (or importing) a recipe with problems: every problem is listed."""
-
-    code = "recipe_invalid"
-    status = 422
-
-    def __init__(self, problems: list[Problem]) -> None:
-        count = len(problems)
-        super().__init__(
-            f"The recipe has {count} problem{'s' if count != 1 else ''}: "
-            + "; ".join(str(problem) for problem in problems[:5])
-            + (" …" if count > 5 else "")
-        )
-        self.problems = problems
-
-    def details(self) -> dict[str, Any]:
-        return {"problems": msgspec.to_builtins(self.problems)}
 
 
 class Validator(Protocol):
@@ -63,72 +48,6 @@ class Validator(Protocol):
 
 class Connections(Protocol):
     async def list_all(self, *, project_id: UUID | None = None) -> list[Connection]: ...
-
-
-RecipeStatus = Literal["draft", "published", "changed"]
-
-
-class Recipe(msgspec.Struct, frozen=True, kw_only=True):
-    """A recipe with its draft. ``status``: never published, published, or published with draft changes."""
-
-    id: UUID
-    project_id: UUID
-    project_name: str
-    draft: RecipeDefinition
-    published_version: int | None
-    status: RecipeStatus
-    created_by: str
-    created_at: datetime
-    updated_by: str
-    updated_at: datetime
-
-    @property
-    def tool_name(self) -> str:
-        return self.draft.trigger.name
-
-    @property
-    def title(self) -> str:
-        return self.draft.trigger.title or self.draft.trigger.name
-
-
-class RecipeVersion(msgspec.Struct, frozen=True, kw_only=True):
-    recipe_id: UUID
-    number: int
-    definition: RecipeDefinition
-    published_by: str
-    published_at: datetime
-
-
-class VersionSummary(msgspec.Struct, frozen=True, kw_only=True):
-    number: int
-    tool_name: str
-    published_by: str
-    published_at: datetime
-
-
-class RecipeCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A new recipe: its project and tool name; title and description are optional."""
-
-    project_id: UUID
-    name: str
-    title: str = ""
-    description: str = ""
-
-
-class SavedDraft(msgspec.Struct, frozen=True, kw_only=True):
-    """A saved draft and what is still wrong with it (saving never waits for a recipe to be complete)."""
-
-    recipe: Recipe
-    problems: list[Problem]
-
-
-class RecipeDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A recipe as exported: trigger and steps, connections by name only, never secrets."""
-
-    format: Literal["switchboard-recipe"]
-    format_version: Literal[1]
-    definition: RecipeDefinition
-    exported_version: int | None = None
 
 
 class RecipeService:
@@ -273,25 +192,8 @@ class RecipeService:
         """The draft (or a published version) as a document for version control: connections by name."""
         recipe = await self.get(recipe_id)
         definition = recipe.draft if version is None else (await self.version(recipe_id, version)).definition
-        # The connection's current name: it may have been renamed since the step chose it.
-        names = {
-            connection.id: connection.name
-            for connection in await self._connections.list_all(project_id=recipe.project_id)
-        }
-
-        def by_name(step: ActionStep) -> ActionStep:
-            if step.connection is None:
-                return step
-            ref = step.connection
-            name = names.get(ref.id, ref.name) if ref.id is not None else ref.name
-            return msgspec.structs.replace(step, connection=ConnectionRef(name=name))
-
-        return RecipeDocument(
-            format=DOCUMENT_FORMAT,
-            format_version=1,
-            definition=_map_actions(definition, by_name),
-            exported_version=version,
-        )
+        connections = await self._connections.list_all(project_id=recipe.project_id)
+        return export_document(definition, connections, version=version)
 
     async def import_document(
         self, project_id: UUID, document: RecipeDocument, *, actor: Principal | None, replace: bool = False
@@ -302,20 +204,8 @@ class RecipeService:
         """
         if actor is not None:
             actor.require_builder()
-        by_name = {
-            (connection.name.lower(), connection.connector): connection
-            for connection in await self._connections.list_all(project_id=project_id)
-        }
-
-        def resolve(step: ActionStep) -> ActionStep:
-            if step.connection is None:
-                return step
-            found = by_name.get((step.connection.name.lower(), step.connector))
-            name = found.name if found else step.connection.name
-            ref = ConnectionRef(name=name, id=found.id if found else None)
-            return msgspec.structs.replace(step, connection=ref)
-
-        definition = _map_actions(document.definition, resolve)
+        connections = await self._connections.list_all(project_id=project_id)
+        definition = import_definition(document, connections)
         _tool_name(definition.trigger.name)
         existing = (
             await RecipeRow.select(RecipeRow.id)
@@ -396,6 +286,25 @@ class RecipeService:
         )
 
 
+async def tool_triggers(recipe_ids: Collection[UUID]) -> dict[tuple[UUID, int | None], ToolTrigger]:
+    """What these recipes say as tools: each draft's trigger under (recipe, None), each published
+    version's under (recipe, number). It needs no collaborator, so MCP servers read their tools with it;
+    versions never change, so what a version says may be kept."""
+    ids = list(recipe_ids)
+    if not ids:
+        return {}
+    drafts = await RecipeRow.select(RecipeRow.id, RecipeRow.draft).where(RecipeRow.id.is_in(ids))
+    versions = await VersionRow.select(VersionRow.recipe, VersionRow.number, VersionRow.definition).where(
+        VersionRow.recipe.is_in(ids)
+    )
+    found: dict[tuple[UUID, int | None], ToolTrigger] = {
+        (row["id"], None): decode_definition(row["draft"]).trigger for row in drafts
+    }
+    for row in versions:
+        found[(row["recipe"], row["number"])] = decode_definition(row["definition"]).trigger
+    return found
+
+
 _COLUMNS = (
     RecipeRow.id,
     RecipeRow.project,
@@ -438,19 +347,3 @@ def _bounded(text: str, limit: int, field: str) -> str:
 
 def _author(actor: Principal | None) -> str:
     return actor.email if actor is not None else ""
-
-
-def _map_actions(definition: RecipeDefinition, change: Any) -> RecipeDefinition:
-    """The definition with ``change`` applied to every action step, at any depth."""
-
-    def mapped(steps: tuple[Step, ...]) -> tuple[Step, ...]:
-        out: list[Step] = []
-        for step in steps:
-            if isinstance(step, ActionStep):
-                out.append(change(step))
-                continue
-            nested = {name: mapped(branch) for name, branch in children(step)}
-            out.append(msgspec.structs.replace(step, **nested) if nested else step)
-        return tuple(out)
-
-    return msgspec.structs.replace(definition, steps=mapped(definition.steps))

@@ -1,8 +1,15 @@
-"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL server.
+"""Shared fixtures: a fresh database for each test, and the app serving fresh services on it.
 
-Each test gets its own database, cloned from a template that was migrated once per run (a file
-copy for SQLite, ``CREATE DATABASE … TEMPLATE`` for PostgreSQL). When PostgreSQL cannot be started
-its tests are skipped with a loud notice; with SWITCHBOARD_REQUIRE_ALL=1 (as in CI) that is a failure.
+Database tests run on SQLite; those marked ``both_engines`` (storage, SQL, transactions and concurrency:
+what the two engines do differently) run on a real PostgreSQL server too, and the end-to-end and
+conformance tests run on PostgreSQL alone. Each test gets its own database, cloned from a template that
+was migrated once per run (a file copy for SQLite, ``CREATE DATABASE … TEMPLATE`` for PostgreSQL). When
+PostgreSQL cannot be started its tests are skipped with a loud notice; with SWITCHBOARD_REQUIRE_ALL=1
+(as in CI) that is a failure.
+
+The Litestar app is built once per worker and per shell (the settings it is made of: secret key, base
+URL, cookies, Demo Tasks); each test installs its own services in it (``platform/services.py``), so no
+state passes from one test to the next.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from litestar import Litestar
 
 from switchboard.identity import passwords
 from switchboard.identity.deps import IdentityServices
-from switchboard.platform.app import create_app
+from switchboard.platform.app import create_app, shell_settings
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.services import Services, install
 from tests.support.postgres import PostgresCluster, PostgresUnavailable
 from tests.support.runner import run_async, sqlite_url
 from tests.support.web import Browserless
@@ -34,6 +42,32 @@ REQUIRE_ALL = os.environ.get("SWITCHBOARD_REQUIRE_ALL") == "1"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 _missing_components: list[str] = []
 _PRODUCTION_HASHING = (passwords._hasher, passwords._DUMMY_HASH)
+
+
+ENGINES = ("sqlite", "postgres")
+# Fixtures that hand a test a database URL; a test marked ``both_engines`` gets each of them on both engines.
+DATABASE_FIXTURES = ("db_url", "empty_db_url")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_engines: runs on SQLite and on PostgreSQL (storage, SQL, transactions, concurrency); "
+        "other database tests run on SQLite",
+    )
+    config.addinivalue_line(
+        "markers",
+        "one_engine: runs on SQLite alone in a module marked both_engines (the engine is not its subject)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    definition = metafunc.definition
+    if definition.get_closest_marker("both_engines") is None or definition.get_closest_marker("one_engine"):
+        return
+    for name in DATABASE_FIXTURES:
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, ENGINES, indirect=True)
 
 
 def require_component(name: str, reason: str) -> None:
@@ -52,9 +86,22 @@ def require_component(name: str, reason: str) -> None:
 WHOLE_PACKAGES = ("tests/e2e/", "tests/conformance/", "tests/support_tests/")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long units first (the packages that start servers, and tests marked ``slow``), so that the
+    workers do not wait at the end for one of them to finish."""
+
+    def long(item: pytest.Item) -> bool:
+        return item.nodeid.startswith(WHOLE_PACKAGES) or item.get_closest_marker("slow") is not None
+
+    items.sort(key=lambda item: not long(item))
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getoption("dist") != "loadfile":
         return None
+    # Hand out the units in collection order, long ones first (see pytest_collection_modifyitems),
+    # rather than by their number of tests.
+    config.option.loadscopereorder = False
     from xdist.scheduler import LoadFileScheduling
 
     class PackageScheduling(LoadFileScheduling):
@@ -135,14 +182,14 @@ def postgres_template(postgres_cluster: PostgresCluster | None) -> str | None:
     return "switchboard_template"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
 def db_url(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     sqlite_template: Path,
 ) -> Iterator[str]:
-    """A fresh, migrated database on each engine."""
-    if request.param == "sqlite":
+    """A fresh, migrated database: SQLite, or each engine in turn for a test marked ``both_engines``."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         path = tmp_path / "switchboard.db"
         shutil.copyfile(sqlite_template, path)
         yield sqlite_url(path)
@@ -177,14 +224,34 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def services(settings: Settings, database: Database) -> IdentityServices:
-    """The identity services, on the test's database (acting as the operator when actor=None)."""
-    return IdentityServices.from_settings(settings)
+def services(app_services: Services) -> IdentityServices:
+    """The identity services the app serves, on the test's database (one revocation list and key cache,
+    as in a running process)."""
+    return app_services.identity
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database) -> Litestar:
-    return create_app(settings, database=database)
+def app_services(settings: Settings, database: Database) -> Services:
+    """Every area's services on the test's database, as a running app holds them."""
+    return Services.build(settings, database=database)
+
+
+@pytest.fixture(scope="session")
+def _shells() -> dict[tuple[object, ...], Litestar]:
+    return {}
+
+
+@pytest.fixture
+def app(settings: Settings, app_services: Services, _shells: dict[tuple[object, ...], Litestar]) -> Litestar:
+    """The app serving the test's own services: built once per worker for each shell, since what the app
+    is made of depends on these settings alone (see ``create_app``)."""
+    shell = shell_settings(settings)
+    app = _shells.get(shell)
+    if app is None:
+        app = _shells[shell] = create_app(settings, services=app_services)
+    else:
+        install(app, app_services)
+    return app
 
 
 @pytest.fixture

@@ -59,7 +59,11 @@ class CredentialService:
         self._stepped_up: dict[UUID, tuple[str, ...]] = {}
 
     async def request_auth(self, connection_id: UUID, caller: Caller) -> RequestAuth:
-        connection = await self._connections.get(connection_id)
+        return await self.auth_for(await self._connections.get(connection_id), caller)
+
+    async def auth_for(self, connection: Connection, caller: Caller) -> RequestAuth:
+        """What ``connection`` adds to a call made for ``caller`` (see the module's docstring)."""
+        connection_id = connection.id
         definition = await self._connections.definition_of(connection)
         if connection.mode is Mode.END_USER:
             if caller.user_id is None:

@@ -24,6 +24,7 @@ import msgspec
 
 from switchboard.connectors.connections.errors import ProviderError
 from switchboard.connectors.connections.models import TokenSet
+from switchboard.platform.core import tls
 
 log = logging.getLogger("switchboard.connectors")
 
@@ -58,6 +59,7 @@ class ProviderClient:
         self._http = httpx.AsyncClient(
             timeout=timeout,
             transport=transport,
+            verify=tls.client_context(),
             follow_redirects=False,
             headers={"Accept": "application/json"},
             # One client serves every user: it must never keep an app's cookies between their requests.

@@ -19,6 +19,7 @@ from switchboard.connectors.definitions.model import (
 from switchboard.platform.core.errors import InvalidInput
 
 MAX_DEFINITION_BYTES = 1024 * 1024
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class DefinitionError(InvalidInput):
@@ -30,7 +31,8 @@ def parse_document(text: str | bytes, *, source: str) -> Any:
     if len(text) > MAX_DEFINITION_BYTES:
         raise DefinitionError(f"{source}: the document is larger than {MAX_DEFINITION_BYTES // 1024} KiB")
     try:
-        return yaml.safe_load(text)
+        # libyaml's safe loader when PyYAML was built with it: the same documents, several times faster.
+        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

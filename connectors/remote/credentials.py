@@ -1,5 +1,8 @@
 """Bearer tokens for a remote MCP server, obtained the way the MCP authorization specification describes.
 
+A session asks its ``Credentials`` for the token to send and tells them about refusals; ``NoCredentials``
+sends none (for requests with fixed headers, or none).
+
 ``OAuthCredentials`` starts from what the server's 401 says: it discovers the protected resource and its
 authorization server from the challenge, registers (or uses the given client), and gets a token — by the
 authorization code grant through a ``UserAgent`` (whatever takes a person, or a test, to the authorization
@@ -11,6 +14,7 @@ for so far and those challenged. A registration is tied to its issuer: a new iss
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import msgspec
 
@@ -24,6 +28,35 @@ from switchboard.connectors.remote.registration import Registrar, Registration, 
 
 UserAgent = Callable[[str], Awaitable[dict[str, str]]]
 """Takes the authorization URL; returns the query parameters the authorization server redirected back with."""
+
+
+class Credentials(Protocol):
+    """Where a session's bearer tokens come from."""
+
+    async def token(self) -> str | None:
+        """The token to send now; None to send none."""
+        ...
+
+    async def unauthorized(self, challenge: Challenge | None) -> str | None:
+        """A 401 answered the last token (or no token): a new one, or None to give up."""
+        ...
+
+    async def insufficient_scope(self, challenge: Challenge) -> str | None:
+        """A 403 asked for more scopes: a token with them, or None to give up."""
+        ...
+
+
+class NoCredentials:
+    """For requests that carry fixed headers, or none: no token to send or renew."""
+
+    async def token(self) -> str | None:
+        return None
+
+    async def unauthorized(self, challenge: Challenge | None) -> str | None:
+        return None
+
+    async def insufficient_scope(self, challenge: Challenge) -> str | None:
+        return None
 
 
 class OAuthCredentials:

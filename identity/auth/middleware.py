@@ -6,6 +6,7 @@ ignored, which is why such requests need no CSRF token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from litestar.datastructures import Headers
@@ -13,11 +14,11 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
 from switchboard.identity.principal import Principal
-from switchboard.identity.services.api_tokens import ApiTokenService
-from switchboard.identity.services.sessions import SessionService
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
+
+    from switchboard.identity.deps import IdentityServices
 
 SESSION_COOKIE = "sb_session"
 # Demo Tasks, when mounted, is another app with its own sign-in: Switchboard's session means nothing there.
@@ -34,20 +35,21 @@ class AuthenticationMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
     exclude_path_pattern = UNAUTHENTICATED_PATHS
 
-    def __init__(self, sessions: SessionService, api_tokens: ApiTokenService) -> None:
-        self.sessions = sessions
-        self.api_tokens = api_tokens
+    def __init__(self, identity_of: Callable[[Scope], IdentityServices]) -> None:
+        """``identity_of`` finds the identity services the app serves the request with."""
+        self.identity_of = identity_of
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        scope["user"] = await self.resolve(Headers.from_scope(scope))
+        scope["user"] = await self.resolve(self.identity_of(scope), Headers.from_scope(scope))
         await next_app(scope, receive, send)
 
-    async def resolve(self, headers: Headers) -> Principal | None:
+    @staticmethod
+    async def resolve(identity: IdentityServices, headers: Headers) -> Principal | None:
         token = bearer_token(headers)
         if token is not None:
-            return await self.api_tokens.authenticate(token)
+            return await identity.api_tokens.authenticate(token)
         cookie = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
-        return await self.sessions.authenticate(cookie) if cookie else None
+        return await identity.sessions.authenticate(cookie) if cookie else None
 
 
 def _cookie(header: str, name: str) -> str | None:

@@ -8,7 +8,7 @@ from uuid import UUID
 from switchboard.identity.oauth import scopes
 from switchboard.identity.oauth.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.models import AppGrant, ClientKind
-from switchboard.identity.oauth.revocation import RevocationList, Revoked
+from switchboard.identity.oauth.revocation_list import RevocationList, Revoked
 from switchboard.identity.tables import OAuthClient, OAuthConsent, OAuthGrant, OAuthRefreshToken
 from switchboard.platform.core.errors import NotFound
 

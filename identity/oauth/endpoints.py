@@ -16,7 +16,8 @@ from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 
 from switchboard.identity.oauth.errors import OAuthError, invalid_request
-from switchboard.identity.oauth.server import AuthorizationServer, RequestContext
+from switchboard.identity.oauth.parameters import RequestContext
+from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.platform.core.requests import client_ip
 
 CLIENT_ENDPOINTS = ("/oauth/token", "/oauth/register", "/oauth/revoke", "/oauth/introspect")

@@ -1,6 +1,10 @@
-"""OAuth errors in the RFC 6749 format: ``{"error": …, "error_description": …}``."""
+"""OAuth errors: those answered to a client in the RFC 6749 §5.2 format (``OAuthError``,
+``{"error": …, "error_description": …}``), and the authorization endpoint's (§4.1.2.1), shown to the
+person (``PageError``) or sent to the client's redirect URI (``RedirectError``)."""
 
 from __future__ import annotations
+
+from switchboard.platform.core.errors import Throttled
 
 
 class OAuthError(Exception):
@@ -24,6 +28,30 @@ class OAuthError(Exception):
 
     def body(self) -> dict[str, str]:
         return {"error": self.code, "error_description": self.description}
+
+
+class PageError(Exception):
+    """An authorization request that cannot be answered to the client (unknown client or redirect URI, a
+    client no admin approved yet, too many requests): shown to the person on an error page, never
+    redirected."""
+
+    def __init__(
+        self, title: str, message: str, *, status: int = 400, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.title = title
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+
+
+class RedirectError(Exception):
+    """An authorization error answered to the client at its (verified) redirect URI."""
+
+    def __init__(self, location: str, error: str) -> None:
+        super().__init__(error)
+        self.location = location
+        self.error = error
 
 
 def invalid_request(description: str) -> OAuthError:
@@ -54,3 +82,13 @@ def invalid_target(description: str) -> OAuthError:
 
 def unauthorized_client(description: str) -> OAuthError:
     return OAuthError("unauthorized_client", description)
+
+
+def too_many_requests(throttled: Throttled) -> OAuthError:
+    """A rate limit's refusal as the endpoints answer it: 429 with ``Retry-After`` (RFC 6585 §4)."""
+    return OAuthError(
+        "too_many_requests",
+        f"Too many requests; try again in {throttled.retry_after} seconds.",
+        status=429,
+        retry_after=throttled.retry_after,
+    )

@@ -6,10 +6,13 @@ whether a user may use it, at consent time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 from uuid import UUID
 
 import msgspec
+
+from switchboard.identity.oauth.errors import invalid_target
 
 
 class ProtectedResource(msgspec.Struct, frozen=True):
@@ -40,3 +43,18 @@ class StaticResources:
 
     async def access_problem(self, resource: ProtectedResource, user_id: UUID) -> str | None:
         return None
+
+
+async def requested_resource(
+    directory: ResourceDirectory, params: Mapping[str, Sequence[str]]
+) -> ProtectedResource | None:
+    """The one resource a request names (RFC 8707 §2), if any; an unknown one is ``invalid_target``."""
+    named = params.get("resource") or []
+    if len(named) > 1:
+        raise invalid_target("Ask for one resource per request.")
+    if not named:
+        return None
+    resource = await directory.find(named[0])
+    if resource is None:
+        raise invalid_target("The requested resource is not known to this server.")
+    return resource

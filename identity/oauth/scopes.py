@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from switchboard.identity.oauth.errors import invalid_scope
+
 OFFLINE_ACCESS = "offline_access"
 TOOLS_WILDCARD = "mcp:tools:*"
 TOOL_SCOPE_PREFIX = "mcp:tools:"
@@ -63,3 +65,18 @@ def covers(granted: Iterable[str], requested: Iterable[str]) -> bool:
     """Whether every requested scope is already granted (consent is asked again when scopes grow)."""
     granted = tuple(granted)
     return all(satisfies(granted, scope) for scope in requested)
+
+
+def requested(scope: str | None, *, registered: str, catalogue: Iterable[str] = ()) -> tuple[str, ...]:
+    """The scopes a request asks for (RFC 6749 §3.3): those it names, else those the client registered,
+    else every tool the user may use and a refresh token. ``invalid_scope`` for a scope this server does
+    not offer (``catalogue``: the resource's own), or beyond those the client registered."""
+    registered_scopes = parse(registered)
+    asked = parse(scope) or registered_scopes or DEFAULT_SCOPES
+    catalogue = tuple(catalogue)
+    for item in asked:
+        if not is_well_formed(item) or not is_known(item, catalogue):
+            raise invalid_scope(f"The scope {item[:60]} is not offered by this server.")
+    if registered_scopes and not covers(registered_scopes, asked):
+        raise invalid_scope("The client asked for scopes beyond those it registered.")
+    return asked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -41,6 +42,13 @@ class GroupService:
         if group is None:
             raise NotFound(f"No group named {name!r}.", field="group")
         return self._out(group, (await self._members([group.id]))[group.id])
+
+    async def existing(self, group_ids: Collection[UUID]) -> set[UUID]:
+        """Which of ``group_ids`` are groups (one query)."""
+        if not group_ids:
+            return set()
+        rows = await Group.select(Group.id).where(Group.id.is_in(list(group_ids)))
+        return {row["id"] for row in rows}
 
     async def create(self, data: GroupCreate, *, actor: Principal | None) -> GroupOut:
         if actor is not None:

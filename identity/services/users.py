@@ -6,7 +6,11 @@ import re
 from datetime import UTC, datetime
 from uuid import UUID
 
-from switchboard.identity.oauth.revocation import LONGEST_ACCESS_TOKEN_LIFETIME, Revoked, record_revocation
+from switchboard.identity.oauth.revocation_list import (
+    LONGEST_ACCESS_TOKEN_LIFETIME,
+    Revoked,
+    record_revocation,
+)
 from switchboard.identity.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role

@@ -16,7 +16,8 @@ from switchboard.platform.cli.support import connector_services, fail, run, sett
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import NotFound
 from switchboard.recipes.deps import RecipeServices
-from switchboard.recipes.service import Recipe, RecipeDocument
+from switchboard.recipes.documents import RecipeDocument
+from switchboard.recipes.schemas import Recipe
 
 
 @contextlib.asynccontextmanager

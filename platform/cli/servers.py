@@ -11,6 +11,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.platform.cli.support import connector_services, run, settings_of
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import Conflict, NotFound
+from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import (
     AccessMethod,
     McpServer,
@@ -21,7 +22,6 @@ from switchboard.platform.mcp.models import (
     ServerUpdate,
     ToolAttach,
 )
-from switchboard.platform.mcp.service import ServerService
 from switchboard.recipes.tables import Recipe as RecipeRow
 
 
@@ -94,7 +94,7 @@ def servers_list(ctx: click.Context) -> None:
     """List servers: slug, name, access method and groups."""
 
     async def work(_: IdentityServices, __: Database) -> list[McpServer]:
-        return await ServerService().list_all()
+        return await McpServices.create().servers.list_all()
 
     for server in run(ctx, work):
         click.echo(_line(server))
@@ -133,7 +133,7 @@ def servers_create(
     )
 
     async def work(_: IdentityServices, __: Database) -> McpServer:
-        return await ServerService().create(data, actor=None)
+        return await McpServices.create().servers.create(data, actor=None)
 
     server = run(ctx, work)
     click.echo(f"Created MCP server {server.slug}: {settings_of(ctx).base_url}/mcp/{server.slug}")
@@ -170,8 +170,8 @@ def servers_update(
         )
 
     async def work(_: IdentityServices, __: Database) -> McpServer:
-        service = ServerService()
-        return await service.update((await service.get_by_slug(slug)).id, data, actor=None)
+        servers = McpServices.create().servers
+        return await servers.update((await servers.get_by_slug(slug)).id, data, actor=None)
 
     server = run(ctx, work)
     click.echo(_line(server))
@@ -184,8 +184,8 @@ def servers_delete(ctx: click.Context, slug: str) -> None:
     """Delete the server SLUG (clients using it are refused from then on)."""
 
     async def work(_: IdentityServices, __: Database) -> None:
-        service = ServerService()
-        await service.delete((await service.get_by_slug(slug)).id, actor=None)
+        servers = McpServices.create().servers
+        await servers.delete((await servers.get_by_slug(slug)).id, actor=None)
 
     run(ctx, work)
     click.echo(f"Deleted MCP server {slug}.")
@@ -199,9 +199,9 @@ def servers_add_group(ctx: click.Context, slug: str, groups: tuple[str, ...]) ->
     """Let the members of GROUPS use the server SLUG."""
 
     async def work(identity: IdentityServices, _: Database) -> McpServer:
-        service = ServerService()
-        server = await service.get_by_slug(slug)
-        return await service.add_groups(server.id, await _group_ids(identity, groups), actor=None)
+        mcp = McpServices.create()
+        server = await mcp.servers.get_by_slug(slug)
+        return await mcp.groups.add(server.id, await _group_ids(identity, groups), actor=None)
 
     click.echo(_line(run(ctx, work)))
 
@@ -214,10 +214,10 @@ def servers_remove_group(ctx: click.Context, slug: str, group: str) -> None:
     """Stop GROUP's members from using the server SLUG (from their next request on)."""
 
     async def work(identity: IdentityServices, _: Database) -> McpServer:
-        service = ServerService()
-        server = await service.get_by_slug(slug)
+        mcp = McpServices.create()
+        server = await mcp.servers.get_by_slug(slug)
         (group_id,) = await _group_ids(identity, (group,))
-        return await service.remove_group(server.id, group_id, actor=None)
+        return await mcp.groups.remove(server.id, group_id, actor=None)
 
     click.echo(_line(run(ctx, work)))
 
@@ -229,9 +229,9 @@ def servers_tools(ctx: click.Context, slug: str) -> None:
     """List the server's tools: name, scope, published version and hints."""
 
     async def work(_: IdentityServices, __: Database) -> tuple[list[ServerTool], list[RemoteTool]]:
-        service = ServerService()
-        server = await service.get_by_slug(slug)
-        return await service.tools(server.id), await service.remote_tools(server.id)
+        mcp = McpServices.create()
+        server = await mcp.servers.get_by_slug(slug)
+        return await mcp.tools.list_all(server.id), await mcp.tools.list_remote(server.id)
 
     tools, remote = run(ctx, work)
     for tool in tools:
@@ -260,12 +260,12 @@ def servers_attach(
     """Make the recipe TOOL a tool of the server SLUG."""
 
     async def work(_: IdentityServices, __: Database) -> ServerTool:
-        service = ServerService()
-        server = await service.get_by_slug(slug)
+        mcp = McpServices.create()
+        server = await mcp.servers.get_by_slug(slug)
         data = ToolAttach(
             recipe_id=await _recipe(tool, project), scope=scope, read_only=read_only, destructive=destructive
         )
-        return await service.attach_tool(server.id, data, actor=None)
+        return await mcp.tools.attach(server.id, data, actor=None)
 
     click.echo(_tool_line(run(ctx, work)))
 
@@ -294,8 +294,8 @@ def servers_offer(
     """Offer the remote MCP server tool ACTION directly, called through the connection CONNECTION."""
 
     async def work(identity: IdentityServices, _: Database) -> RemoteTool:
-        service = ServerService()
-        server = await service.get_by_slug(slug)
+        mcp = McpServices.create()
+        server = await mcp.servers.get_by_slug(slug)
         async with connector_services(ctx, identity) as connectors:
             data = RemoteToolAttach(
                 connection_id=await _connection(connectors, connection, project),
@@ -305,8 +305,8 @@ def servers_offer(
                 read_only=read_only,
                 destructive=destructive,
             )
-            return await service.attach_remote_tool(
-                server.id, data, definitions=connectors.registry, actor=None
+            return await mcp.tools.attach_remote(
+                server.id, data, connections=connectors.connections, actor=None
             )
 
     click.echo(_remote_line(run(ctx, work)))
@@ -320,16 +320,16 @@ def servers_detach(ctx: click.Context, slug: str, tool: str) -> None:
     """Remove the tool TOOL from the server SLUG."""
 
     async def work(_: IdentityServices, __: Database) -> None:
-        service = ServerService()
-        server = await service.get_by_slug(slug)
-        found = next((t for t in await service.tools(server.id) if t.tool_name == tool), None)
+        mcp = McpServices.create()
+        server = await mcp.servers.get_by_slug(slug)
+        found = next((t for t in await mcp.tools.list_all(server.id) if t.tool_name == tool), None)
         if found is not None:
-            await service.detach_tool(server.id, found.recipe_id, actor=None)
+            await mcp.tools.detach(server.id, found.recipe_id, actor=None)
             return
-        remote = next((t for t in await service.remote_tools(server.id) if t.tool_name == tool), None)
+        remote = next((t for t in await mcp.tools.list_remote(server.id) if t.tool_name == tool), None)
         if remote is None:
             raise NotFound(f"server {slug} has no tool {tool!r}")
-        await service.detach_remote_tool(server.id, remote.id, actor=None)
+        await mcp.tools.detach_remote(server.id, remote.id, actor=None)
 
     run(ctx, work)
     click.echo(f"Detached {tool} from {slug}.")
@@ -348,9 +348,9 @@ def servers_token_create(ctx: click.Context, slug: str, name: str) -> None:
     """Create an API token for the server SLUG; it is printed once and never shown again."""
 
     async def work(_: IdentityServices, __: Database) -> str:
-        service = ServerService()
-        server = await service.get_by_slug(slug)
-        return (await service.create_token(server.id, name, actor=None)).secret
+        mcp = McpServices.create()
+        server = await mcp.servers.get_by_slug(slug)
+        return (await mcp.tokens.create(server.id, name, actor=None)).secret
 
     secret = run(ctx, work)
     click.echo(secret)
@@ -365,8 +365,8 @@ def servers_token_revoke(ctx: click.Context, slug: str, token_id: UUID) -> None:
     """Revoke the API token TOKEN_ID of the server SLUG."""
 
     async def work(_: IdentityServices, __: Database) -> None:
-        service = ServerService()
-        await service.revoke_token((await service.get_by_slug(slug)).id, token_id, actor=None)
+        mcp = McpServices.create()
+        await mcp.tokens.revoke((await mcp.servers.get_by_slug(slug)).id, token_id, actor=None)
 
     run(ctx, work)
     click.echo(f"Revoked token {token_id}.")
@@ -379,8 +379,8 @@ def servers_token_list(ctx: click.Context, slug: str) -> None:
     """List the server's API tokens: id, name, first characters, created, last used."""
 
     async def work(_: IdentityServices, __: Database) -> list[tuple[str, str, str, str, str]]:
-        service = ServerService()
-        tokens = await service.list_tokens((await service.get_by_slug(slug)).id)
+        mcp = McpServices.create()
+        tokens = await mcp.tokens.list_all((await mcp.servers.get_by_slug(slug)).id)
         return [
             (
                 str(t.id),

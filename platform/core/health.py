@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from switchboard.platform.core.database import Database, DatabaseUnavailable
 from switchboard.platform.core.migrations import pending_migrations
@@ -17,8 +17,7 @@ def healthz() -> dict[str, str]:
 
 
 @get("/readyz", include_in_schema=False)
-async def readyz(state: State) -> Response[dict[str, Any]]:
-    database: Database = state.database
+async def readyz(database: NamedDependency[Database]) -> Response[dict[str, Any]]:
     try:
         await database.ping()
         pending = await pending_migrations(database)

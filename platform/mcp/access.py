@@ -18,8 +18,7 @@ from uuid import UUID
 import msgspec
 
 from switchboard.identity.oauth import scopes
-from switchboard.identity.oauth.server import AuthorizationServer
-from switchboard.identity.oauth.verifier import InvalidToken
+from switchboard.identity.oauth.verifier import AccessToken, InvalidToken
 from switchboard.platform.mcp.models import (
     AccessMethod,
     McpServer,
@@ -52,6 +51,14 @@ class ServerLookup(Protocol):
     async def serving_remote_tools(self, server_id: UUID) -> list[RemoteTool]: ...
 
     async def verify_token(self, server_id: UUID, secret: str) -> ServerToken | None: ...
+
+
+class AccessTokenVerifier(Protocol):
+    """What the gate needs of the authorization server (its ``TokenVerifier`` provides it)."""
+
+    async def verify(self, token: str, *, audience: str) -> AccessToken:
+        """The token's claims, when it is valid for ``audience``; else ``InvalidToken``."""
+        ...
 
 
 class McpCaller(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,10 +108,10 @@ def metadata_url(base_url: str, slug: str) -> str:
 
 
 class AccessGate:
-    def __init__(self, *, base_url: str, servers: ServerLookup, oauth: AuthorizationServer) -> None:
+    def __init__(self, *, base_url: str, servers: ServerLookup, verifier: AccessTokenVerifier) -> None:
         self._base_url = base_url
         self._servers = servers
-        self._oauth = oauth
+        self._verifier = verifier
 
     def challenge(self, server: McpServer, *, error: str = "", description: str = "", scope: str = "") -> str:
         """The ``WWW-Authenticate`` value of a refusal from ``server``."""
@@ -140,7 +147,7 @@ class AccessGate:
     async def _user_caller(self, server: McpServer, token: str) -> McpCaller:
         url = server_url(self._base_url, server.slug)
         try:
-            access = await self._oauth.verifier.verify(token, audience=url)
+            access = await self._verifier.verify(token, audience=url)
         except InvalidToken as exc:
             raise self._refused(
                 server, 401, "invalid_token", f"The access token is not valid: {exc}."

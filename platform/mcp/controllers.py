@@ -73,8 +73,8 @@ async def _out(request: Request[Any, Any, Any], mcp: McpServices, server: McpSer
         access_method=server.access_method,
         rate_limit_per_minute=server.rate_limit_per_minute,
         groups=list(server.groups),
-        tools=await mcp.servers.tools(server.id),
-        remote_tools=await mcp.servers.remote_tools(server.id),
+        tools=await mcp.tools.list_all(server.id),
+        remote_tools=await mcp.tools.list_remote(server.id),
         created_at=server.created_at,
         updated_at=server.updated_at,
     )
@@ -138,7 +138,7 @@ class ServerController(Controller):
     ) -> ServerOut:
         if not data.group_ids:
             raise InvalidInput("Choose at least one user group.", field="group_ids")
-        server = await mcp.servers.add_groups(server_id, data.group_ids, actor=principal)
+        server = await mcp.groups.add(server_id, data.group_ids, actor=principal)
         return await _out(request, mcp, server)
 
     @delete(
@@ -155,7 +155,7 @@ class ServerController(Controller):
         mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
     ) -> ServerOut:
-        server = await mcp.servers.remove_group(server_id, group_id, actor=principal)
+        server = await mcp.groups.remove(server_id, group_id, actor=principal)
         return await _out(request, mcp, server)
 
     @get("/{server_id:uuid}/tools", summary="The server's tools")
@@ -163,7 +163,7 @@ class ServerController(Controller):
         self, server_id: FromPath[UUID], mcp: NamedDependency[McpServices]
     ) -> list[ServerTool]:
         await mcp.servers.get(server_id)
-        return await mcp.servers.tools(server_id)
+        return await mcp.tools.list_all(server_id)
 
     @post("/{server_id:uuid}/tools", summary="Attach a published recipe as a tool")
     async def attach_tool(
@@ -173,7 +173,7 @@ class ServerController(Controller):
         mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
     ) -> ServerTool:
-        return await mcp.servers.attach_tool(server_id, data, actor=principal)
+        return await mcp.tools.attach(server_id, data, actor=principal)
 
     @patch("/{server_id:uuid}/tools/{recipe_id:uuid}", summary="Change a tool's scope or hints")
     async def update_tool(
@@ -184,7 +184,7 @@ class ServerController(Controller):
         mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
     ) -> ServerTool:
-        return await mcp.servers.update_tool(server_id, recipe_id, data, actor=principal)
+        return await mcp.tools.update(server_id, recipe_id, data, actor=principal)
 
     @delete("/{server_id:uuid}/tools/{recipe_id:uuid}", summary="Detach a tool")
     async def detach_tool(
@@ -194,14 +194,14 @@ class ServerController(Controller):
         mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
     ) -> None:
-        await mcp.servers.detach_tool(server_id, recipe_id, actor=principal)
+        await mcp.tools.detach(server_id, recipe_id, actor=principal)
 
     @get("/{server_id:uuid}/remote-tools", summary="Remote MCP servers' tools the server offers directly")
     async def list_remote_tools(
         self, server_id: FromPath[UUID], mcp: NamedDependency[McpServices]
     ) -> list[RemoteTool]:
         await mcp.servers.get(server_id)
-        return await mcp.servers.remote_tools(server_id)
+        return await mcp.tools.list_remote(server_id)
 
     @post("/{server_id:uuid}/remote-tools", summary="Offer a remote MCP server's tool directly (no recipe)")
     async def attach_remote_tool(
@@ -212,8 +212,8 @@ class ServerController(Controller):
         connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> RemoteTool:
-        return await mcp.servers.attach_remote_tool(
-            server_id, data, definitions=connectors.registry, actor=principal
+        return await mcp.tools.attach_remote(
+            server_id, data, connections=connectors.connections, actor=principal
         )
 
     @delete("/{server_id:uuid}/remote-tools/{tool_id:uuid}", summary="Stop offering a remote tool")
@@ -224,7 +224,7 @@ class ServerController(Controller):
         mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
     ) -> None:
-        await mcp.servers.detach_remote_tool(server_id, tool_id, actor=principal)
+        await mcp.tools.detach_remote(server_id, tool_id, actor=principal)
 
     @get(
         "/{server_id:uuid}/tokens", guards=[requires_admin], summary="The server's API tokens (never secrets)"
@@ -233,7 +233,7 @@ class ServerController(Controller):
         self, server_id: FromPath[UUID], mcp: NamedDependency[McpServices]
     ) -> list[ServerToken]:
         await mcp.servers.get(server_id)
-        return await mcp.servers.list_tokens(server_id)
+        return await mcp.tokens.list_all(server_id)
 
     @post(
         "/{server_id:uuid}/tokens",
@@ -247,7 +247,7 @@ class ServerController(Controller):
         mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
     ) -> NewServerToken:
-        return await mcp.servers.create_token(server_id, data.name, actor=principal)
+        return await mcp.tokens.create(server_id, data.name, actor=principal)
 
     @delete(
         "/{server_id:uuid}/tokens/{token_id:uuid}", guards=[requires_admin], summary="Revoke an API token"
@@ -259,7 +259,7 @@ class ServerController(Controller):
         mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
     ) -> None:
-        await mcp.servers.revoke_token(server_id, token_id, actor=principal)
+        await mcp.tokens.revoke(server_id, token_id, actor=principal)
 
 
 _Filter = Annotated[str, QueryParameter(max_length=254)]

@@ -5,17 +5,34 @@ from __future__ import annotations
 import msgspec
 from litestar.di import Provide
 
+from switchboard.identity.services.groups import GroupService
+from switchboard.identity.services.standing import StandingService
 from switchboard.platform.mcp.audit import ToolCallLog
-from switchboard.platform.mcp.service import ServerService
+from switchboard.platform.mcp.server_groups import ServerGroups
+from switchboard.platform.mcp.server_tokens import ServerTokens
+from switchboard.platform.mcp.server_tools import ServerTools
+from switchboard.platform.mcp.servers import ServerRecords, ServerService, ServingCache
 
 
 class McpServices(msgspec.Struct, frozen=True):
+    """Servers, who may use them (``groups``), their ``tools`` and API ``tokens``, and the audit log of
+    tool calls. ``servers`` is also what the MCP endpoint reads (``ServerLookup``); all of them share one
+    serving cache, which any change made through them clears."""
+
     servers: ServerService
+    groups: ServerGroups
+    tools: ServerTools
+    tokens: ServerTokens
     calls: ToolCallLog
 
     @classmethod
     def create(cls) -> McpServices:
-        return cls(servers=ServerService(), calls=ToolCallLog())
+        records, cache = ServerRecords(), ServingCache()
+        groups = ServerGroups(records=records, cache=cache, groups=GroupService(), standing=StandingService())
+        tools = ServerTools(records=records, cache=cache)
+        tokens = ServerTokens(records=records)
+        servers = ServerService(records=records, cache=cache, groups=groups, tools=tools, tokens=tokens)
+        return cls(servers=servers, groups=groups, tools=tools, tokens=tokens, calls=ToolCallLog())
 
     def dependencies(self) -> dict[str, Provide]:
         return {"mcp": Provide(lambda: self, sync_to_thread=False)}

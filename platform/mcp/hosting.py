@@ -22,7 +22,7 @@ def mcp_endpoint(
     calls: ToolCallLog,
     connectors: ConnectorServices | None = None,
 ) -> McpEndpoint:
-    gate = AccessGate(base_url=settings.base_url, servers=servers, oauth=identity.oauth)
+    gate = AccessGate(base_url=settings.base_url, servers=servers, verifier=identity.oauth.verifier)
     tools = ToolRunner(servers=servers, recipes=recipes, calls=calls, connectors=connectors)
     return McpEndpoint(
         base_url=settings.base_url,

@@ -24,14 +24,12 @@ from uuid import UUID, uuid4
 import mcp_types as types
 
 from mcp.shared.exceptions import MCPError, UrlElicitationRequiredError
-from switchboard.connectors.actions import RequestAuth
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.definitions import ConnectorDefinition
 from switchboard.connectors.deps import ConnectorServices
-from switchboard.identity.oauth.errors import OAuthError
-from switchboard.identity.oauth.ratelimit import RateLimiter
-from switchboard.platform.core.errors import DomainError, NotFound
+from switchboard.platform.core.errors import DomainError, NotFound, Throttled
+from switchboard.platform.core.ratelimit import RateLimiter
 from switchboard.platform.mcp.access import McpCaller, ServerLookup, offered_scopes
 from switchboard.platform.mcp.audit import ToolCall, ToolCallLog
 from switchboard.platform.mcp.models import McpServer, RemoteTool, ServerTool
@@ -181,13 +179,10 @@ class ToolRunner:
 
         try:
             definition = await connectors.registry.get(tool.connector)
-            on_behalf = Caller(caller.end_user_id, caller.email)
-            auth = await connectors.credentials.request_auth(tool.connection_id, on_behalf)
-
-            async def reauthorize(scopes: tuple[str, ...]) -> RequestAuth | None:
-                return await connectors.credentials.after_refusal(tool.connection_id, on_behalf, auth, scopes)
-
-            result = await connectors.runner.run(definition, tool.action, arguments, auth, reauthorize)
+            call = await connectors.calls.open(
+                definition, tool.connection_id, Caller(caller.end_user_id, caller.email)
+            )
+            result = await call.run(tool.action, arguments)
         except ConnectionRequired as required:
             await done("connection_required", required.message)
             return _connect_first(
@@ -216,11 +211,11 @@ class ToolRunner:
         key = f"mcp-tools:{caller.server.id}:{caller.client_id}:{caller.user_id or ''}"
         try:
             await self._limiter.hit(key, limit=limit, window=_RATE_WINDOW)
-        except OAuthError as exc:
+        except Throttled as exc:
             calls = "call" if limit == 1 else "calls"
             return (
                 f"Too many tool calls: {caller.server.name} allows {limit} tool {calls} a minute per person "
-                f"and client. Try again in {exc.retry_after or 60} seconds."
+                f"and client. Try again in {exc.retry_after} seconds."
             )
         return ""
 

@@ -1,4 +1,4 @@
-"""A live Switchboard (with the protected test endpoint) per engine, Chromium, and the Node suite."""
+"""A live Switchboard on PostgreSQL (with the protected test endpoint), Chromium, and the Node suite."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from tests.conftest import require_component
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.live_server import LiveServer, ServerFailed
 from tests.support.postgres import PostgresCluster
-from tests.support.runner import sqlite_url
 
 SERVE = [sys.executable, "-m", "tests.support.oauth_server"]
 
@@ -38,22 +37,19 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="package", params=["sqlite", "postgres"])
+@pytest.fixture(scope="package")
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """Switchboard with the demo data and ``/mcp/test``, serving a fresh database of each engine."""
-    data_dir: Path = tmp_path_factory.mktemp(f"conformance-{request.param}")
-    if request.param == "sqlite":
-        database_url = sqlite_url(data_dir / "switchboard.db")
-    else:
-        cluster: PostgresCluster | None = request.getfixturevalue("postgres_cluster")
-        if cluster is None:
-            require_component("PostgreSQL", "the server could not be started (see the first notice)")
-            raise AssertionError("unreachable")
-        name = f"conformance_{uuid.uuid4().hex[:12]}"
-        cluster.execute(f"CREATE DATABASE {name}")
-        database_url = cluster.url(name)
+    """Switchboard with the demo data and ``/mcp/test``, serving a fresh PostgreSQL database."""
+    data_dir: Path = tmp_path_factory.mktemp("conformance")
+    cluster: PostgresCluster | None = request.getfixturevalue("postgres_cluster")
+    if cluster is None:
+        require_component("PostgreSQL", "the server could not be started (see the first notice)")
+        raise AssertionError("unreachable")
+    name = f"conformance_{uuid.uuid4().hex[:12]}"
+    cluster.execute(f"CREATE DATABASE {name}")
+    database_url = cluster.url(name)
     server = LiveServer(database_url, data_dir, serve=SERVE)
     server.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     try:

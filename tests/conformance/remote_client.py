@@ -24,11 +24,11 @@ import sys
 from urllib.parse import parse_qsl, urlsplit
 
 from switchboard.connectors.remote.authorization import RemoteOAuth
-from switchboard.connectors.remote.client import RemoteSession
 from switchboard.connectors.remote.credentials import OAuthCredentials
 from switchboard.connectors.remote.discovery import Discoverer
 from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.connectors.remote.registration import ClientProfile, Registrar
+from switchboard.connectors.remote.session import RemoteSession
 from switchboard.platform.core.errors import DomainError
 
 # The client ID metadata document URL the suite's auth/basic-cimd scenario expects.

@@ -22,6 +22,8 @@ from tests.connectors.grant_support import (
 )
 from tests.support.fault_provider import FaultProvider
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 async def connection(

@@ -26,6 +26,8 @@ from switchboard.platform.core.settings import Settings
 from tests.connectors.conftest import principal_of
 from tests.identity.support import make_user
 
+pytestmark = pytest.mark.both_engines
+
 SECRET = "demo-client-secret-4b1f9c"
 
 

@@ -20,6 +20,8 @@ from switchboard.platform.core.settings import Settings
 from tests.connectors.grant_support import connect, fake_connection
 from tests.support.fault_provider import FaultProvider
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 async def connection(

@@ -163,6 +163,7 @@ async def test_the_list_has_built_ins_then_folder_then_custom_connectors(
     assert listed[4].auth_type == "bearer"
 
 
+@pytest.mark.both_engines
 async def test_a_custom_connector_is_saved_as_written(registry: ConnectorRegistry) -> None:
     source = definition_text("billing", "Billing", comment="# Our billing system")
 
@@ -176,6 +177,7 @@ async def test_a_custom_connector_is_saved_as_written(registry: ConnectorRegistr
     assert (row["source"], row["created_by"]) == (source, "builder@example.com")
 
 
+@pytest.mark.both_engines
 async def test_saving_the_same_key_again_updates_the_custom_connector(registry: ConnectorRegistry) -> None:
     await registry.save(definition_text("billing", "Billing"), actor="ann@example.com")
     first = await CustomConnector.select().first()
@@ -224,6 +226,7 @@ async def test_an_unknown_key_is_not_found_by_name(registry: ConnectorRegistry) 
     assert missing.value.message == "There is no connector 'nothing'."
 
 
+@pytest.mark.both_engines
 async def test_a_deleted_custom_connector_is_gone(registry: ConnectorRegistry) -> None:
     await registry.save(definition_text("billing", "Billing"), actor="builder@example.com")
 
@@ -250,6 +253,7 @@ async def test_only_custom_connectors_can_be_deleted(registry: ConnectorRegistry
     assert in_folder.value.message == "'crm' is a folder connector; only custom connectors can be deleted."
 
 
+@pytest.mark.both_engines
 async def test_a_custom_connector_in_use_by_a_connection_is_not_deleted(registry: ConnectorRegistry) -> None:
     await registry.save(definition_text("billing", "Billing"), actor="builder@example.com")
     now = datetime.now(UTC)

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from switchboard.connectors.remote.client import RemoteError, RemoteSession, SessionPool
+from switchboard.connectors.remote.errors import RemoteError
 from switchboard.connectors.remote.metadata import Challenge
 from switchboard.connectors.remote.network import Network, NetworkPolicy
+from switchboard.connectors.remote.session import RemoteSession
+from switchboard.connectors.remote.session_pool import SessionPool
 from tests.support.document_server import DocumentServer, Request, write
 
 LOCAL = NetworkPolicy(allow_private=True)

@@ -16,6 +16,8 @@ from switchboard.platform.demo_tasks.tables import AuthorizationCode, Client, To
 from tests.conftest import TEST_SECRET
 from tests.demo_tasks.support import REDIRECT_URI, DemoTasksBrowser
 
+pytestmark = pytest.mark.both_engines
+
 
 async def _raw_rows(table: type[Table]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = await table.raw(f"SELECT * FROM {table._meta.tablename}")  # noqa: S608

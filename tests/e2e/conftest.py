@@ -1,14 +1,13 @@
-"""Browser tests: Debian's Chromium, driven by Playwright, against a real server on each database engine.
+"""Browser tests: Debian's Chromium, driven by Playwright, against a real server on PostgreSQL.
 
-One server per engine serves the whole package (started with the demo data); tests create what they
-change under names of their own, so they do not depend on each other's order.
+One server serves the whole package (started with the demo data); tests create what they change under
+names of their own, so they do not depend on each other's order.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from tests.conftest import require_component
 from tests.e2e.live_server import LiveServer, ServerFailed
 from tests.e2e.steps import ADMIN, sign_in
 from tests.support.postgres import PostgresCluster
-from tests.support.runner import sqlite_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,55 +49,25 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-ENGINES = ("sqlite", "postgres")
-
-
-def _start(engine: str, data_dir: Path, cluster: PostgresCluster | None) -> LiveServer | str:
-    """A running server on a fresh database of ``engine``, or why there is none."""
-    if engine == "sqlite":
-        database_url = sqlite_url(data_dir / "switchboard.db")
-    elif cluster is None:
-        return "PostgreSQL could not be started (see the first notice)"
-    else:
-        name = f"e2e_{uuid.uuid4().hex[:12]}"
-        cluster.execute(f"CREATE DATABASE {name}")
-        database_url = cluster.url(name)
-    server = LiveServer(database_url, data_dir)
+@pytest.fixture(scope="package")
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """Switchboard serving the demo data from a fresh PostgreSQL database, the engine production runs on
+    (the other tests cover SQLite)."""
+    cluster: PostgresCluster | None = request.getfixturevalue("postgres_cluster")
+    if cluster is None:
+        require_component("PostgreSQL", "the server could not be started (see the first notice)")
+        raise AssertionError("unreachable")
+    name = f"e2e_{uuid.uuid4().hex[:12]}"
+    cluster.execute(f"CREATE DATABASE {name}")
+    server = LiveServer(cluster.url(name), tmp_path_factory.mktemp("e2e"))
     try:
         server.start()
     except ServerFailed as exc:
-        return f"FAILED: {exc}"
-    return server
-
-
-@pytest.fixture(scope="package")
-def servers(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, LiveServer | str]]:
-    """Both engines' servers, started side by side (each start is mostly waiting on subprocesses)."""
-    cluster: PostgresCluster | None = request.getfixturevalue("postgres_cluster")
-    with ThreadPoolExecutor(max_workers=len(ENGINES)) as pool:
-        futures = {
-            engine: pool.submit(_start, engine, tmp_path_factory.mktemp(f"e2e-{engine}"), cluster)
-            for engine in ENGINES
-        }
-        started = {engine: future.result() for engine, future in futures.items()}
-    yield started
-    for server in started.values():
-        if isinstance(server, LiveServer):
-            server.stop()
-
-
-@pytest.fixture(scope="package", params=ENGINES)
-def live_server(request: pytest.FixtureRequest, servers: dict[str, LiveServer | str]) -> LiveServer:
-    """Switchboard serving the demo data from a fresh database of each engine."""
-    server = servers[request.param]
-    if isinstance(server, str):
-        if server.startswith("FAILED: "):
-            pytest.fail(server, pytrace=False)
-        require_component("PostgreSQL", server)
-        raise AssertionError("unreachable")
-    return server
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="package")

@@ -15,7 +15,7 @@ from switchboard.identity.schemas import UserCreate
 from switchboard.platform.demo import DEMO_PROJECT
 from switchboard.platform.demo_tasks.accounts import create_account
 from switchboard.recipes.deps import RecipeServices
-from switchboard.recipes.service import RecipeCreate
+from switchboard.recipes.schemas import RecipeCreate
 from tests.e2e.live_server import LiveServer
 from tests.e2e.steps import DEMO_PASSWORD, expect_heading, sign_in, unique
 from tests.e2e.test_connections import sign_in_to_demo_tasks_and_allow

@@ -54,6 +54,7 @@ async def test_a_new_token_is_shown_once_and_never_listed(
     )
 
 
+@pytest.mark.both_engines
 async def test_only_the_tokens_sha256_is_stored(as_admin: httpx.AsyncClient) -> None:
     created = await create_token(as_admin)
 
@@ -122,6 +123,7 @@ async def test_a_bearer_request_ignores_the_session_cookie_next_to_it(
     assert answer(response) == (401, SIGN_IN_REQUIRED)
 
 
+@pytest.mark.both_engines
 async def test_a_revoked_token_stops_working(as_admin: httpx.AsyncClient, script: httpx.AsyncClient) -> None:
     created = await create_token(as_admin)
 

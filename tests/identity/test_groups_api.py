@@ -32,6 +32,7 @@ async def test_an_admin_creates_a_group_with_its_name_tidied(as_admin: httpx.Asy
     assert answer(await as_admin.get(f"/api/v1/groups/{group['id']}")) == (200, group)
 
 
+@pytest.mark.both_engines
 async def test_groups_are_listed_by_name_whatever_its_case(as_admin: httpx.AsyncClient) -> None:
     for name in ("support", "Marketing", "engineering"):
         await create_group(as_admin, name)
@@ -41,6 +42,7 @@ async def test_groups_are_listed_by_name_whatever_its_case(as_admin: httpx.Async
     assert [group["name"] for group in response.json()] == ["engineering", "Marketing", "support"]
 
 
+@pytest.mark.both_engines
 async def test_a_group_name_differing_only_in_case_is_taken(as_admin: httpx.AsyncClient) -> None:
     await create_group(as_admin, "Sales")
 
@@ -91,6 +93,7 @@ async def test_an_admin_renames_a_group_and_changes_its_description(as_admin: ht
     assert (described.json()["name"], described.json()["description"]) == ("Revenue", "new")
 
 
+@pytest.mark.both_engines
 async def test_renaming_to_another_groups_name_in_any_case_is_refused(as_admin: httpx.AsyncClient) -> None:
     await create_group(as_admin, "Sales")
     support = await create_group(as_admin, "Support")
@@ -101,6 +104,7 @@ async def test_renaming_to_another_groups_name_in_any_case_is_refused(as_admin: 
     assert (await as_admin.get(f"/api/v1/groups/{support['id']}")).json()["name"] == "Support"
 
 
+@pytest.mark.both_engines
 async def test_a_group_may_change_the_case_of_its_own_name(as_admin: httpx.AsyncClient) -> None:
     group = await create_group(as_admin, "sales")
 
@@ -109,6 +113,7 @@ async def test_a_group_may_change_the_case_of_its_own_name(as_admin: httpx.Async
     assert (response.status_code, response.json()["name"]) == (200, "SALES")
 
 
+@pytest.mark.both_engines
 async def test_members_are_added_by_e_mail_in_any_case_and_see_the_group(
     member: UserOut, as_admin: httpx.AsyncClient
 ) -> None:
@@ -137,6 +142,7 @@ async def test_members_are_listed_by_e_mail(services: IdentityServices, as_admin
     assert [m["email"] for m in response.json()["members"]] == ["amy@example.com", "zed@example.com"]
 
 
+@pytest.mark.both_engines
 async def test_adding_someone_who_is_already_a_member_is_a_conflict(
     member: UserOut, as_admin: httpx.AsyncClient
 ) -> None:
@@ -189,6 +195,7 @@ async def test_removing_someone_who_is_not_a_member_is_not_found(
     assert answer(unknown) == error(404, "not_found", "No user with the e-mail nobody@example.com.", "email")
 
 
+@pytest.mark.both_engines
 async def test_deleting_a_group_removes_its_memberships(member: UserOut, as_admin: httpx.AsyncClient) -> None:
     sales = await create_group(as_admin, "Sales")
     support = await create_group(as_admin, "Support")
@@ -206,6 +213,7 @@ async def test_deleting_a_group_removes_its_memberships(member: UserOut, as_admi
     assert await GroupMember.count() == 1
 
 
+@pytest.mark.both_engines
 async def test_a_deleted_groups_name_can_be_used_again(as_admin: httpx.AsyncClient) -> None:
     group = await create_group(as_admin, "Sales")
     await as_admin.delete(f"/api/v1/groups/{group['id']}")

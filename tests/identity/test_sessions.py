@@ -18,6 +18,8 @@ from tests.identity.conftest import OpenBrowser
 from tests.identity.support import PASSWORD, SIGN_IN_REQUIRED, answer, signed_in
 from tests.support.web import Browserless
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:

@@ -17,6 +17,8 @@ from tests.identity.conftest import OpenBrowser
 from tests.identity.support import PASSWORD, WRONG_CREDENTIALS, email_field_value, login_error
 from tests.support.web import Browserless
 
+pytestmark = pytest.mark.both_engines
+
 ACCOUNT_LIMIT = 3
 ADDRESS_LIMIT = 5
 LOCKED_FOR_TWO_MINUTES = "Too many failed sign-in attempts. Try again in 2 minutes."

@@ -42,6 +42,7 @@ async def test_an_admin_creates_a_user_who_is_a_member_by_default(as_admin: http
     assert created_at.endswith("Z")
 
 
+@pytest.mark.both_engines
 async def test_the_user_list_is_ordered_by_e_mail(
     services: IdentityServices, admin: UserOut, as_admin: httpx.AsyncClient
 ) -> None:
@@ -58,6 +59,7 @@ async def test_the_user_list_is_ordered_by_e_mail(
     ]
 
 
+@pytest.mark.both_engines
 async def test_an_e_mail_differing_only_in_case_is_taken(
     member: UserOut, as_admin: httpx.AsyncClient
 ) -> None:
@@ -314,6 +316,7 @@ async def test_an_owner_demotes_or_deactivates_another_owner(
     [UserUpdate(role=Role.ADMIN), UserUpdate(is_active=False), UserUpdate(role=Role.MEMBER, is_active=False)],
     ids=["demote", "deactivate", "both"],
 )
+@pytest.mark.both_engines
 async def test_the_last_active_owner_can_be_neither_demoted_nor_deactivated(
     services: IdentityServices, owner: UserOut, changes: UserUpdate
 ) -> None:
@@ -331,6 +334,7 @@ async def test_the_last_active_owner_can_be_neither_demoted_nor_deactivated(
     assert (stored.role, stored.is_active) == (Role.OWNER, True)
 
 
+@pytest.mark.both_engines
 async def test_two_owners_demoting_each_other_at_once_leave_an_owner(services: IdentityServices) -> None:
     first = await make_user(services, "first.owner@example.com", Role.OWNER)
     second = await make_user(services, "second.owner@example.com", Role.OWNER)

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 import pytest
 from litestar import Litestar
 
-from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.models import RegistrationPolicy
 from switchboard.platform.demo import (
@@ -18,19 +17,18 @@ from switchboard.platform.demo import (
     seed_demo_recipes,
     seed_demo_server,
 )
-from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import McpServer
-from switchboard.recipes.deps import RecipeServices
+from switchboard.platform.services import Services
 from tests.recipes.conftest import demo_tasks_connection
 
 
 @pytest.fixture
-async def demo(app: Litestar, services: IdentityServices) -> McpServer:
+async def demo(app_services: Services, services: IdentityServices) -> McpServer:
     """The demo: Alice in Sales, Bob in no group; server ``demo`` (group Sales) with whoami, list_tasks
     and create_task (the last two through the end user's Demo Tasks connection)."""
-    connectors: ConnectorServices = app.state.connectors
-    recipes: RecipeServices = app.state.recipes
-    mcp: McpServices = app.state.mcp
+    connectors = app_services.connectors
+    recipes = app_services.recipes
+    mcp = app_services.mcp
     await seed_demo(services)
     # Clients registered by the tests are approved at once (approval itself is tested with the clients).
     await services.oauth.clients.set_policy(RegistrationPolicy.OPEN, actor=None)
@@ -42,12 +40,12 @@ async def demo(app: Litestar, services: IdentityServices) -> McpServer:
 
 
 @pytest.fixture
-async def running(app: Litestar) -> AsyncIterator[Litestar]:
+async def running(app: Litestar, app_services: Services) -> AsyncIterator[Litestar]:
     """The app with the MCP endpoint's task group running (the app's lifespan does this when served)."""
     started, stop = asyncio.Event(), asyncio.Event()
 
     async def serve() -> None:  # the SDK's task group is entered and left in one task
-        async with app.state.mcp_endpoint.running():
+        async with app_services.endpoint.running():
             started.set()
             await stop.wait()
 

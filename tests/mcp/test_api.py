@@ -17,7 +17,7 @@ from switchboard.platform.mcp.audit import ToolCall
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import ServerCreate
 from switchboard.recipes.deps import RecipeServices
-from switchboard.recipes.service import Recipe, RecipeCreate
+from switchboard.recipes.schemas import Recipe, RecipeCreate
 from tests.identity.support import ADMINS_ONLY, SIGN_IN_REQUIRED, answer, error, make_user, signed_in
 from tests.support.web import Browserless
 
@@ -181,7 +181,7 @@ async def test_builders_read_servers_and_attach_tools_but_change_nothing_else(
         response = await client.request(method, path, json=body)
         assert answer(response) == (403, ADMINS_ONLY), (method, path)
     after = await mcp.servers.get(server.id)
-    assert (after.name, after.groups, await mcp.servers.list_tokens(server.id)) == ("Demo", (), [])
+    assert (after.name, after.groups, await mcp.tokens.list_all(server.id)) == ("Demo", (), [])
 
 
 async def test_members_and_strangers_are_kept_out(

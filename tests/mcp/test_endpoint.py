@@ -215,7 +215,7 @@ async def test_a_token_for_one_server_is_refused_by_another(
 ) -> None:
     mcp: McpServices = running.state.mcp
     other = await mcp.servers.create(ServerCreate(slug="other", name="Other"), actor=None)
-    await mcp.servers.add_groups(other.id, [group.id for group in demo.groups], actor=None)
+    await mcp.groups.add(other.id, [group.id for group in demo.groups], actor=None)
     async with signed_in_client(running, web, "alice@example.com") as signed:
         async with mcp_session(signed) as session:
             await session.list_tools()
@@ -339,8 +339,8 @@ async def test_the_token_access_method_takes_the_servers_api_tokens(
         ServerCreate(slug="automation", name="Automation", access_method=AccessMethod.TOKEN), actor=None
     )
     for tool in await mcp.servers.tools(demo.id):
-        await mcp.servers.attach_tool(server.id, ToolAttach(recipe_id=tool.recipe_id), actor=None)
-    created = await mcp.servers.create_token(server.id, "nightly job", actor=None)
+        await mcp.tools.attach(server.id, ToolAttach(recipe_id=tool.recipe_id), actor=None)
+    created = await mcp.tokens.create(server.id, "nightly job", actor=None)
     headers = {**MCP_HEADERS, "authorization": f"Bearer {created.secret}"}
     call = {
         "jsonrpc": "2.0",
@@ -372,7 +372,7 @@ async def test_sessions_are_signed_notes_that_cannot_be_forged_or_ended_and_ther
     server = await mcp.servers.create(
         ServerCreate(slug="automation", name="Automation", access_method=AccessMethod.TOKEN), actor=None
     )
-    created = await mcp.servers.create_token(server.id, "nightly job", actor=None)
+    created = await mcp.tokens.create(server.id, "nightly job", actor=None)
     headers = {**MCP_HEADERS, "authorization": f"Bearer {created.secret}"}
     initialize = {
         "jsonrpc": "2.0",

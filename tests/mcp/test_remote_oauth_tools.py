@@ -22,6 +22,7 @@ from switchboard.identity.roles import Role
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import McpServer, RemoteToolAttach, ToolAttach
 from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.documents import DOCUMENT_FORMAT, RecipeDocument
 from switchboard.recipes.model import (
     ActionStep,
     ConnectionRef,
@@ -30,7 +31,6 @@ from switchboard.recipes.model import (
     ResultStep,
     ToolTrigger,
 )
-from switchboard.recipes.service import DOCUMENT_FORMAT, RecipeDocument
 from tests.connectors.conftest import principal_of
 from tests.connectors.test_remote_oauth import files_connection
 from tests.identity.support import make_user
@@ -84,12 +84,12 @@ async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the
     document = RecipeDocument(format=DOCUMENT_FORMAT, format_version=1, definition=definition)
     recipe = (await recipes.recipes.import_document(project.id, document, actor=None)).recipe
     await recipes.recipes.publish(recipe.id, actor=None)
-    await mcp.servers.attach_tool(demo.id, ToolAttach(recipe_id=recipe.id), actor=None)
+    await mcp.tools.attach(demo.id, ToolAttach(recipe_id=recipe.id), actor=None)
     # ...and the same remote tool offered directly.
     offered = RemoteToolAttach(connection_id=connection.id, action="search_files")
-    await mcp.servers.attach_remote_tool(demo.id, offered, definitions=connectors.registry, actor=None)
+    await mcp.tools.attach_remote(demo.id, offered, connections=connectors.connections, actor=None)
     deleting = RemoteToolAttach(connection_id=connection.id, action="delete_file")
-    await mcp.servers.attach_remote_tool(demo.id, deleting, definitions=connectors.registry, actor=None)
+    await mcp.tools.attach_remote(demo.id, deleting, connections=connectors.connections, actor=None)
 
     async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
         before = await session.call_tool("search_files", {"query": "q3"})
@@ -142,10 +142,10 @@ async def test_a_shared_connection_calls_the_remote_server_with_the_grant_the_bu
     builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
     connection = await files_connection(connectors, builder, remote, Mode.SHARED)
     offered = RemoteToolAttach(connection_id=connection.id, action="search_files")
-    await mcp.servers.attach_remote_tool(demo.id, offered, definitions=connectors.registry, actor=None)
+    await mcp.tools.attach_remote(demo.id, offered, connections=connectors.connections, actor=None)
 
     deleting = RemoteToolAttach(connection_id=connection.id, action="delete_file")
-    await mcp.servers.attach_remote_tool(demo.id, deleting, definitions=connectors.registry, actor=None)
+    await mcp.tools.attach_remote(demo.id, deleting, connections=connectors.connections, actor=None)
 
     async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
         called = await session.call_tool("search_files", {"query": "q3"})

@@ -52,10 +52,10 @@ async def test_a_member_calls_a_remote_tool_offered_directly_and_the_call_is_aud
     mcp: McpServices = running.state.mcp
     connectors: ConnectorServices = running.state.connectors
     connection = await files_connection(running, files_endpoint)
-    offered = await mcp.servers.attach_remote_tool(
+    offered = await mcp.tools.attach_remote(
         demo.id,
         RemoteToolAttach(connection_id=connection.id, action="search_files", read_only=True),
-        definitions=connectors.registry,
+        connections=connectors.connections,
         actor=None,
     )
     assert (offered.tool_name, offered.scope, offered.connector) == (
@@ -103,7 +103,7 @@ async def test_someone_outside_the_groups_cannot_reach_the_remote_tool(
     connectors: ConnectorServices = running.state.connectors
     connection = await files_connection(running, files_endpoint)
     attach = RemoteToolAttach(connection_id=connection.id, action="search_files")
-    await mcp.servers.attach_remote_tool(demo.id, attach, definitions=connectors.registry, actor=None)
+    await mcp.tools.attach_remote(demo.id, attach, connections=connectors.connections, actor=None)
 
     async with signed_in_client(running, web, "bob@example.com") as signed:
         with pytest.raises(BaseException) as raised:  # noqa: PT011 (the SDK wraps it: found below)
@@ -137,25 +137,25 @@ async def test_only_remote_tools_that_exist_can_be_offered_each_under_one_name(
         )
 
     with pytest.raises(InvalidInput, match=r"Status API is not a connection to a remote MCP server\."):
-        await mcp.servers.attach_remote_tool(
-            demo.id, attach(connection_id=str(other.id)), definitions=connectors.registry, actor=None
+        await mcp.tools.attach_remote(
+            demo.id, attach(connection_id=str(other.id)), connections=connectors.connections, actor=None
         )
     with pytest.raises(InvalidInput, match=r"Files has no tool 'nothing'\."):
-        await mcp.servers.attach_remote_tool(
-            demo.id, attach(action="nothing"), definitions=connectors.registry, actor=None
+        await mcp.tools.attach_remote(
+            demo.id, attach(action="nothing"), connections=connectors.connections, actor=None
         )
     with pytest.raises(Conflict, match=r"This server has a tool called whoami already\."):
-        await mcp.servers.attach_remote_tool(
-            demo.id, attach(name="whoami"), definitions=connectors.registry, actor=None
+        await mcp.tools.attach_remote(
+            demo.id, attach(name="whoami"), connections=connectors.connections, actor=None
         )
     with pytest.raises(InvalidInput, match="A tool name uses a-z"):
-        await mcp.servers.attach_remote_tool(
-            demo.id, attach(name="Search!"), definitions=connectors.registry, actor=None
+        await mcp.tools.attach_remote(
+            demo.id, attach(name="Search!"), connections=connectors.connections, actor=None
         )
     with pytest.raises(NotFound):
-        await mcp.servers.detach_remote_tool(demo.id, uuid4(), actor=None)
-    tool = await mcp.servers.attach_remote_tool(
-        demo.id, attach(name="find_files"), definitions=connectors.registry, actor=None
+        await mcp.tools.detach_remote(demo.id, uuid4(), actor=None)
+    tool = await mcp.tools.attach_remote(
+        demo.id, attach(name="find_files"), connections=connectors.connections, actor=None
     )
-    await mcp.servers.detach_remote_tool(demo.id, tool.id, actor=None)
+    await mcp.tools.detach_remote(demo.id, tool.id, actor=None)
     assert await mcp.servers.remote_tools(demo.id) == []

@@ -14,7 +14,8 @@ from switchboard.identity.oauth.models import StaticClientCreate
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import GroupCreate
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from switchboard.platform.mcp import service
+from switchboard.platform.mcp import servers as serving
+from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import (
     AccessMethod,
     ServerCreate,
@@ -23,12 +24,13 @@ from switchboard.platform.mcp.models import (
     ToolAttach,
     ToolUpdate,
 )
-from switchboard.platform.mcp.service import ServerService
 from switchboard.platform.mcp.tables import ServerToken as TokenRow
 from switchboard.recipes.deps import RecipeServices
-from switchboard.recipes.service import RecipeCreate
+from switchboard.recipes.schemas import RecipeCreate
 from tests.connectors.conftest import principal_of
 from tests.identity.support import make_user
+
+pytestmark = pytest.mark.both_engines
 
 
 @pytest.mark.parametrize(
@@ -46,54 +48,57 @@ async def test_bad_server_fields_are_refused_on_their_field(
     database: object, data: ServerCreate, field: str, message: str
 ) -> None:
     with pytest.raises(InvalidInput) as refused:
-        await ServerService().create(data, actor=None)
+        await McpServices.create().servers.create(data, actor=None)
     assert refused.value.field == field
     assert message in refused.value.message
-    assert await ServerService().list_all() == []
+    assert await McpServices.create().servers.list_all() == []
 
 
 async def test_a_slug_is_taken_once_and_only_admins_change_servers(
     database: object, services: IdentityServices
 ) -> None:
-    servers = ServerService()
+    mcp = McpServices.create()
     builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
-    created = await servers.create(ServerCreate(slug="sales", name="Sales"), actor=None)
+    created = await mcp.servers.create(ServerCreate(slug="sales", name="Sales"), actor=None)
     with pytest.raises(Conflict) as taken:
-        await servers.create(ServerCreate(slug="sales", name="Other"), actor=None)
+        await mcp.servers.create(ServerCreate(slug="sales", name="Other"), actor=None)
     with pytest.raises(PermissionDenied):
-        await servers.create(ServerCreate(slug="mine", name="Mine"), actor=builder)
+        await mcp.servers.create(ServerCreate(slug="mine", name="Mine"), actor=builder)
     with pytest.raises(PermissionDenied):
-        await servers.update(created.id, ServerUpdate(name="Taken over"), actor=builder)
-    changed = await servers.update(
+        await mcp.servers.update(created.id, ServerUpdate(name="Taken over"), actor=builder)
+    changed = await mcp.servers.update(
         created.id, ServerUpdate(name="Sales team", access_method=AccessMethod.TOKEN), actor=None
     )
 
     assert (taken.value.field, taken.value.message) == ("slug", "There is already an MCP server sales.")
     assert (changed.slug, changed.name, changed.access_method) == ("sales", "Sales team", AccessMethod.TOKEN)
-    assert [server.slug for server in await servers.list_all()] == ["sales"]
+    assert [server.slug for server in await mcp.servers.list_all()] == ["sales"]
 
 
 async def test_only_members_of_an_assigned_group_may_use_a_server(
     database: object, services: IdentityServices
 ) -> None:
-    servers = ServerService()
+    mcp = McpServices.create()
     alice = await make_user(services, "alice@example.com", Role.MEMBER)
     bob = await make_user(services, "bob@example.com", Role.MEMBER)
     sales = await services.groups.create(GroupCreate(name="Sales"), actor=None)
     await services.groups.add_member(sales.id, "alice@example.com", actor=None)
-    server = await servers.create(ServerCreate(slug="sales", name="Sales"), actor=None)
+    server = await mcp.servers.create(ServerCreate(slug="sales", name="Sales"), actor=None)
 
-    nobody_yet = await servers.may_use(server.id, alice.id)
-    server = await servers.add_groups(server.id, [sales.id, sales.id], actor=None)
-    alice_may, bob_may = await servers.may_use(server.id, alice.id), await servers.may_use(server.id, bob.id)
+    nobody_yet = await mcp.groups.may_use(server.id, alice.id)
+    server = await mcp.groups.add(server.id, [sales.id, sales.id], actor=None)
+    alice_may, bob_may = (
+        await mcp.groups.may_use(server.id, alice.id),
+        await mcp.groups.may_use(server.id, bob.id),
+    )
     with pytest.raises(NotFound):
-        await servers.add_groups(server.id, [bob.id], actor=None)
-    await servers.remove_group(server.id, sales.id, actor=None)
+        await mcp.groups.add(server.id, [bob.id], actor=None)
+    await mcp.groups.remove(server.id, sales.id, actor=None)
 
     assert nobody_yet is False
     assert [group.name for group in server.groups] == ["Sales"]
     assert (alice_may, bob_may) == (True, False)
-    assert await servers.may_use(server.id, alice.id) is False
+    assert await mcp.groups.may_use(server.id, alice.id) is False
 
 
 async def test_a_tool_is_a_published_recipe_with_a_default_scope(
@@ -101,24 +106,22 @@ async def test_a_tool_is_a_published_recipe_with_a_default_scope(
 ) -> None:
     connectors: ConnectorServices = app.state.connectors
     recipes: RecipeServices = app.state.recipes
-    servers = ServerService()
+    mcp = McpServices.create()
     project = await connectors.projects.ensure("Tools")
     draft = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="draft_only"), actor=None)
     published = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="ready"), actor=None)
     await recipes.recipes.publish(published.id, actor=None)
-    server = await servers.create(ServerCreate(slug="tools", name="Tools"), actor=None)
+    server = await mcp.servers.create(ServerCreate(slug="tools", name="Tools"), actor=None)
 
-    await servers.attach_tool(server.id, ToolAttach(recipe_id=draft.id), actor=None)
-    ready = await servers.attach_tool(
-        server.id, ToolAttach(recipe_id=published.id, read_only=True), actor=None
-    )
+    await mcp.tools.attach(server.id, ToolAttach(recipe_id=draft.id), actor=None)
+    ready = await mcp.tools.attach(server.id, ToolAttach(recipe_id=published.id, read_only=True), actor=None)
     with pytest.raises(Conflict):
-        await servers.attach_tool(server.id, ToolAttach(recipe_id=published.id), actor=None)
+        await mcp.tools.attach(server.id, ToolAttach(recipe_id=published.id), actor=None)
     with pytest.raises(InvalidInput) as bad_scope:
-        await servers.update_tool(server.id, published.id, ToolUpdate(scope="two words"), actor=None)
-    scoped = await servers.update_tool(server.id, published.id, ToolUpdate(scope="tasks:read"), actor=None)
-    tools = await servers.tools(server.id)
-    await servers.detach_tool(server.id, draft.id, actor=None)
+        await mcp.tools.update(server.id, published.id, ToolUpdate(scope="two words"), actor=None)
+    scoped = await mcp.tools.update(server.id, published.id, ToolUpdate(scope="tasks:read"), actor=None)
+    tools = await mcp.tools.list_all(server.id)
+    await mcp.tools.detach(server.id, draft.id, actor=None)
 
     assert (ready.tool_name, ready.scope, ready.read_only, ready.published_version) == (
         "ready",
@@ -132,32 +135,32 @@ async def test_a_tool_is_a_published_recipe_with_a_default_scope(
         ("draft_only", None),
         ("ready", 1),
     ]
-    assert [tool.tool_name for tool in await servers.tools(server.id)] == ["ready"]
+    assert [tool.tool_name for tool in await mcp.tools.list_all(server.id)] == ["ready"]
 
 
 async def test_an_api_token_is_stored_as_a_hash_and_works_until_revoked(database: object) -> None:
-    servers = ServerService()
-    server = await servers.create(ServerCreate(slug="jobs", name="Jobs"), actor=None)
-    other = await servers.create(ServerCreate(slug="other", name="Other"), actor=None)
-    created = await servers.create_token(server.id, "nightly", actor=None)
+    mcp = McpServices.create()
+    server = await mcp.servers.create(ServerCreate(slug="jobs", name="Jobs"), actor=None)
+    other = await mcp.servers.create(ServerCreate(slug="other", name="Other"), actor=None)
+    created = await mcp.tokens.create(server.id, "nightly", actor=None)
     rows = await TokenRow.select()
 
     assert created.secret.startswith("sbt_")
     assert all(created.secret not in str(value) for row in rows for value in row.values())
-    assert await servers.verify_token(server.id, created.secret) is not None
-    assert await servers.verify_token(other.id, created.secret) is None
-    assert await servers.verify_token(server.id, created.secret + "x") is None
-    await servers.revoke_token(server.id, created.token.id, actor=None)
-    assert await servers.verify_token(server.id, created.secret) is None
+    assert await mcp.tokens.verify(server.id, created.secret) is not None
+    assert await mcp.tokens.verify(other.id, created.secret) is None
+    assert await mcp.tokens.verify(server.id, created.secret + "x") is None
+    await mcp.tokens.revoke(server.id, created.token.id, actor=None)
+    assert await mcp.tokens.verify(server.id, created.secret) is None
     with pytest.raises(NotFound):
-        await servers.revoke_token(server.id, created.token.id, actor=None)
+        await mcp.tokens.revoke(server.id, created.token.id, actor=None)
 
 
 async def test_the_standing_of_a_token_s_user_and_client_is_read_fresh(
     database: object, services: IdentityServices
 ) -> None:
-    servers = ServerService()
-    server = await servers.create(ServerCreate(slug="sales", name="Sales"), actor=None)
+    mcp = McpServices.create()
+    server = await mcp.servers.create(ServerCreate(slug="sales", name="Sales"), actor=None)
     alice = await make_user(services, "alice@example.com")
     sales = await services.groups.create(GroupCreate(name="Sales"), actor=None)
     europe = await services.groups.create(GroupCreate(name="europe"), actor=None)
@@ -168,13 +171,13 @@ async def test_the_standing_of_a_token_s_user_and_client_is_read_fresh(
     )
     client_id = created.client.client_id
 
-    outside = await servers.standing(server.id, alice.id, client_id)
-    await servers.add_groups(server.id, [sales.id], actor=None)
-    inside = await servers.standing(server.id, alice.id, client_id)
+    outside = await mcp.groups.standing(server.id, alice.id, client_id)
+    await mcp.groups.add(server.id, [sales.id], actor=None)
+    inside = await mcp.groups.standing(server.id, alice.id, client_id)
     await services.groups.remove_member(sales.id, alice.email, actor=None)
-    removed = await servers.standing(server.id, alice.id, client_id)
+    removed = await mcp.groups.standing(server.id, alice.id, client_id)
     await services.oauth.clients.delete(client_id, actor=None)
-    deleted = await servers.standing(server.id, alice.id, client_id)
+    deleted = await mcp.groups.standing(server.id, alice.id, client_id)
 
     assert outside == Standing(
         client_exists=True,
@@ -188,14 +191,15 @@ async def test_the_standing_of_a_token_s_user_and_client_is_read_fresh(
     assert (removed.may_use, removed.groups) == (False, ("europe",))  # type: ignore[union-attr]
     assert deleted is not None
     assert deleted.client_exists is False
-    assert await servers.standing(server.id, uuid4(), client_id) is None
+    assert await mcp.groups.standing(server.id, uuid4(), client_id) is None
 
 
 async def test_served_settings_change_at_once_here_and_within_seconds_from_another_process(
     database: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "SERVING_TTL", 0.3)
-    here, elsewhere = ServerService(), ServerService()  # two processes' views of one database
+    monkeypatch.setattr(serving, "SERVING_TTL", 0.3)
+    # two processes' views of one database
+    here, elsewhere = McpServices.create().servers, McpServices.create().servers
     server = await here.create(ServerCreate(slug="sales", name="Sales"), actor=None)
     assert (await here.serving("sales")).access_method is AccessMethod.IDENTITY
     assert await here.serving_tools(server.id) == []

@@ -16,9 +16,9 @@ from switchboard.identity.oauth.resources import ProtectedResource, StaticResour
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserOut
-from switchboard.platform.app import create_app
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.services import Services
 from tests.identity.support import make_user, signed_in
 from tests.support.oauth import RESOURCE, OAuthClient
 from tests.support.web import Browserless
@@ -38,21 +38,13 @@ def resources() -> StaticResources:
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database, resources: StaticResources) -> Litestar:
-    return create_app(settings, database=database, resources=resources)
+def app_services(settings: Settings, database: Database, resources: StaticResources) -> Services:
+    return Services.build(settings, database=database, resources=resources)
 
 
 @pytest.fixture
-def services(app: Litestar) -> IdentityServices:
-    """The app's own identity services: one revocation list and key cache, as in a running process."""
-    identity: IdentityServices = app.state.identity
-    return identity
-
-
-@pytest.fixture
-def oauth_server(app: Litestar) -> AuthorizationServer:
-    identity: IdentityServices = app.state.identity
-    return identity.oauth
+def oauth_server(app_services: Services) -> AuthorizationServer:
+    return app_services.identity.oauth
 
 
 @pytest.fixture

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from switchboard.identity.oauth.models import ClientWithSecret, StaticClientCreate
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.tables import OAuthCode, OAuthGrant, OAuthRefreshToken, User
 from tests.support.oauth import REDIRECT_URI, RESOURCE, OAuthClient, error_of, verifies
 from tests.support.web import Browserless
+
+pytestmark = pytest.mark.both_engines
 
 
 async def test_deleting_a_client_revokes_its_tokens_and_codes_at_once(

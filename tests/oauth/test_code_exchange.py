@@ -15,6 +15,8 @@ from switchboard.platform.core.tokens import token_hash
 from tests.support.oauth import OAuthClient, error_of, pkce_pair, verifies
 from tests.support.web import Browserless
 
+pytestmark = pytest.mark.both_engines
+
 CODE_LIFETIME = 30
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from switchboard.identity.oauth.housekeeping import sweep
-from switchboard.identity.oauth.revocation import Revoked
+from switchboard.identity.oauth.revocation_list import Revoked
 from switchboard.identity.oauth.server import AuthorizationServer
-from switchboard.identity.tables import OAuthClient, OAuthCode, OAuthRefreshToken, RateLimitWindow, Revocation
+from switchboard.identity.tables import OAuthClient, OAuthCode, OAuthRefreshToken, Revocation
+from switchboard.platform.core.ratelimit import RateLimitWindow
 from tests.support.oauth import OAuthClient as Client
 from tests.support.web import Browserless
+
+pytestmark = pytest.mark.both_engines
 
 
 async def test_sweep_clears_expired_and_unused_things_and_keeps_live_ones(

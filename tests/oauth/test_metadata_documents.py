@@ -13,15 +13,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from litestar import Litestar
 
 from switchboard.identity.oauth.metadata_documents import MetadataDocumentFetcher
 from switchboard.identity.oauth.models import ClientKind, ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.resources import StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
-from switchboard.platform.app import create_app
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.services import Services
 from tests.support.document_server import DocumentServer, answer, certificate, resolving
 from tests.support.oauth import REDIRECT_URI, OAuthClient, error_of, verifies
 from tests.support.web import Browserless
@@ -68,15 +67,15 @@ async def served(tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> AsyncIterator[Se
 
 
 @pytest.fixture
-def app(
+def app_services(
     settings: Settings,
     database: Database,
     resources: StaticResources,
     tls: tuple[ssl.SSLContext, ssl.SSLContext],
-) -> Litestar:
+) -> Services:
     _, trusted = tls
     fetcher = MetadataDocumentFetcher(ssl_context=trusted, resolver=resolving({"app.example": ["127.0.0.1"]}))
-    return create_app(settings, database=database, resources=resources, metadata_fetcher=fetcher)
+    return Services.build(settings, database=database, resources=resources, metadata_fetcher=fetcher)
 
 
 async def _policy(oauth_server: AuthorizationServer, policy: RegistrationPolicy, *, private: bool) -> None:

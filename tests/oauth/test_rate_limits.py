@@ -11,8 +11,10 @@ import pytest
 from litestar import Litestar
 
 from switchboard.identity.oauth.server import AuthorizationServer
-from switchboard.identity.tables import RateLimitWindow
+from switchboard.platform.core.ratelimit import RateLimitWindow
 from tests.support.oauth import REDIRECT_URI, OAuthClient, error_of
+
+pytestmark = pytest.mark.both_engines
 
 
 @pytest.fixture

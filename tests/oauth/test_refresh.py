@@ -14,6 +14,8 @@ from switchboard.platform.core.tokens import token_hash
 from tests.support.oauth import RESOURCE, OAuthClient, decode_jwt, error_of, verifies
 from tests.support.web import Browserless
 
+pytestmark = pytest.mark.both_engines
+
 
 async def _refreshed(oauth: OAuthClient, refresh_token: str, client_id: str, **extra: str) -> dict[str, Any]:
     answer = await oauth.refresh(refresh_token, client_id, **extra)

@@ -62,6 +62,7 @@ async def test_a_public_client_registers(oauth: OAuthClient, oauth_server: Autho
     assert not client.has_secret
 
 
+@pytest.mark.both_engines
 async def test_a_confidential_clients_secret_is_returned_once_and_stored_as_a_hash(
     oauth: OAuthClient, oauth_server: AuthorizationServer
 ) -> None:
@@ -179,6 +180,7 @@ async def test_the_open_policy_approves_at_once_and_the_closed_one_refuses(
 # Housekeeping ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_engines
 @pytest.mark.parametrize("settings", [{"unused_client_lifetime_hours": 2}], indirect=True, ids=["2 hours"])
 async def test_clients_registered_and_never_used_are_removed_after_the_configured_time(
     oauth: OAuthClient, alice: Browserless, oauth_server: AuthorizationServer, open_policy: None
@@ -207,6 +209,7 @@ async def test_clients_registered_and_never_used_are_removed_after_the_configure
     assert (removal.client_id, removal.reason) == (unused, "never used")
 
 
+@pytest.mark.both_engines
 async def test_repeated_registrations_of_one_client_are_grouped(
     oauth: OAuthClient, oauth_server: AuthorizationServer
 ) -> None:

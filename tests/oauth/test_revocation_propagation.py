@@ -13,11 +13,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from switchboard.identity.oauth.keys import SigningKeys
-from switchboard.identity.oauth.revocation import RevocationList, Revoked
+from switchboard.identity.oauth.revocation_list import RevocationList, Revoked
 from switchboard.identity.oauth.verifier import InvalidToken, TokenVerifier
 from switchboard.identity.tables import Revocation
 from switchboard.platform.core.database import Database
 from tests.conftest import TEST_SECRET
+
+pytestmark = pytest.mark.both_engines
 
 ISSUER = "http://testserver.local"
 AUDIENCE = f"{ISSUER}/mcp/test"

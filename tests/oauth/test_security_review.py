@@ -16,17 +16,17 @@ from joserfc.jwk import ECKey, OctKey
 from litestar import Litestar
 
 from switchboard.identity.deps import IdentityServices
-from switchboard.identity.oauth.clients import MetadataFetchFailed
 from switchboard.identity.oauth.housekeeping import sweep
+from switchboard.identity.oauth.metadata_documents import MetadataFetchFailed
 from switchboard.identity.oauth.models import ClientWithSecret
 from switchboard.identity.oauth.resources import StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.principal import Principal
 from switchboard.identity.tables import AuditEvent, OAuthClient, OAuthGrant, Revocation, User
-from switchboard.platform.app import create_app
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import InvalidInput
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.services import Services
 from tests.support.oauth import REDIRECT_URI, decode_jwt, error_of, verifies
 from tests.support.oauth import OAuthClient as Client
 from tests.support.web import Browserless
@@ -259,10 +259,10 @@ def fetcher() -> CountingFetcher:
 
 
 @pytest.fixture
-def app(
+def app_services(
     settings: Settings, database: Database, resources: StaticResources, fetcher: CountingFetcher
-) -> Litestar:
-    return create_app(settings, database=database, resources=resources, metadata_fetcher=fetcher)
+) -> Services:
+    return Services.build(settings, database=database, resources=resources, metadata_fetcher=fetcher)
 
 
 @pytest.mark.parametrize("settings", [{"registrations_per_hour_per_ip": 2}], indirect=True, ids=["2/h"])

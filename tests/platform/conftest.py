@@ -57,7 +57,7 @@ def _cli_environment(database_url: str, data_dir: Path) -> dict[str, str | None]
 
 @pytest.fixture
 def cli(db_url: str, tmp_path: Path) -> Cli:
-    """The CLI on a fresh, migrated database (SQLite and PostgreSQL)."""
+    """The CLI on a fresh, migrated database."""
     return Cli(_cli_environment(db_url, tmp_path))
 
 
@@ -69,14 +69,14 @@ def bare_cli(tmp_path: Path) -> Cli:
 
 @pytest.fixture
 def empty_cli(empty_db_url: str, tmp_path: Path) -> Cli:
-    """The CLI on an empty database that has never been migrated (SQLite and PostgreSQL)."""
+    """The CLI on an empty database that has never been migrated."""
     return Cli(_cli_environment(empty_db_url, tmp_path))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
 def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database that exists but has no tables at all."""
-    if request.param == "sqlite":
+    """A database that exists but has no tables at all (SQLite, or each engine for ``both_engines``)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         path = tmp_path / "empty.db"
         path.touch()
         yield sqlite_url(path)

@@ -19,6 +19,8 @@ from tests.conftest import TEST_SECRET
 from tests.platform.conftest import Cli, clean_environment, on_database, stderr_lines
 from tests.support.postgres import free_port
 
+pytestmark = pytest.mark.both_engines
+
 SWITCHBOARD = Path(sys.executable).parent / "switchboard"
 
 
@@ -203,6 +205,7 @@ def test_serve_refuses_a_port_out_of_range_with_exit_2(bare_cli: Cli) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.one_engine
 def test_serve_answers_health_checks_on_the_chosen_port(db_url: str, tmp_path: Path) -> None:
     port = free_port()
     server = subprocess.Popen(

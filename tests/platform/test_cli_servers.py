@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from switchboard.identity.deps import IdentityServices
-from switchboard.platform.mcp.service import ServerService
+from switchboard.platform.mcp.deps import McpServices
 from tests.platform.conftest import Cli, read_back
 
 
@@ -37,7 +37,7 @@ def test_an_admin_creates_a_server_gives_it_a_group_and_tools_then_removes_them(
     assert cli("servers", "delete", "sales").stdout == "Deleted MCP server sales.\n"
 
     async def slugs(_: IdentityServices) -> list[str]:
-        return [server.slug for server in await ServerService().list_all()]
+        return [server.slug for server in await McpServices.create().servers.list_all()]
 
     assert read_back(db_url, slugs) == ["demo"]
 
@@ -76,7 +76,7 @@ def test_a_token_is_printed_once_and_only_its_prefix_is_listed(cli: Cli, db_url:
     assert (name, prefix, last_used) == ("nightly", secret[:12] + "…", "never")
 
     async def verified(_: IdentityServices) -> bool:
-        service = ServerService()
+        service = McpServices.create().servers
         server = await service.get_by_slug("jobs")
         return await service.verify_token(server.id, secret) is not None
 
@@ -105,7 +105,7 @@ def test_an_admin_changes_a_server_and_only_what_was_asked(cli: Cli, db_url: str
     assert (unknown.exit_code, unknown.stderr) == (1, "error: There is no MCP server nope.\n")
 
     async def demo(_: IdentityServices) -> tuple[str, str, int, str]:
-        server = await ServerService().get_by_slug("demo")
+        server = await McpServices.create().servers.get_by_slug("demo")
         return server.name, server.instructions, server.rate_limit_per_minute, server.access_method.value
 
     name, instructions, limit, method = read_back(db_url, demo)

@@ -10,7 +10,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserOut
 from switchboard.platform.core.errors import NotAuthenticated
-from switchboard.platform.mcp.service import ServerService
+from switchboard.platform.mcp.deps import McpServices
 from tests.platform.conftest import Cli, read_back, stderr_lines
 
 PASSWORD = "long-enough-password"
@@ -67,7 +67,7 @@ def test_demo_seeds_the_documented_users_and_group(cli: Cli, db_url: str) -> Non
     assert password_works(db_url, "alice@example.com", "switchboard-demo")
 
     async def demo_server(_: IdentityServices) -> tuple[str, str, list[str], list[tuple[str, bool]]]:
-        servers = ServerService()
+        servers = McpServices.create().servers
         server = await servers.get_by_slug("demo")
         tools = [(tool.tool_name, tool.read_only) for tool in await servers.tools(server.id)]
         return server.access_method.value, server.name, [g.name for g in server.groups], tools

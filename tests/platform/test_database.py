@@ -14,6 +14,8 @@ from tests.platform.conftest import on_database, running_cluster
 from tests.support.postgres import PostgresCluster
 from tests.support.runner import sqlite_url
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.mark.parametrize(
     ("url", "shown"),

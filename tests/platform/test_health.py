@@ -17,6 +17,8 @@ from tests.conftest import TEST_SECRET
 from tests.platform.conftest import on_database
 from tests.support.runner import sqlite_url
 
+pytestmark = pytest.mark.both_engines
+
 
 def app_on(url: str, tmp_path: Path) -> Litestar:
     """The app on a database it has not connected to, as when the database went away after start-up."""

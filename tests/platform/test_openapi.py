@@ -13,24 +13,36 @@ from litestar import Litestar
 from switchboard.platform.app import create_app
 from switchboard.platform.core.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.support.runner import sqlite_url
+from tests.support.runner import run_async, sqlite_url
 
 
-@pytest.fixture
-def bare_app(tmp_path: Path) -> Litestar:
+@pytest.fixture(scope="module")
+def unused_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("openapi") / "unused.db"
+
+
+@pytest.fixture(scope="module")
+def bare_app(unused_database: Path) -> Litestar:
     """The app on a database it never opens: the document is built from the routes alone."""
-    database_url = sqlite_url(tmp_path / "unused.db")
-    return create_app(Settings(secret_key=TEST_SECRET, database_url=database_url, data_dir=str(tmp_path)))
+    settings = Settings(
+        secret_key=TEST_SECRET, database_url=sqlite_url(unused_database), data_dir=str(unused_database.parent)
+    )
+    return create_app(settings)
 
 
-@pytest.fixture
-async def document(bare_app: Litestar, tmp_path: Path) -> dict[str, Any]:
-    transport = httpx.ASGITransport(app=bare_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
-        response = await client.get("/schema/openapi.json")
+@pytest.fixture(scope="module")
+def document(bare_app: Litestar, unused_database: Path) -> dict[str, Any]:
+    """The document, fetched once for the module (it depends on the routes alone)."""
+
+    async def fetch() -> httpx.Response:
+        transport = httpx.ASGITransport(app=bare_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+            return await client.get("/schema/openapi.json")
+
+    response = run_async(fetch())
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/vnd.oai.openapi+json")
-    assert not (tmp_path / "unused.db").exists()
+    assert not unused_database.exists()
     body: dict[str, Any] = response.json()
     return body
 

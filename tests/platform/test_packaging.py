@@ -85,8 +85,11 @@ def wheel_files(wheel: Path) -> set[str]:
 def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the wheel installed (its dependencies from the package index)."""
     where = tmp_path_factory.mktemp("venv")
-    run(sys.executable, "-m", "venv", where / "venv", cwd=where)
-    run(where / "venv" / "bin" / "python", "-m", "pip", "install", "--quiet", wheel, cwd=where, timeout=300)
+    # Without a pip of its own: this interpreter's pip installs into it (the same as it would do there).
+    run(sys.executable, "-m", "venv", "--without-pip", where / "venv", cwd=where)
+    python = where / "venv" / "bin" / "python"
+    install = (sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-compile", wheel)
+    run(*install, cwd=where, timeout=300)
     return where / "venv"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.connections.models import Connection, ConnectionInput, Mode, Project
 from switchboard.connectors.deps import ConnectorServices
@@ -13,6 +12,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.services import Services
 from switchboard.recipes.deps import RecipeServices
 from tests.conftest import TEST_SECRET
 from tests.connectors.conftest import principal_of
@@ -32,9 +32,8 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def recipes(app: Litestar) -> RecipeServices:
-    services: RecipeServices = app.state.recipes
-    return services
+def recipes(app_services: Services) -> RecipeServices:
+    return app_services.recipes
 
 
 @pytest.fixture

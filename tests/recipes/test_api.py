@@ -8,7 +8,7 @@ from switchboard.connectors.connections.models import Connection, Project
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.recipes.deps import RecipeServices
-from switchboard.recipes.service import RecipeCreate
+from switchboard.recipes.schemas import RecipeCreate
 from tests.identity.support import make_user, signed_in
 from tests.recipes.test_service import create_task_recipe
 from tests.support.web import Browserless

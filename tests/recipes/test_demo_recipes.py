@@ -10,7 +10,7 @@ from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo import seed_demo, seed_demo_recipes, seed_demo_tasks
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.outcomes import Outcome
-from switchboard.recipes.service import Recipe
+from switchboard.recipes.schemas import Recipe
 
 
 async def seeded(

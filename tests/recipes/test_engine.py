@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, cast
 from uuid import UUID
 
+import msgspec
 import pytest
 
+from switchboard.connectors.actions import ActionResult, ActionRunner
+from switchboard.connectors.calls import ActionCalls
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.connections.models import Connection, Project
@@ -734,11 +737,30 @@ async def test_every_run_is_saved_once_with_secrets_masked_in_the_store_only(
     assert next(step.input for step in report.steps) == {"note": secret}
 
 
-class _Broken(ServicesGateway):
-    """A gateway whose action raises an error no code expects: that cannot be caused over HTTP."""
+class _FaultyRunner:
+    """Stands for the action runner where a fault cannot be caused over HTTP."""
 
-    async def run_action(self, *args: Any) -> Any:
-        raise RuntimeError("database exploded: password=hunter2")
+    def __init__(self, run: Callable[..., Awaitable[ActionResult]]) -> None:
+        self.run = run
+
+
+def _gateway(connectors: ConnectorServices, runner: _FaultyRunner) -> ServicesGateway:
+    """The real connector services, with ``runner`` in place of the action runner."""
+    services = msgspec.structs.replace(
+        connectors,
+        calls=ActionCalls(
+            connections=connectors.connections,
+            credentials=connectors.credentials,
+            grants=connectors.grants,
+            runner=cast("ActionRunner", runner),
+        ),
+    )
+    return ServicesGateway(services)
+
+
+async def _explodes(*args: Any) -> ActionResult:
+    """An error no code expects: that cannot be caused over HTTP."""
+    raise RuntimeError("database exploded: password=hunter2")
 
 
 async def test_an_unexpected_error_is_logged_and_named_by_run_without_details(
@@ -748,7 +770,7 @@ async def test_an_unexpected_error_is_logged_and_named_by_run_without_details(
     recipe_id: UUID,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    engine = RecipeEngine(connectors=_Broken(connectors), store=None)
+    engine = RecipeEngine(connectors=_gateway(connectors, _FaultyRunner(_explodes)), store=None)
     with caplog.at_level(logging.ERROR, logger="switchboard.recipes"):
         report = await run(
             engine,
@@ -767,20 +789,18 @@ def _caller(principal: Principal) -> Caller:
     return Caller(principal.user_id, principal.email)
 
 
-class _AsksForMore(ServicesGateway):
-    """A gateway whose action is refused for a missing scope, as a remote MCP server's 403 would be: the
-    action asks its ``reauthorize`` for a token with that scope too."""
-
-    async def run_action(self, *args: Any) -> Any:
-        reauthorize = args[4]
-        await reauthorize(("tasks:write",))
-        raise AssertionError("a step-up of a person's grant needs them to consent first")
+async def _asks_for_more(*args: Any) -> ActionResult:
+    """Refused for a missing scope, as a remote MCP server's 403 would be: the runner asks its
+    ``reauthorize`` for a token with that scope too."""
+    reauthorize = args[4]
+    await reauthorize(("tasks:write",))
+    raise AssertionError("a step-up of a person's grant needs them to consent first")
 
 
 async def test_a_step_up_that_needs_the_persons_consent_ends_the_run_with_their_link(
     connectors: ConnectorServices, connected: Connection, builder: Principal, recipe_id: UUID
 ) -> None:
-    engine = RecipeEngine(connectors=_AsksForMore(connectors), store=None)
+    engine = RecipeEngine(connectors=_gateway(connectors, _FaultyRunner(_asks_for_more)), store=None)
 
     report = await run(
         engine,

@@ -16,6 +16,8 @@ from switchboard.recipes.runs import RunStore
 from switchboard.recipes.tables import RecipeRun
 from tests.recipes.engine_support import recipe_row
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 

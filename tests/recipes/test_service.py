@@ -10,6 +10,8 @@ from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.documents import RecipeDocument
+from switchboard.recipes.errors import RecipeInvalid
 from switchboard.recipes.model import (
     ActionStep,
     ConnectionRef,
@@ -18,8 +20,10 @@ from switchboard.recipes.model import (
     ResultStep,
     ToolTrigger,
 )
-from switchboard.recipes.service import RecipeCreate, RecipeDocument, RecipeInvalid
+from switchboard.recipes.schemas import RecipeCreate
 from tests.recipes.conftest import demo_tasks_connection
+
+pytestmark = pytest.mark.both_engines
 
 
 def create_task_recipe(connection: Connection, *, name: str = "create_task") -> RecipeDefinition:

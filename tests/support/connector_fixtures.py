@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.deps import ConnectorServices
+from switchboard.platform.services import Services
 from tests.support.fault_provider import FaultProvider
 
 # Tests that need third-party apps to give up quickly set SWITCHBOARD_PROVIDER_TIMEOUT_SECONDS to this;
@@ -37,6 +37,5 @@ def fake(fault_provider_server: FaultProvider) -> FaultProvider:
 
 
 @pytest.fixture
-def connectors(app: Litestar) -> ConnectorServices:
-    services: ConnectorServices = app.state.connectors
-    return services
+def connectors(app_services: Services) -> ConnectorServices:
+    return app_services.connectors

@@ -12,9 +12,9 @@ from switchboard.identity.oauth.models import RegistrationPolicy
 from switchboard.identity.oauth.resources import ProtectedResource, StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.oauth.verifier import InvalidToken
-from switchboard.platform.app import create_app
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.services import Services
 from tests.support.oauth import RESOURCE, OAuthClient
 from tests.support.web import Browserless, csrf_from
 from tests.ui.conftest import ALICE, BOB, Demo
@@ -24,12 +24,12 @@ SCOPES = "mcp:tools:echo offline_access"
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database) -> Litestar:
-    """The app with one MCP server that tokens can be issued for."""
+def app_services(settings: Settings, database: Database) -> Services:
+    """The services of an app with one MCP server that tokens can be issued for."""
     resources = StaticResources(
         [ProtectedResource(url=RESOURCE, name="Test server", scopes=("mcp:tools:echo",))]
     )
-    return create_app(settings, database=database, resources=resources)
+    return Services.build(settings, database=database, resources=resources)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from switchboard.recipes.model import (
     ResultStep,
     ToolTrigger,
 )
-from switchboard.recipes.service import Recipe, RecipeCreate
+from switchboard.recipes.schemas import Recipe, RecipeCreate
 from tests.connectors.conftest import principal_of
 from tests.identity.support import PASSWORD, make_user
 from tests.recipes.conftest import demo_tasks_connection

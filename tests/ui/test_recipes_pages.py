@@ -18,6 +18,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
 from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.documents import RecipeDocument
 from switchboard.recipes.model import (
     ActionStep,
     Condition,
@@ -29,7 +30,7 @@ from switchboard.recipes.model import (
     ToolTrigger,
 )
 from switchboard.recipes.outcomes import Outcome, RunReport, StepRun, ToolResult
-from switchboard.recipes.service import Recipe, RecipeCreate, RecipeDocument
+from switchboard.recipes.schemas import Recipe, RecipeCreate
 from tests.connectors.conftest import principal_of
 from tests.identity.support import PASSWORD, make_user
 from tests.support.web import Browserless, csrf_from

@@ -19,7 +19,7 @@ from switchboard.platform.demo import seed_demo_recipes, seed_demo_server
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreate
 from switchboard.recipes.deps import RecipeServices
-from switchboard.recipes.service import Recipe, RecipeCreate
+from switchboard.recipes.schemas import Recipe, RecipeCreate
 from tests.connectors.conftest import principal_of
 from tests.identity.support import PASSWORD, make_user
 from tests.support.web import Browserless, csrf_from
@@ -407,7 +407,7 @@ async def test_an_api_token_is_shown_once_works_and_stops_working_when_revoked(
     assert revoked.status_code == 303
     assert notice(await as_admin.client.get(path)) == "API token Nightly report revoked."
     assert await mcp.servers.verify_token(server.id, secret) is None
-    assert await mcp.servers.list_tokens(server.id) == []
+    assert await mcp.tokens.list_all(server.id) == []
 
     unnamed = await as_admin.submit(path, path, {"name": " "})
     assert unnamed.status_code == 422
@@ -454,7 +454,7 @@ async def test_builders_see_servers_and_their_tools_but_cannot_change_servers_gr
         ["Sales"],
     )
     assert [server.slug for server in await mcp.servers.list_all()] == ["demo"]
-    assert await mcp.servers.list_tokens(demo_server.id) == []
+    assert await mcp.tokens.list_all(demo_server.id) == []
 
 
 async def test_members_cannot_open_servers_at_all(

@@ -17,7 +17,7 @@ from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import ServerCreate
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.outcomes import Outcome
-from switchboard.recipes.service import RecipeCreate
+from switchboard.recipes.schemas import RecipeCreate
 from tests.connectors.conftest import principal_of
 from tests.identity.support import PASSWORD, make_user
 from tests.support.web import Browserless

@@ -13,9 +13,18 @@ from switchboard.ui.pages.connectors import ConnectorPages
 from switchboard.ui.pages.groups import GroupPages
 from switchboard.ui.pages.me import MePages
 from switchboard.ui.pages.oauth import AuthorizePages
-from switchboard.ui.pages.recipe_editor import RecipeEditorPages
+from switchboard.ui.pages.recipe_editor.page import RecipeEditorPages
+from switchboard.ui.pages.recipe_editor.steps import RecipeStepPages
+from switchboard.ui.pages.recipe_editor.trigger import RecipeTriggerPages
+from switchboard.ui.pages.recipe_import_export import RecipeImportExportPages
+from switchboard.ui.pages.recipe_runs import RecipeRunPages
+from switchboard.ui.pages.recipe_versions import RecipeVersionPages
 from switchboard.ui.pages.recipes import RecipePages
 from switchboard.ui.pages.remote_servers import RemoteServerPages
+from switchboard.ui.pages.server_access import ServerAccessPages
+from switchboard.ui.pages.server_overview import ServerOverviewPages
+from switchboard.ui.pages.server_tokens import ServerTokenPages
+from switchboard.ui.pages.server_tools import ServerToolPages
 from switchboard.ui.pages.servers import ServerPages
 from switchboard.ui.pages.tool_calls import ToolCallPages
 from switchboard.ui.pages.users import UserPages
@@ -34,8 +43,17 @@ PAGE_CONTROLLERS = [
     ConnectorPages,
     ConnectionPages,
     RecipePages,
+    RecipeImportExportPages,
+    RecipeVersionPages,
+    RecipeRunPages,
     RecipeEditorPages,
+    RecipeTriggerPages,
+    RecipeStepPages,
     ServerPages,
+    ServerOverviewPages,
+    ServerAccessPages,
+    ServerToolPages,
+    ServerTokenPages,
     RemoteServerPages,
     ToolCallPages,
     AuthorizePages,

@@ -1,36 +1,27 @@
-"""Console → Connections: projects, and the connection form (Shared or End user's connection).
+"""Console → Connections: the list of connections and projects, and each connection's page.
 
-The form is the one builders know from integration platforms: Name, Location (the project), connection
-type, Authentication type, Client ID and secret, the connector's own fields (such as Host), Scopes (the
-connector's known scopes plus free entry), the shared credentials, and the Redirect URI to register at the
-app. "Connect" saves, then runs the builder's own authorization code grant so that they can test the
-connection as an end user would. Secrets are never shown: a blank secret on an edit keeps the stored one.
+"Connect" on the connection form (``connection_forms``) saves, then runs the builder's own authorization
+code grant so that they can test the connection as an end user would.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from switchboard.connectors.connections.models import (
-    END_USER_AUTH_TYPES,
     SHARED_AUTH_TYPES,
     Connection,
-    ConnectionInput,
     GrantStatus,
     Mode,
     ProjectCreate,
     TestOutcome,
 )
-from switchboard.connectors.connections.service import GENERIC_AUTH_TYPES, GENERIC_CONNECTORS, SECRET_FIELDS
 from switchboard.connectors.definitions import AUTH_TYPES, ConnectorDefinition
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_builder
@@ -38,138 +29,17 @@ from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError, InvalidInput
 from switchboard.ui.forms import form_fields, safe_next
 from switchboard.ui.pages.connect import start_connecting
+from switchboard.ui.pages.connection_forms import (
+    FIELD_LABELS,
+    OAUTH_AUTH_TYPES,
+    ConnectionForm,
+    allowed_modes,
+    auth_choices,
+    submitted_secrets,
+)
 from switchboard.ui.rendering import page, redirect
 
 LIST_PATH = "/console/connections"
-OAUTH_AUTH_TYPES = frozenset(
-    {"oauth2_authorization_code", "oauth2_client_credentials", "oauth2_token_exchange"}
-)
-_LABELS = {
-    "name": "Name",
-    "project_id": "Location",
-    "mode": "Connection type",
-    "auth_type": "Authentication type",
-    "client_id": "Client ID",
-    "client_secret": "Client secret",
-    "username": "User name",
-    "password": "Password",
-    "api_key": "API key",
-    "token": "Token",
-    "scopes": "Scopes",
-}
-
-
-class ConnectionForm(msgspec.Struct, kw_only=True):
-    """The connection form as shown or submitted, secrets excepted: they are never sent back."""
-
-    name: str = ""
-    project_id: str = ""
-    mode: str = Mode.END_USER.value
-    auth_type: str = ""
-    client_id: str = ""
-    username: str = ""
-    scopes: list[str] = []
-    other_scopes: str = ""
-    fields: dict[str, str] = {}
-
-    @classmethod
-    def new(cls, definition: ConnectorDefinition, project_id: str) -> ConnectionForm:
-        provider = definition.provider
-        return cls(
-            name=definition.name,
-            project_id=project_id,
-            mode=(Mode.END_USER if definition.auth_type in END_USER_AUTH_TYPES else Mode.SHARED).value,
-            auth_type=definition.auth_type,
-            scopes=list(provider.default_scopes) if provider else [],
-            fields={field.key: field.default for field in definition.fields},
-        )
-
-    @classmethod
-    def of(cls, connection: Connection, definition: ConnectorDefinition) -> ConnectionForm:
-        known = {scope.name for scope in definition.known_scopes}
-        return cls(
-            name=connection.name,
-            project_id=str(connection.project_id),
-            mode=connection.mode.value,
-            auth_type=connection.auth_type,
-            client_id=connection.client_id,
-            username=connection.username,
-            scopes=[scope for scope in connection.scopes if scope in known],
-            other_scopes=" ".join(scope for scope in connection.scopes if scope not in known),
-            fields=dict(connection.fields),
-        )
-
-    @classmethod
-    def parse(cls, form: FormMultiDict, definition: ConnectorDefinition) -> ConnectionForm:
-        def text(name: str) -> str:
-            value = form.get(name, "")
-            return value.strip() if isinstance(value, str) else ""
-
-        return cls(
-            name=text("name"),
-            project_id=text("project_id"),
-            mode=text("mode"),
-            auth_type=text("auth_type"),
-            client_id=text("client_id"),
-            username=text("username"),
-            scopes=[scope for scope in form.getall("scopes", []) if isinstance(scope, str) and scope],
-            other_scopes=text("other_scopes"),
-            fields={field.key: text(f"field.{field.key}") for field in definition.fields},
-        )
-
-    def to_input(self, connector: str, secrets: dict[str, str]) -> ConnectionInput:
-        if not self.project_id:
-            raise InvalidInput("Choose a project (Location) for the connection.", field="project_id")
-        data = {
-            **msgspec.structs.asdict(self),
-            "connector": connector,
-            "scopes": [*self.scopes, self.other_scopes],
-            **secrets,
-        }
-        del data["other_scopes"]
-        try:
-            return msgspec.convert(data, ConnectionInput)
-        except msgspec.ValidationError as exc:
-            raise _invalid(exc) from None
-
-
-def _invalid(exc: msgspec.ValidationError) -> InvalidInput:
-    """msgspec's refusal in the form's words, on the field it concerns."""
-    text = str(exc)
-    found = re.search(r"at `\$\.(\w+)", text)
-    field = found.group(1) if found else "name"
-    label = _LABELS.get(field, field)
-    longest = re.search(r"length <= (\d+)", text)
-    if field == "project_id":
-        return InvalidInput("Choose a project (Location) for the connection.", field=field)
-    if field == "mode":
-        return InvalidInput("Choose Shared or End user's connection.", field=field)
-    if field == "name" and not longest:
-        return InvalidInput("Enter a name for the connection.", field=field)
-    if longest:
-        return InvalidInput(f"{label} can have at most {longest.group(1)} characters.", field=field)
-    return InvalidInput(f"{label} is not valid.", field=field)
-
-
-async def _secrets(request: Request[Any, Any, Any]) -> dict[str, str]:
-    # Not stripped: a secret is taken exactly as pasted (form_fields strips all but "password").
-    form = await request.form()
-    return {name: str(form.get(name, "") or "") for name in SECRET_FIELDS}
-
-
-def _auth_choices(definition: ConnectorDefinition) -> list[tuple[str, str]]:
-    if definition.key in GENERIC_CONNECTORS:
-        return [(value, AUTH_TYPES[value]) for value in GENERIC_AUTH_TYPES]
-    return [(definition.auth_type, AUTH_TYPES.get(definition.auth_type, definition.auth_type))]
-
-
-def _modes(choices: list[tuple[str, str]]) -> dict[str, bool]:
-    """Which connection types the connector's auth types allow."""
-    values = {value for value, _ in choices}
-    return {
-        Mode.SHARED.value: bool(values & set(SHARED_AUTH_TYPES)),
-        Mode.END_USER.value: bool(values & set(END_USER_AUTH_TYPES)),
-    }
 
 
 class ConnectionPages(Controller):
@@ -238,7 +108,7 @@ class ConnectionPages(Controller):
         form = ConnectionForm.new(definition, str(projects[0].id) if projects else "")
         if project_id and any(str(project.id) == project_id for project in projects):
             form.project_id = project_id
-        if mode and _modes(_auth_choices(definition)).get(mode):
+        if mode and allowed_modes(auth_choices(definition)).get(mode):
             form.mode = mode
         return await self._form(request, connectors, definition, form, return_to=safe_next(return_to, ""))
 
@@ -254,7 +124,7 @@ class ConnectionPages(Controller):
         form = ConnectionForm.parse(await request.form(), definition)
         return_to = safe_next(values["return_to"], "")
         try:
-            data = form.to_input(definition.key, await _secrets(request))
+            data = form.to_input(definition.key, await submitted_secrets(request))
             connection = await connectors.connections.create(data, actor=principal)
         except DomainError as exc:
             return await self._refused(request, connectors, definition, form, exc, return_to=return_to)
@@ -287,7 +157,7 @@ class ConnectionPages(Controller):
         form = ConnectionForm.parse(await request.form(), definition)
         action = (await form_fields(request, "action"))["action"]
         try:
-            data = form.to_input(connection.connector, await _secrets(request))
+            data = form.to_input(connection.connector, await submitted_secrets(request))
             connection = await connectors.connections.update(connection_id, data, actor=principal)
         except DomainError as exc:
             return await self._refused(request, connectors, definition, form, exc, connection=connection)
@@ -374,7 +244,7 @@ class ConnectionPages(Controller):
         return_to: str = "",
     ) -> Template:
         field = exc.field or "form"
-        errors = {field if field in _LABELS or field.startswith("fields.") else "form": exc.message}
+        errors = {field if field in FIELD_LABELS or field.startswith("fields.") else "form": exc.message}
         return await self._form(
             request,
             connectors,
@@ -399,7 +269,7 @@ class ConnectionPages(Controller):
         status_code: int = 200,
         return_to: str = "",
     ) -> Template:
-        choices = _auth_choices(definition)
+        choices = auth_choices(definition)
         users = await connectors.grants.connected_users(connection.id) if connection else []
         return page(
             request,
@@ -411,7 +281,7 @@ class ConnectionPages(Controller):
             form=form,
             projects=await connectors.projects.list_all(),
             auth_choices=choices,
-            modes=_modes(choices),
+            modes=allowed_modes(choices),
             mode_labels={mode.value: mode.label for mode in Mode},
             oauth=bool({value for value, _ in choices} & OAUTH_AUTH_TYPES),
             shared_auth={value for value, _ in choices} & set(SHARED_AUTH_TYPES),

@@ -16,13 +16,10 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from switchboard.identity.oauth.audit import AuditEntry
+from switchboard.identity.oauth.authorization_endpoint import AuthorizationRequest
+from switchboard.identity.oauth.errors import PageError, RedirectError
 from switchboard.identity.oauth.models import ClientStatus
-from switchboard.identity.oauth.server import (
-    AuthorizationRequest,
-    AuthorizationServer,
-    PageError,
-    RedirectError,
-)
+from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.requests import client_ip
 from switchboard.ui.forms import form_fields

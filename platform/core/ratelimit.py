@@ -1,4 +1,8 @@
-"""Fixed-window rate limits kept in the database, so every process counts the same requests."""
+"""Fixed-window rate limits kept in the database, so that every process counts the same requests.
+
+``RateLimiter.hit`` counts a request under a key and raises ``Throttled`` once the key's limit is
+passed; each caller answers that in its own terms (an OAuth ``too_many_requests``, a tool error).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,24 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from piccolo.columns import Integer, Timestamptz, Varchar
 from piccolo.custom_types import Combinable
+from piccolo.table import Table
 
-from switchboard.identity.oauth.errors import OAuthError
-from switchboard.identity.tables import RateLimitWindow
+from switchboard.platform.core.errors import Throttled
+
+
+class RateLimitWindow(Table, tablename="identity_rate_limit"):
+    """The current window of one key. This layer has no Piccolo app: the identity app lists the table
+    and its migrations create it, hence its name."""
+
+    key = Varchar(length=600, primary_key=True)
+    window_started_at = Timestamptz()
+    hits = Integer(default=0)
 
 
 def client_network(ip_address: str) -> str:
-    """What per-IP limits count: an IPv4 address, or the /64 an IPv6 address is in.
+    """What per-address limits count: an IPv4 address, or the /64 an IPv6 address is in.
 
     One IPv6 host usually holds a whole /64 and can send from any address in it; counting single
     addresses would give it 2**64 separate allowances.
@@ -32,7 +46,8 @@ def client_network(ip_address: str) -> str:
 
 class RateLimiter:
     async def hit(self, key: str, *, limit: int, window: timedelta) -> None:
-        """Count a request under ``key``; raise a 429 ``OAuthError`` once ``limit`` is passed."""
+        """Count a request under ``key``; raise ``Throttled`` once more than ``limit`` were counted in
+        the key's window, with the seconds until the window ends."""
         now = datetime.now(UTC)
         key = key.replace("\x00", "")[:600]
         # Usually the key's window is open: one statement counts the request.
@@ -47,11 +62,8 @@ class RateLimiter:
             rows = await self._count(key)
         if rows and int(rows[0]["hits"]) > limit:
             retry_after = max(1, math.ceil((rows[0]["window_started_at"] + window - now).total_seconds()))
-            raise OAuthError(
-                "too_many_requests",
-                f"Too many requests; try again in {retry_after} seconds.",
-                status=429,
-                retry_after=retry_after,
+            raise Throttled(
+                f"Too many requests; try again in {retry_after} seconds.", retry_after=retry_after
             )
 
     async def _count(self, key: str, *conditions: Combinable) -> list[dict[str, Any]]:

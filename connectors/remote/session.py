@@ -1,26 +1,25 @@
-"""Calling a remote MCP server over streamable HTTP (MCP 2025-03-26 to 2025-11-25), as an OAuth client.
+"""One conversation with a remote MCP server over streamable HTTP (MCP 2025-03-26 to 2025-11-25), as an
+OAuth client.
 
-A ``RemoteSession`` is one conversation: it initializes on first use, keeps the ``Mcp-Session-Id`` the
-server hands out (stateless servers hand out none), sends ``MCP-Protocol-Version`` after the handshake,
-and initializes again when the server says the session is gone (404). A ``SessionPool`` keeps sessions
-between calls made with the same credentials. Answers may be JSON or a server-sent
-event stream; requests the server makes on that stream are answered (``ping``) or declined.
+A ``RemoteSession`` initializes on first use, keeps the ``Mcp-Session-Id`` the server hands out
+(stateless servers hand out none), sends ``MCP-Protocol-Version`` after the handshake, and initializes
+again when the server says the session is gone (404). Requests the server makes on an event stream are
+answered (``ping``) or declined.
 
-Authorization is the ``Credentials`` object's business: the session asks it for a token, tells it about
-a 401 (it may refresh or authorize anew, once) and about a 403 ``insufficient_scope`` (it may step up);
-at most ``MAX_AUTHORIZATIONS`` new tokens are got for one request. Every failure becomes a
-``RemoteError`` whose message a person can act on, never holding a token.
+Authorization, as the MCP authorization specification describes it, is the ``Credentials`` object's
+business: the session asks it for a token, tells it about a 401 (it may refresh or authorize anew, once)
+and about a 403 ``insufficient_scope`` (it may step up); at most ``MAX_AUTHORIZATIONS`` new tokens are got
+for one request. Every failure becomes a ``RemoteError`` whose message a person can act on, never holding
+a token.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import json
-import time
 from collections.abc import AsyncIterator
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import httpx
@@ -29,56 +28,16 @@ import pydantic
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
 
 from switchboard.connectors.remote.authorization import MAX_AUTHORIZATIONS
-from switchboard.connectors.remote.metadata import Challenge, bearer_challenge
+from switchboard.connectors.remote.credentials import Credentials
+from switchboard.connectors.remote.errors import RemoteError, http_error
+from switchboard.connectors.remote.metadata import bearer_challenge
 from switchboard.connectors.remote.network import Network, NetworkPolicy
-from switchboard.platform.core.errors import DomainError
+from switchboard.connectors.remote.streamable_http import GuardedStream, events, read_limited
 from switchboard.platform.core.safe_fetch import FetchRefused
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
-MAX_EVENT_BYTES = 4 * 1024 * 1024
 CALL_TIMEOUT_SECONDS = 60.0
 _CLIENT_INFO = {"name": "Switchboard", "version": "1"}
-
-
-class RemoteError(DomainError):
-    """The remote server could not be used for this request; the message says why and what to do."""
-
-    code = "remote_error"
-    status = 502
-
-    def __init__(self, message: str, *, problem: str, challenge: Challenge | None = None) -> None:
-        super().__init__(message)
-        self.problem = problem
-        self.challenge = challenge
-
-
-class Credentials(Protocol):
-    """Where a session's bearer tokens come from."""
-
-    async def token(self) -> str | None:
-        """The token to send now; None to send none."""
-        ...
-
-    async def unauthorized(self, challenge: Challenge | None) -> str | None:
-        """A 401 answered the last token (or no token): a new one, or None to give up."""
-        ...
-
-    async def insufficient_scope(self, challenge: Challenge) -> str | None:
-        """A 403 asked for more scopes: a token with them, or None to give up."""
-        ...
-
-
-class NoCredentials:
-    """For requests that carry fixed headers, or none: no token to send or renew."""
-
-    async def token(self) -> str | None:
-        return None
-
-    async def unauthorized(self, challenge: Challenge | None) -> str | None:
-        return None
-
-    async def insufficient_scope(self, challenge: Challenge) -> str | None:
-        return None
 
 
 @contextlib.asynccontextmanager
@@ -93,91 +52,14 @@ async def remote_session(
     call_timeout: float = CALL_TIMEOUT_SECONDS,
 ) -> AsyncIterator[RemoteSession]:
     """A session over a guarded client of ``network``; the session is ended and the client closed after."""
-    session = _new_session(network, policy, endpoint, credentials, name, headers, call_timeout)
+    session = new_session(network, policy, endpoint, credentials, name, headers, call_timeout)
     try:
         yield session
     finally:
-        await _end(session)
+        await end_session(session)
 
 
-class SessionPool:
-    """Sessions kept open between calls, so a call costs one request rather than four (initialize,
-    initialized, the call, the end of the session).
-
-    A session is reused only for the same endpoint, network policy, timeout and credentials (headers and
-    bearer token, compared by digest): a session a server bound to one person's token never carries
-    another's. A session that failed is ended, not kept; one idle longer than ``idle_seconds`` is ended
-    on the next use of the pool or by housekeeping (``end_idle``); at most ``per_key`` idle sessions are
-    kept for the same credentials. A session the server forgot (404) is initialized again by the session
-    itself.
-    """
-
-    def __init__(self, network: Network, *, idle_seconds: float = 300.0, per_key: int = 4) -> None:
-        self._network = network
-        self._idle_seconds = idle_seconds
-        self._per_key = per_key
-        self._idle: dict[tuple[Any, ...], list[tuple[float, RemoteSession]]] = {}
-        # Idle sessions are looked for at most this often, not on every call.
-        self._sweep_seconds = min(idle_seconds, 30.0)
-        self._swept = time.monotonic()
-
-    @contextlib.asynccontextmanager
-    async def session(
-        self,
-        policy: NetworkPolicy,
-        endpoint: str,
-        credentials: Credentials,
-        *,
-        name: str,
-        headers: dict[str, str] | None = None,
-        call_timeout: float = CALL_TIMEOUT_SECONDS,
-    ) -> AsyncIterator[RemoteSession]:
-        if time.monotonic() - self._swept >= self._sweep_seconds:
-            await self.end_idle()
-        key = (endpoint, policy, call_timeout, await _digest(headers, credentials))
-        waiting = self._idle.get(key)
-        if waiting:
-            session = waiting.pop()[1]
-            session.use(credentials, headers)
-        else:
-            session = _new_session(self._network, policy, endpoint, credentials, name, headers, call_timeout)
-        try:
-            yield session
-        except BaseException:
-            await _end(session)
-            raise
-        # Kept under the credentials it holds now (a refreshed token is another key).
-        key = (endpoint, policy, call_timeout, await _digest(headers, credentials))
-        waiting = self._idle.setdefault(key, [])
-        if len(waiting) < self._per_key:
-            waiting.append((time.monotonic(), session))
-        else:
-            await _end(session)
-
-    async def aclose(self) -> None:
-        """End every idle session (on shutdown)."""
-        idle, self._idle = self._idle, {}
-        for waiting in idle.values():
-            for _, session in waiting:
-                await _end(session)
-
-    async def end_idle(self) -> int:
-        """End the sessions idle for longer than ``idle_seconds``; returns how many."""
-        self._swept = time.monotonic()
-        cutoff = self._swept - self._idle_seconds
-        ended = 0
-        for key, waiting in list(self._idle.items()):
-            stale = [session for since, session in waiting if since < cutoff]
-            self._idle[key] = [(since, session) for since, session in waiting if since >= cutoff]
-            if not self._idle[key]:
-                del self._idle[key]
-            for session in stale:
-                await _end(session)
-                ended += 1
-        return ended
-
-
-def _new_session(
+def new_session(
     network: Network,
     policy: NetworkPolicy,
     endpoint: str,
@@ -186,18 +68,13 @@ def _new_session(
     headers: dict[str, str] | None,
     call_timeout: float,
 ) -> RemoteSession:
-    """A session over a new guarded client of ``network`` (``_end`` ends both)."""
+    """A session over a new guarded client of ``network`` (``end_session`` ends both)."""
     http = network.client(policy, timeout=call_timeout)
     return RemoteSession(http, endpoint, credentials, name=name, headers=headers, timeout=call_timeout)
 
 
-async def _digest(headers: dict[str, str] | None, credentials: Credentials) -> str:
-    """Which credentials a session carries, without keeping them as a key."""
-    material = json.dumps([sorted((headers or {}).items()), await credentials.token()])
-    return hashlib.sha256(material.encode()).hexdigest()
-
-
-async def _end(session: RemoteSession) -> None:
+async def end_session(session: RemoteSession) -> None:
+    """Ends the session on the server, then closes its HTTP client."""
     try:
         await session.close()
     finally:
@@ -346,7 +223,7 @@ class RemoteSession:
                 if status == httpx.codes.OK:
                     return await self._answer(response, message["id"], initializing=initializing)
                 challenge = bearer_challenge(response.headers.get("www-authenticate"))
-                body = (await _limited(response))[:300].decode("utf-8", "replace")
+                body = (await read_limited(response))[:300].decode("utf-8", "replace")
             if status == httpx.codes.NOT_FOUND and self._session_id and not initializing:
                 raise _SessionGone
             if (
@@ -375,9 +252,9 @@ class RemoteSession:
                     problem="insufficient_scope",
                     challenge=challenge,
                 )
-            raise _http_error(self._name, message["method"], status, body, challenge)
+            raise http_error(self._name, message["method"], status, body, challenge)
 
-    def _post(self, message: dict[str, Any], token: str | None) -> Any:
+    def _post(self, message: dict[str, Any], token: str | None) -> GuardedStream:
         headers = {
             **self._headers,
             "Accept": "application/json, text/event-stream",
@@ -389,7 +266,9 @@ class RemoteSession:
             headers["MCP-Protocol-Version"] = self._protocol
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return _guarded(self._http.stream("POST", self._endpoint, json=message, headers=headers), self._name)
+        return GuardedStream(
+            self._http.stream("POST", self._endpoint, json=message, headers=headers), self._name
+        )
 
     async def _answer(
         self, response: httpx.Response, request_id: int, *, initializing: bool
@@ -398,12 +277,12 @@ class RemoteSession:
             self._session_id = response.headers.get("mcp-session-id") or None
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "text/event-stream":
-            async for event in _events(response):
+            async for event in events(response):
                 answer = await self._handle(event, request_id)
                 if answer is not None:
                     return answer
             raise RemoteError(f"{self._name} ended its answer without a result.", problem="malformed")
-        body = await _limited(response)
+        body = await read_limited(response)
         try:
             data = json.loads(body)
         except ValueError:
@@ -441,93 +320,8 @@ class _SessionGone(Exception):
     pass
 
 
-class _guarded:
-    """``client.stream(...)`` with network failures turned into RemoteError."""
-
-    def __init__(self, stream: Any, name: str) -> None:
-        self._stream = stream
-        self._name = name
-
-    async def __aenter__(self) -> httpx.Response:
-        try:
-            response: httpx.Response = await self._stream.__aenter__()
-            return response
-        except FetchRefused as refused:
-            raise RemoteError(refused.message, problem="network") from None
-        except httpx.TimeoutException:
-            raise RemoteError(
-                f"{self._name} did not answer in time; try again later.", problem="timeout"
-            ) from None
-        except httpx.HTTPError as error:
-            raise RemoteError(
-                f"{self._name} could not be reached ({type(error).__name__}); try again later.",
-                problem="network",
-            ) from None
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._stream.__aexit__(*exc)
-
-
-async def _events(response: httpx.Response) -> AsyncIterator[Any]:
-    """The JSON messages in a server-sent event stream (``message`` events)."""
-    data: list[str] = []
-    size = 0
-    event = "message"
-    async for line in response.aiter_lines():
-        if not line:
-            message = _json_or_none("\n".join(data)) if data and event == "message" else None
-            if message is not None:
-                yield message
-            data, size, event = [], 0, "message"
-            continue
-        field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if field == "data":
-            size += len(value)
-            if size > MAX_EVENT_BYTES:
-                raise RemoteError("The remote server sent an event larger than 4 MB.", problem="too_large")
-            data.append(value)
-        elif field == "event":
-            event = value or "message"
-
-
-def _json_or_none(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-async def _limited(response: httpx.Response) -> bytes:
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > MAX_EVENT_BYTES:
-            raise RemoteError("The remote server sent an answer larger than 4 MB.", problem="too_large")
-    return bytes(body)
-
-
 def _parsed(kind: type[Model], result: dict[str, Any], name: str) -> Model:
     try:
         return kind.model_validate(result)
     except pydantic.ValidationError:
         raise RemoteError(f"{name} sent a malformed {kind.__name__}.", problem="malformed") from None
-
-
-def _http_error(name: str, method: str, status: int, body: str, challenge: Challenge | None) -> RemoteError:
-    if status == httpx.codes.UNAUTHORIZED:
-        return RemoteError(
-            f"{name} did not accept Switchboard's credentials; reconnect.",
-            problem="unauthorized",
-            challenge=challenge,
-        )
-    if status == httpx.codes.FORBIDDEN:
-        return RemoteError(f"{name} refused {method} (HTTP 403).", problem="forbidden", challenge=challenge)
-    if status == httpx.codes.TOO_MANY_REQUESTS:
-        return RemoteError(f"{name} is limiting requests; try again later.", problem="rate_limited")
-    if status >= 500:
-        return RemoteError(f"{name} failed (HTTP {status}); try again later.", problem="server_error")
-    detail = " ".join(body.split())[:200]
-    return RemoteError(
-        f"{name} refused {method} (HTTP {status}{': ' + detail if detail else ''}).", problem="http"
-    )

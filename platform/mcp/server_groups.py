@@ -1,0 +1,91 @@
+"""Who may use an MCP server: the end-user groups assigned to it, and where a token's user stands with it.
+
+Who may use a server is never kept. Identity owns the question (its users, groups and clients); the
+server's groups go into it as a sub-query over ``mcp_server_group``, so each MCP request still asks one
+query, and a change of the user's groups or of the server's groups applies from the next request on, in
+every process.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from switchboard.identity.principal import Principal
+from switchboard.identity.services.groups import GroupService
+from switchboard.identity.services.standing import StandingService
+from switchboard.platform.core.errors import NotFound
+from switchboard.platform.mcp.models import McpServer, Standing
+from switchboard.platform.mcp.tables import ServerGroup as ServerGroupRow
+
+if TYPE_CHECKING:
+    from piccolo.query import Select
+
+    from switchboard.platform.mcp.servers import ServerRecords, ServingCache
+
+
+class ServerGroups:
+    def __init__(
+        self,
+        *,
+        records: ServerRecords,
+        cache: ServingCache,
+        groups: GroupService,
+        standing: StandingService,
+    ) -> None:
+        self._records = records
+        self._cache = cache
+        self._groups = groups
+        self._standing = standing
+
+    async def add(self, server_id: UUID, group_ids: list[UUID], *, actor: Principal | None) -> McpServer:
+        """Let the members of ``group_ids`` use the server; groups it has already are left as they are."""
+        if actor is not None:
+            actor.require_admin()
+        server = await self._records.get(server_id)
+        wanted = list(dict.fromkeys(group_ids))
+        found = await self._groups.existing(wanted)
+        if any(group_id not in found for group_id in wanted):
+            raise NotFound("There is no such user group.", field="group_ids")
+        assigned = {group.id for group in server.groups}
+        for group_id in wanted:
+            if group_id not in assigned:
+                await ServerGroupRow.insert(ServerGroupRow(server=server_id, group=group_id))
+        self._cache.changed()
+        return await self._records.get(server_id)
+
+    async def remove(self, server_id: UUID, group_id: UUID, *, actor: Principal | None) -> McpServer:
+        if actor is not None:
+            actor.require_admin()
+        await self._records.get(server_id)
+        await ServerGroupRow.delete().where(
+            (ServerGroupRow.server == server_id) & (ServerGroupRow.group == group_id)
+        )
+        self._cache.changed()
+        return await self._records.get(server_id)
+
+    async def may_use(self, server_id: UUID, user_id: UUID) -> bool:
+        """Whether the user is in one of the server's groups (one query)."""
+        return await self._standing.in_allowed_group(user_id, allowed_groups=_allowed(server_id))
+
+    async def standing(self, server_id: UUID, user_id: UUID, client_id: str) -> Standing | None:
+        """Whether the client still exists, the user is active and may use the server (None: no such
+        user), read fresh in one query: a deleted client, a deactivated user, a removed member or a
+        removed group count at once."""
+        found = await self._standing.standing(user_id, client_id, allowed_groups=_allowed(server_id))
+        if found is None:
+            return None
+        return Standing(
+            client_exists=found.client_exists,
+            is_active=found.is_active,
+            email=found.email,
+            name=found.name,
+            groups=found.groups,
+            may_use=found.allowed,
+            service_account=found.service_account,
+        )
+
+
+def _allowed(server_id: UUID) -> Select[ServerGroupRow]:
+    """The ids of the groups that may use the server, as a sub-query identity runs within its own."""
+    return ServerGroupRow.select(ServerGroupRow.group).where(ServerGroupRow.server == server_id)

@@ -1,0 +1,124 @@
+"""Everything a running Switchboard shares: each area's services on one database, built from the settings.
+
+The Litestar app (``platform/app.py``) is built from the settings alone and finds these per request in
+``app.state.services``: its dependency providers, middleware and MCP routes read them from there, so the
+services an app serves are the ones installed in it (``install``).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+import httpx
+import msgspec
+
+from switchboard.connectors.deps import ConnectorServices
+from switchboard.identity.deps import IdentityServices
+from switchboard.identity.oauth.housekeeping import sweep
+from switchboard.identity.oauth.metadata_documents import MetadataFetcher
+from switchboard.identity.oauth.resources import ResourceDirectory
+from switchboard.platform.core.database import Database
+from switchboard.platform.core.settings import Settings
+from switchboard.platform.housekeeping import Housekeeper
+from switchboard.platform.mcp.deps import McpServices
+from switchboard.platform.mcp.directory import McpResources
+from switchboard.platform.mcp.endpoint import McpEndpoint
+from switchboard.platform.mcp.hosting import mcp_endpoint
+from switchboard.recipes.deps import RecipeServices
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.datastructures import State
+
+
+class Services(msgspec.Struct, frozen=True, kw_only=True):
+    settings: Settings
+    database: Database
+    identity: IdentityServices
+    connectors: ConnectorServices
+    recipes: RecipeServices
+    mcp: McpServices
+    endpoint: McpEndpoint
+    housekeeper: Housekeeper
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        database: Database | None = None,
+        resources: ResourceDirectory | None = None,
+        metadata_fetcher: MetadataFetcher | None = None,
+        provider_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> Services:
+        """``resources`` are what OAuth tokens can be issued for (RFC 8707); ``metadata_fetcher`` fetches
+        client ID metadata documents (tests pass their own to inject faults); ``provider_transport``
+        carries calls to third-party apps (tests inject faults with it)."""
+        database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+        mcp = McpServices.create()
+        identity = IdentityServices.from_settings(
+            settings,
+            resources=resources or McpResources(base_url=settings.base_url, servers=mcp.servers),
+            metadata_fetcher=metadata_fetcher,
+        )
+        connectors = ConnectorServices.from_settings(
+            settings,
+            audit=identity.oauth.audit,
+            sign=identity.oauth.keys.sign_assertion,
+            transport=provider_transport,
+        )
+        recipes = RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
+        endpoint = mcp_endpoint(
+            settings,
+            servers=mcp.servers,
+            identity=identity,
+            recipes=recipes,
+            calls=mcp.calls,
+            connectors=connectors,
+        )
+        housekeeper = Housekeeper(
+            {
+                "OAuth": partial(sweep, identity.oauth),
+                "connect links": connectors.connect.remove_expired_links,
+                "run history": recipes.remove_old_runs,
+                "remote MCP sessions": connectors.runner.end_idle_sessions,
+            }
+        )
+        return cls(
+            settings=settings,
+            database=database,
+            identity=identity,
+            connectors=connectors,
+            recipes=recipes,
+            mcp=mcp,
+            endpoint=endpoint,
+            housekeeper=housekeeper,
+        )
+
+    async def start(self) -> None:
+        await self.database.connect()
+        await self.housekeeper.start()
+
+    async def stop(self) -> None:
+        await self.housekeeper.stop()
+        await self.connectors.aclose()
+        await self.database.close()
+
+
+def install(app: Litestar, services: Services) -> None:
+    """Make ``app`` serve ``services`` from its next request on."""
+    app.state.services = services
+    # Read by pages and tests that have not moved to dependency injection yet.
+    app.state.settings = services.settings
+    app.state.database = services.database
+    app.state.identity = services.identity
+    app.state.connectors = services.connectors
+    app.state.recipes = services.recipes
+    app.state.mcp = services.mcp
+    app.state.mcp_endpoint = services.endpoint
+
+
+def services_of(state: State) -> Services:
+    services: Services = state.services
+    return services
