@@ -139,6 +139,7 @@ async def _seed(database_url: str, base_url: str) -> tuple[str, str]:
     from switchboard.connectors.deps import ConnectorServices
     from switchboard.identity.deps import IdentityServices
     from switchboard.identity.oauth.models import StaticClientCreate
+    from switchboard.identity.principal import SystemActor
     from switchboard.platform.core.database import Database
     from switchboard.platform.core.migrations import migrate
     from switchboard.platform.core.settings import Settings
@@ -149,13 +150,14 @@ async def _seed(database_url: str, base_url: str) -> tuple[str, str]:
     from switchboard.recipes.model import RecipeDefinition, ResultStep, ToolTrigger
     from switchboard.recipes.schemas import RecipeCreate
 
+    set_up = SystemActor("bench set-up")
     settings = Settings(secret_key=SECRET, database_url=database_url, base_url=base_url)
     database = Database(database_url)
     await migrate(database)
     await database.connect()
     identity = IdentityServices.from_settings(settings)
     connectors = ConnectorServices.from_settings(
-        settings, audit=identity.oauth.audit, sign=identity.oauth.keys.sign_assertion
+        settings, audit=identity.oauth.audit, sign=identity.oauth.keys.sign_assertion, users=identity.users
     )
     try:
         recipes = RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
@@ -165,9 +167,9 @@ async def _seed(database_url: str, base_url: str) -> tuple[str, str]:
         await seed_demo_server(mcp, recipes, identity)
         demo = await mcp.servers.get_by_slug("demo")
         big = await mcp.servers.create(
-            ServerCreate(slug="big", name="Big", rate_limit_per_minute=0), actor=None
+            ServerCreate(slug="big", name="Big", rate_limit_per_minute=0), actor=set_up
         )
-        await mcp.groups.add(big.id, [group.id for group in demo.groups], actor=None)
+        await mcp.groups.add(big.id, [group.id for group in demo.groups], actor=set_up)
         project = await connectors.projects.ensure(DEMO_PROJECT)
         for n in range(500):
             definition = RecipeDefinition(
@@ -175,15 +177,15 @@ async def _seed(database_url: str, base_url: str) -> tuple[str, str]:
                 steps=(ResultStep(id="result", text="ok"),),
             )
             created = await recipes.recipes.create(
-                RecipeCreate(project_id=project.id, name=f"tool_{n:03}"), actor=None
+                RecipeCreate(project_id=project.id, name=f"tool_{n:03}"), actor=set_up
             )
-            await recipes.recipes.save_draft(created.id, definition, actor=None)
-            await recipes.recipes.publish(created.id, actor=None)
-            await mcp.tools.attach(big.id, ToolAttach(recipe_id=created.id), actor=None)
+            await recipes.recipes.save_draft(created.id, definition, actor=set_up)
+            await recipes.recipes.publish(created.id, actor=set_up)
+            await mcp.tools.attach(big.id, ToolAttach(recipe_id=created.id), actor=set_up)
         # The demo server's limit far above the load: the count is kept (and costs) as in production.
-        await mcp.servers.update(demo.id, ServerUpdate(rate_limit_per_minute=100_000), actor=None)
+        await mcp.servers.update(demo.id, ServerUpdate(rate_limit_per_minute=100_000), actor=set_up)
         client = await identity.oauth.clients.create_static(
-            StaticClientCreate(name="Bench", redirect_uris=["http://127.0.0.1:9/callback"]), actor=None
+            StaticClientCreate(name="Bench", redirect_uris=["http://127.0.0.1:9/callback"]), actor=set_up
         )
         alice = await identity.users.find_by_email("alice@example.com")
         assert alice is not None

@@ -30,7 +30,7 @@ from switchboard.connectors.definitions import (
 )
 from switchboard.connectors.openapi import definition_from_openapi
 from switchboard.connectors.tables import Connection, CustomConnector
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor, Principal
 from switchboard.platform.core.errors import Conflict, NotFound
 
 BUILTIN_FOLDER = Path(__file__).parent / "builtin"
@@ -197,10 +197,9 @@ class ConnectorRegistry:
         """Make a connector from an OpenAPI 3 document and save it as a custom one (as YAML)."""
         return await self.save(dump_definition(definition_from_openapi(text, key=key)), actor=actor)
 
-    async def delete(self, key: str, *, actor: Principal | None = None) -> None:
-        """Delete a custom connector that no connection uses (``actor`` None: the operator)."""
-        if actor is not None:
-            actor.require_builder()
+    async def delete(self, key: str, *, actor: Actor) -> None:
+        """Delete a custom connector that no connection uses."""
+        actor.require_builder()
         taken = self._origin_of(key, self._read_folder())
         if taken is not None:
             raise Conflict(

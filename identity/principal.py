@@ -36,3 +36,37 @@ class Principal(msgspec.Struct, frozen=True):
     def require_admin(self) -> None:
         if not self.is_admin:
             raise PermissionDenied("Only owners and admins can do this.")
+
+
+class SystemActor(msgspec.Struct, frozen=True):
+    """Switchboard acting for its operator rather than for a signed-in person: the command line, the
+    demo's seed, a change that follows from another. It passes every role check; it has no user and no
+    e-mail, so what it creates belongs to nobody, and a record that needs a name (who added a remote
+    server) gets ``name``."""
+
+    name: str
+    user_id: None = None
+    session_id: None = None
+    email: str = ""
+    role: Role = Role.OWNER
+
+    @property
+    def is_admin(self) -> bool:
+        return True
+
+    @property
+    def can_build(self) -> bool:
+        return True
+
+    def require_builder(self) -> None:
+        return None
+
+    def require_admin(self) -> None:
+        return None
+
+
+Actor = Principal | SystemActor
+"""Who a service acts for: a signed-in person (whose role is checked), or Switchboard itself."""
+
+COMMAND_LINE = SystemActor("command line")
+"""The operator at the ``switchboard`` command, who can do anything the database lets them."""

@@ -9,6 +9,7 @@ from switchboard.connectors.connections.models import ConnectionInput, Mode
 from switchboard.connectors.connections.projects import ProjectService
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.principal import SystemActor
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import GroupCreate, UserCreate
 from switchboard.platform.core.errors import NotFound
@@ -29,6 +30,8 @@ from switchboard.recipes.model import (
 )
 
 DEMO_PASSWORD = "switchboard-demo"  # noqa: S105 - the documented demo password
+DEMO_SEED = SystemActor("demo")
+"""Who the seed acts as: what it makes names no person as its creator or author."""
 
 
 class DemoUser(msgspec.Struct, frozen=True):
@@ -53,19 +56,19 @@ async def seed_demo(services: IdentityServices) -> list[str]:
         try:
             await services.groups.get_by_name(name)
         except NotFound:
-            await services.groups.create(GroupCreate(name=name, description=description), actor=None)
+            await services.groups.create(GroupCreate(name=name, description=description), actor=DEMO_SEED)
             created.append(f"group {name}")
     for demo in DEMO_USERS:
         user = await services.users.find_by_email(demo.email)
         if user is None:
             data = UserCreate(email=demo.email, password=DEMO_PASSWORD, role=demo.role, name=demo.name)
-            user = await services.users.create(data, actor=None)
+            user = await services.users.create(data, actor=DEMO_SEED)
             created.append(f"user {demo.email} ({demo.role.value})")
         member_of = {group.name for group in user.groups}
         for group_name in demo.groups:
             if group_name not in member_of:
                 group = await services.groups.get_by_name(group_name)
-                await services.groups.add_member(group.id, demo.email, actor=None)
+                await services.groups.add_member(group.id, demo.email, actor=DEMO_SEED)
                 created.append(f"{demo.email} in group {group_name}")
     return created
 
@@ -106,14 +109,14 @@ async def seed_demo_tasks(settings: Settings, connectors: ConnectorServices) -> 
         None,
     )
     if existing is None:
-        await connectors.connections.create(data, actor=None)
+        await connectors.connections.create(data, actor=DEMO_SEED)
         created.append(f"connection {DEMO_TASKS_CONNECTION}")
     elif (
         existing.fields != data.fields
         or existing.client_id != data.client_id
         or (await connectors.connections.credentials(existing.id)).client_secret != data.client_secret
     ):
-        await connectors.connections.update(existing.id, data, actor=None)
+        await connectors.connections.update(existing.id, data, actor=DEMO_SEED)
         created.append(f"connection {DEMO_TASKS_CONNECTION} moved to {host}")
     return created
 
@@ -214,9 +217,9 @@ async def seed_demo_recipes(connectors: ConnectorServices, recipes: RecipeServic
         recipe = existing.get(name)
         if recipe is None:
             document = RecipeDocument(format=DOCUMENT_FORMAT, format_version=1, definition=definition)
-            recipe = (await recipes.recipes.import_document(project.id, document, actor=None)).recipe
+            recipe = (await recipes.recipes.import_document(project.id, document, actor=DEMO_SEED)).recipe
         if recipe.published_version is None:
-            version = await recipes.recipes.publish(recipe.id, actor=None)
+            version = await recipes.recipes.publish(recipe.id, actor=DEMO_SEED)
             created.append(f"recipe {name} (published version {version.number})")
     return created
 
@@ -243,11 +246,11 @@ async def seed_demo_server(
                     "Use whoami to learn who the user is; list_tasks and create_task for their tasks."
                 ),
             ),
-            actor=None,
+            actor=DEMO_SEED,
         )
         sales = [group.id for group in await identity.groups.list_all() if group.name == DEMO_GROUPS[0][0]]
         if sales:
-            server = await mcp.groups.add(server.id, sales, actor=None)
+            server = await mcp.groups.add(server.id, sales, actor=DEMO_SEED)
         created.append(f"MCP server {DEMO_SERVER}")
     attached = {tool.tool_name for tool in await mcp.tools.list_all(server.id)}
     project = await ProjectService().find(DEMO_PROJECT)
@@ -257,6 +260,6 @@ async def seed_demo_server(
         name = recipe.tool_name
         if name in _DEMO_TOOLS and name not in attached and recipe.published_version is not None:
             attach = ToolAttach(recipe_id=recipe.id, read_only=_DEMO_TOOLS[name])
-            await mcp.tools.attach(server.id, attach, actor=None)
+            await mcp.tools.attach(server.id, attach, actor=DEMO_SEED)
             created.append(f"tool {name} on {DEMO_SERVER}")
     return created

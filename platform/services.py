@@ -19,6 +19,7 @@ from switchboard.identity.oauth.housekeeping import sweep
 from switchboard.identity.oauth.metadata_documents import MetadataFetcher
 from switchboard.identity.oauth.resources import ResourceDirectory
 from switchboard.platform.core.database import Database
+from switchboard.platform.core.ratelimit import RateLimiter
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.housekeeping import Housekeeper
 from switchboard.platform.mcp.deps import McpServices
@@ -66,6 +67,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
             settings,
             audit=identity.oauth.audit,
             sign=identity.oauth.keys.sign_assertion,
+            users=identity.users,
             transport=provider_transport,
         )
         recipes = RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
@@ -80,8 +82,9 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
         housekeeper = Housekeeper(
             {
                 "OAuth": partial(sweep, identity.oauth),
+                "rate-limit windows": RateLimiter().remove_old_windows,
                 "connect links": connectors.connect.remove_expired_links,
-                "run history": recipes.remove_old_runs,
+                "run history": recipes.runs.remove_expired,
                 "remote MCP sessions": connectors.runner.end_idle_sessions,
             }
         )
@@ -109,14 +112,6 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
 def install(app: Litestar, services: Services) -> None:
     """Make ``app`` serve ``services`` from its next request on."""
     app.state.services = services
-    # Read by pages and tests that have not moved to dependency injection yet.
-    app.state.settings = services.settings
-    app.state.database = services.database
-    app.state.identity = services.identity
-    app.state.connectors = services.connectors
-    app.state.recipes = services.recipes
-    app.state.mcp = services.mcp
-    app.state.mcp_endpoint = services.endpoint
 
 
 def services_of(state: State) -> Services:

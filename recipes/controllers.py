@@ -186,7 +186,7 @@ class RecipeController(Controller):
         recipes: NamedDependency[RecipeServices],
         principal: NamedDependency[Principal],
     ) -> RunReport:
-        return await recipes.test_run(recipe_id, data.input, principal)
+        return await recipes.running.test_run(recipe_id, data.input, principal)
 
     @get("/{recipe_id:uuid}/runs", summary="Run history, newest first")
     async def list_runs(

@@ -8,7 +8,7 @@ the engine hands back to its caller is not masked (the caller gets the real tool
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -46,6 +46,9 @@ _SUMMARY_COLUMNS = (
 
 
 class RunStore:
+    def __init__(self, *, retention: timedelta = timedelta(days=30)) -> None:
+        self._retention = retention
+
     async def save(self, report: RunReport) -> None:
         """Store a finished run (one INSERT), its values masked."""
         secrets = secrets_in(report.input)
@@ -119,6 +122,10 @@ class RunStore:
         """Retention: remove runs that started before ``cutoff``; returns how many went."""
         removed = await RecipeRun.delete().where(RecipeRun.started_at < cutoff).returning(RecipeRun.id)
         return len(removed)
+
+    async def remove_expired(self) -> int:
+        """Retention: the runs older than the configured number of days go (run by housekeeping)."""
+        return await self.remove_older_than(datetime.now(UTC) - self._retention)
 
 
 def _summary(row: dict[str, Any]) -> RunSummary:

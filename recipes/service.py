@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from switchboard.connectors.connections.models import Connection
-from switchboard.connectors.tables import Project as ProjectRow
-from switchboard.identity.principal import Principal
+from switchboard.connectors.connections.models import Connection, Project
+from switchboard.identity.principal import Actor
 from switchboard.platform.core.database import is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 from switchboard.recipes.documents import RecipeDocument, export_document, import_definition
@@ -50,10 +49,17 @@ class Connections(Protocol):
     async def list_all(self, *, project_id: UUID | None = None) -> list[Connection]: ...
 
 
+class Projects(Protocol):
+    async def get(self, project_id: UUID) -> Project:
+        """The project; raises NotFound when there is none."""
+        ...
+
+
 class RecipeService:
-    def __init__(self, *, validator: Validator, connections: Connections) -> None:
+    def __init__(self, *, validator: Validator, connections: Connections, projects: Projects) -> None:
         self._validator = validator
         self._connections = connections
+        self._projects = projects
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -65,6 +71,12 @@ class RecipeService:
 
     async def get(self, recipe_id: UUID) -> Recipe:
         return await self._out(await self._row(recipe_id))
+
+    async def find_by_tool_name(self, name: str) -> list[Recipe]:
+        """The recipes whose draft is the tool ``name``: at most one a project, since a tool name is unique
+        within its project."""
+        rows = await RecipeRow.select(*_COLUMNS).where(RecipeRow.tool_name == name)
+        return [await self._out(row) for row in rows]
 
     async def check(self, recipe_id: UUID) -> list[Problem]:
         recipe = await self.get(recipe_id)
@@ -107,10 +119,9 @@ class RecipeService:
 
     # -- changing ------------------------------------------------------------------------------------
 
-    async def create(self, data: RecipeCreate, *, actor: Principal | None) -> Recipe:
+    async def create(self, data: RecipeCreate, *, actor: Actor) -> Recipe:
         """A new draft: the trigger named as given and one "Return result" step, so it can run at once."""
-        if actor is not None:
-            actor.require_builder()
+        actor.require_builder()
         trigger = ToolTrigger(
             name=_tool_name(data.name),
             title=_bounded(data.title.strip(), 120, "title"),
@@ -121,18 +132,15 @@ class RecipeService:
         )
         return await self._insert(data.project_id, definition, actor)
 
-    async def save_draft(
-        self, recipe_id: UUID, definition: RecipeDefinition, *, actor: Principal | None
-    ) -> SavedDraft:
-        if actor is not None:
-            actor.require_builder()
+    async def save_draft(self, recipe_id: UUID, definition: RecipeDefinition, *, actor: Actor) -> SavedDraft:
+        actor.require_builder()
         current = await self._row(recipe_id)
         await self._write(
             RecipeRow.update(
                 {
                     RecipeRow.tool_name: definition.trigger.name,
                     RecipeRow.draft: encode_definition(definition).decode(),
-                    RecipeRow.updated_by: _author(actor),
+                    RecipeRow.updated_by: actor.email,
                     RecipeRow.updated_at: datetime.now(UTC),
                 }
             ).where(RecipeRow.id == recipe_id),
@@ -141,10 +149,9 @@ class RecipeService:
         problems = await self._validator.check(definition, project_id=current["project"])
         return SavedDraft(recipe=await self.get(recipe_id), problems=problems)
 
-    async def publish(self, recipe_id: UUID, *, actor: Principal | None) -> RecipeVersion:
+    async def publish(self, recipe_id: UUID, *, actor: Actor) -> RecipeVersion:
         """Freeze the draft as the next version. Refused, listing every problem, when the draft has any."""
-        if actor is not None:
-            actor.require_builder()
+        actor.require_builder()
         recipe = await self.get(recipe_id)
         problems = await self._validator.check(recipe.draft, project_id=recipe.project_id)
         if problems:
@@ -161,7 +168,7 @@ class RecipeService:
             recipe=recipe_id,
             number=number,
             definition=encode_definition(recipe.draft).decode(),
-            published_by=_author(actor),
+            published_by=actor.email,
             published_at=now,
         )
         try:
@@ -175,14 +182,13 @@ class RecipeService:
         )
         return await self.version(recipe_id, number)
 
-    async def restore(self, recipe_id: UUID, number: int, *, actor: Principal | None) -> SavedDraft:
+    async def restore(self, recipe_id: UUID, number: int, *, actor: Actor) -> SavedDraft:
         """Make an earlier version the draft again (publish it to make tools run it)."""
         version = await self.version(recipe_id, number)
         return await self.save_draft(recipe_id, version.definition, actor=actor)
 
-    async def delete(self, recipe_id: UUID, *, actor: Principal | None) -> None:
-        if actor is not None:
-            actor.require_builder()
+    async def delete(self, recipe_id: UUID, *, actor: Actor) -> None:
+        actor.require_builder()
         await self._row(recipe_id)
         await RecipeRow.delete().where(RecipeRow.id == recipe_id)
 
@@ -196,14 +202,13 @@ class RecipeService:
         return export_document(definition, connections, version=version)
 
     async def import_document(
-        self, project_id: UUID, document: RecipeDocument, *, actor: Principal | None, replace: bool = False
+        self, project_id: UUID, document: RecipeDocument, *, actor: Actor, replace: bool = False
     ) -> SavedDraft:
         """A recipe from an exported document, as a draft of ``project_id``. Each step's connection is the
         project's connection of that name and connector (a missing one is a problem to fix, not an error).
         A recipe with the same tool name is refused unless ``replace``, which makes the document its draft.
         """
-        if actor is not None:
-            actor.require_builder()
+        actor.require_builder()
         connections = await self._connections.list_all(project_id=project_id)
         definition = import_definition(document, connections)
         _tool_name(definition.trigger.name)
@@ -226,20 +231,17 @@ class RecipeService:
 
     # -- storage -------------------------------------------------------------------------------------
 
-    async def _insert(
-        self, project_id: UUID, definition: RecipeDefinition, actor: Principal | None
-    ) -> Recipe:
-        if not await ProjectRow.exists().where(ProjectRow.id == project_id):
-            raise NotFound("No such project.", field="project_id")
+    async def _insert(self, project_id: UUID, definition: RecipeDefinition, actor: Actor) -> Recipe:
+        await self._projects.get(project_id)  # NotFound when there is no such project
         now = datetime.now(UTC)
         row = RecipeRow(
             project=project_id,
             tool_name=definition.trigger.name,
             draft=encode_definition(definition).decode(),
             published_version=None,
-            created_by=_author(actor),
+            created_by=actor.email,
             created_at=now,
-            updated_by=_author(actor),
+            updated_by=actor.email,
             updated_at=now,
         )
         await self._write(row.save(), definition.trigger.name)
@@ -343,7 +345,3 @@ def _bounded(text: str, limit: int, field: str) -> str:
     if len(text) > limit:
         raise InvalidInput(f"At most {limit} characters.", field=field)
     return text
-
-
-def _author(actor: Principal | None) -> str:
-    return actor.email if actor is not None else ""

@@ -12,6 +12,7 @@ from switchboard.connectors.connections.models import Mode, TestOutcome
 from switchboard.connectors.connections.provider import ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.definitions import ConnectorDefinition
+from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError
 
 
@@ -29,9 +30,11 @@ class ConnectionCheck:
         self._provider = provider
         self._runner = runner
 
-    async def run(self, connection_id: UUID, caller: Caller) -> TestOutcome:
-        """Get credentials (an end user's connection: the caller's own grant), then read the connected
-        account, or call the first action that needs no input."""
+    async def run(self, connection_id: UUID, principal: Principal) -> TestOutcome:
+        """As the builder ``principal``: get credentials (an end user's connection: the builder's own
+        grant), then read the connected account, or call the first action that needs no input."""
+        principal.require_builder()
+        caller = Caller(principal.user_id, principal.email)
         connection = await self._connections.get(connection_id)
         definition = await self._connections.definition_of(connection)
         try:

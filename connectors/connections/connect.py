@@ -95,7 +95,7 @@ class ConnectFlow:
         if link is None:
             raise LinkRefused("This sign-in answer does not match a connection in progress; start again.")
         if link["user"] != user_id:
-            await self._grants.record_refusal(link["connection"], user_id, "callback for another user")
+            await self._grants.store.record_refusal(link["connection"], user_id, "callback for another user")
             raise LinkRefused("This connection was started by another account; sign in as that account.")
         if link["opened_at"] + LINK_LIFETIME < datetime.now(UTC):
             raise LinkRefused("This connection took too long; ask your assistant for a new link.")
@@ -111,7 +111,7 @@ class ConnectFlow:
         endpoints = endpoints_for(connection, definition)
         if params.get("error"):
             reason = params.get("error_description") or params["error"]
-            await self._grants.record(
+            await self._grants.store.record(
                 "connection.connect", connection, user_id, outcome="refused", reason=reason[:300]
             )
             raise LinkRefused(f"{definition.name} did not connect your account: {reason[:200]}.")
@@ -129,10 +129,10 @@ class ConnectFlow:
             endpoints, tokens.access_token, provider.account_label if provider else ()
         )
         scopes = tuple((tokens.scope or " ".join(connection.scopes)).split())
-        await self._grants.store(
+        await self._grants.store.save(
             connection, user_id, tokens, account=account, scopes=scopes, issuer=params.get("iss", "")
         )
-        await self._grants.record("connection.connect", connection, user_id, scope=" ".join(scopes))
+        await self._grants.store.record("connection.connect", connection, user_id, scope=" ".join(scopes))
         return Connected(
             connection_id=connection.id,
             connection_name=connection.name,
@@ -153,7 +153,9 @@ class ConnectFlow:
         if link is None:
             raise LinkRefused("This connect link is not valid. Ask your assistant for a new one.")
         if link["user"] != user_id:
-            await self._grants.record_refusal(link["connection"], user_id, "connect link of another user")
+            await self._grants.store.record_refusal(
+                link["connection"], user_id, "connect link of another user"
+            )
             raise LinkRefused(
                 "This connect link was made for another account. Sign in as the person who asked for it."
             )

@@ -10,12 +10,15 @@ import msgspec
 from switchboard.connectors.connections.models import Project, ProjectCreate
 from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import Project as ProjectRow
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor, Principal, SystemActor
 from switchboard.identity.services.users import validate_text
 from switchboard.platform.core.database import is_foreign_key_violation, is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 
 DEFAULT_PROJECT = "Default"
+PROJECT_SET_UP = SystemActor("project set-up")
+"""Who makes the project ``ensure`` finds missing: whoever asked for it may work in it (a builder, the
+command line, the demo seed), and a project records no creator."""
 
 
 def _clean_name(name: str) -> str:
@@ -49,9 +52,8 @@ class ProjectService:
         row = await ProjectRow.select().where(ProjectRow.name_key == _clean_name(name).lower()).first()
         return msgspec.convert(row, Project) if row else None
 
-    async def create(self, data: ProjectCreate, *, actor: Principal | None) -> Project:
-        if actor is not None:
-            actor.require_builder()
+    async def create(self, data: ProjectCreate, *, actor: Actor) -> Project:
+        actor.require_builder()
         name = _clean_name(data.name)
         row = ProjectRow(
             name=name,
@@ -69,7 +71,7 @@ class ProjectService:
 
     async def ensure(self, name: str = DEFAULT_PROJECT) -> Project:
         """The named project, created when missing (the demo seed and first-time builders use it)."""
-        return await self.find(name) or await self.create(ProjectCreate(name=name), actor=None)
+        return await self.find(name) or await self.create(ProjectCreate(name=name), actor=PROJECT_SET_UP)
 
     async def delete(self, project_id: UUID, *, actor: Principal) -> None:
         actor.require_builder()

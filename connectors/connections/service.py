@@ -26,7 +26,7 @@ from switchboard.connectors.connections.models import (
 from switchboard.connectors.definitions import ConnectorDefinition, is_acceptable_url
 from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import Project as ProjectRow
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.identity.services.users import validate_text
 from switchboard.platform.core.crypto import DecryptionFailed, SecretBox
 from switchboard.platform.core.database import is_unique_violation
@@ -83,9 +83,8 @@ class ConnectionService:
             )
         return secrets
 
-    async def create(self, data: ConnectionInput, *, actor: Principal | None) -> Connection:
-        if actor is not None:
-            actor.require_builder()
+    async def create(self, data: ConnectionInput, *, actor: Actor) -> Connection:
+        actor.require_builder()
         definition = await self._definition(data.connector)
         clean = await self._checked(data, definition, stored=Credentials())
         now = datetime.now(UTC)
@@ -99,21 +98,17 @@ class ConnectionService:
             settings=json.dumps(_settings(clean)),
             secrets=self._box.encrypt(msgspec.json.encode(_credentials(clean)).decode()),
             scopes_version=1,
-            created_by=actor.email if actor else "",
+            created_by=actor.email,
             created_at=now,
             updated_at=now,
         )
         await self._save(row.save(), clean.name)
         return await self.get(row.id)
 
-    async def update(
-        self, connection_id: UUID, data: ConnectionInput, *, actor: Principal | None
-    ) -> Connection:
-        """Edit a connection (``actor`` None: the operator). Secrets left blank keep their value; a change of
-        scopes, client ID or field values raises the scopes version, so every user's grant asks for consent
-        again on next use."""
-        if actor is not None:
-            actor.require_builder()
+    async def update(self, connection_id: UUID, data: ConnectionInput, *, actor: Actor) -> Connection:
+        """Edit a connection. Secrets left blank keep their value; a change of scopes, client ID or field
+        values raises the scopes version, so every user's grant asks for consent again on next use."""
+        actor.require_builder()
         current = await self.get(connection_id)
         if data.connector != current.connector:
             raise InvalidInput(
@@ -149,7 +144,7 @@ class ConnectionService:
         )
         return await self.get(connection_id)
 
-    async def delete(self, connection_id: UUID, *, actor: Principal) -> None:
+    async def delete(self, connection_id: UUID, *, actor: Actor) -> None:
         actor.require_builder()
         await self._row(connection_id)
         await ConnectionRow.delete().where(ConnectionRow.id == connection_id)

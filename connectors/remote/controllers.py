@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody
@@ -25,6 +25,7 @@ from switchboard.connectors.remote.models import (
 )
 from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
+from switchboard.platform.core.settings import Settings
 
 
 class RefreshInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -76,7 +77,7 @@ class RemoteServerController(Controller):
         connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> RemoteServer:
-        return await connectors.update_remote(key, data, actor=principal)
+        return await connectors.remote_connections.update(key, data, actor=principal)
 
     @delete("/{key:str}", summary="Remove a remote MCP server that no connection uses")
     async def delete_remote_server(
@@ -95,16 +96,19 @@ class RemoteServerController(Controller):
         connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> RemoteServer:
-        return await connectors.refresh_remote_tools(key, principal, connection_id=data.connection_id)
+        return await connectors.remote_connections.refresh_tools(
+            key, principal, connection_id=data.connection_id
+        )
 
 
 @get("/oauth/client-metadata.json", include_in_schema=False, sync_to_thread=False)
-def client_metadata_document(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+def client_metadata_document(
+    connectors: NamedDependency[ConnectorServices], settings: NamedDependency[Settings]
+) -> Response[dict[str, Any]]:
     """Switchboard as an OAuth client of remote MCP servers (draft-ietf-oauth-client-id-metadata-document):
     the document's URL is its client ID, so it must be served from an https base URL to be used."""
-    connectors: ConnectorServices = request.app.state.connectors
     profile = connectors.remote.registrar.profile
-    base_url = request.app.state.settings.base_url
+    base_url = settings.base_url
     document = {
         "client_id": base_url + "/oauth/client-metadata.json",
         "client_name": profile.name,

@@ -35,7 +35,7 @@ from switchboard.connectors.remote.session import remote_session
 from switchboard.connectors.remote.store import RemoteServerStore, settings_of
 from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import RemoteServer as RemoteServerRow
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.platform.core.crypto import SecretBox
 from switchboard.platform.core.errors import Conflict, InvalidInput
 
@@ -60,10 +60,8 @@ class RemoteServerService:
     def registrar(self) -> Registrar:
         return self._registrar
 
-    async def discover(
-        self, endpoint: str, *, allow_private: bool, actor: Principal | None
-    ) -> DiscoveryResult:
-        """What the server at ``endpoint`` asks for. ``actor`` None: the operator (command line)."""
+    async def discover(self, endpoint: str, *, allow_private: bool, actor: Actor) -> DiscoveryResult:
+        """What the server at ``endpoint`` asks for."""
         _check_actor(actor, allow_private=allow_private)
         endpoint = _endpoint(endpoint)
         return await self._discoverer.discover(endpoint, NetworkPolicy(allow_private=allow_private))
@@ -75,7 +73,7 @@ class RemoteServerService:
     async def get(self, key: str) -> RemoteServer:
         return self._store.server(await self._store.row(key))
 
-    async def create(self, data: RemoteServerInput, *, actor: Principal | None) -> RemoteServer:
+    async def create(self, data: RemoteServerInput, *, actor: Actor) -> RemoteServer:
         _check_actor(actor, allow_private=data.allow_private)
         taken = await self._registry.key_taken(data.key)
         if taken is not None:
@@ -98,7 +96,7 @@ class RemoteServerService:
             secrets=self._store.seal(secrets),
             registration=self._store.seal(registration) if registration else "",
             allow_private=data.allow_private,
-            created_by=actor.email if actor else "command line",
+            created_by=actor.email or actor.name,
             created_at=now,
             updated_at=now,
         )
@@ -108,13 +106,12 @@ class RemoteServerService:
         server = await self._try_refresh(server)
         return msgspec.structs.replace(server, warnings=warnings + server.warnings)
 
-    async def update(self, key: str, patch: RemoteServerPatch, *, actor: Principal | None) -> RemoteServer:
+    async def update(self, key: str, patch: RemoteServerPatch, *, actor: Actor) -> RemoteServer:
         row = await self._store.row(key)
         allow_private = row["allow_private"] if patch.allow_private is None else patch.allow_private
-        if actor is not None:
-            actor.require_builder()
-            if allow_private != row["allow_private"]:
-                actor.require_admin()
+        actor.require_builder()
+        if allow_private != row["allow_private"]:
+            actor.require_admin()
         endpoint = _endpoint(patch.endpoint) if patch.endpoint is not None else row["endpoint"]
         stored = self._store.secrets(row)
         given_auth = patch.auth or AuthInput()
@@ -146,9 +143,8 @@ class RemoteServerService:
         await self._registry.save_remote(connector_definition(server), actor=server.created_by)
         return msgspec.structs.replace(server, warnings=warnings)
 
-    async def delete(self, key: str, *, actor: Principal | None) -> None:
-        if actor is not None:
-            actor.require_builder()
+    async def delete(self, key: str, *, actor: Actor) -> None:
+        actor.require_builder()
         await self._store.row(key)
         used = await ConnectionRow.count().where(ConnectionRow.connector == key)
         if used:
@@ -225,9 +221,7 @@ class RemoteServerService:
         return msgspec.structs.replace(fresh, warnings=tuple(skipped))
 
 
-def _check_actor(actor: Principal | None, *, allow_private: bool) -> None:
-    if actor is None:
-        return
+def _check_actor(actor: Actor, *, allow_private: bool) -> None:
     actor.require_builder()
     if allow_private:
         actor.require_admin()

@@ -14,6 +14,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
 from switchboard.identity.principal import Principal
+from switchboard.platform.core.requests import bearer_token
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -23,12 +24,6 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "sb_session"
 # Demo Tasks, when mounted, is another app with its own sign-in: Switchboard's session means nothing there.
 UNAUTHENTICATED_PATHS = ("^/static/", "^/healthz$", "^/readyz$", "^/demo-tasks(/|$)", "^/mcp(/|$)")
-
-
-def bearer_token(headers: Headers) -> str | None:
-    value = headers.get("authorization", "")
-    scheme, _, token = value.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 class AuthenticationMiddleware(ASGIMiddleware):
@@ -45,7 +40,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
 
     @staticmethod
     async def resolve(identity: IdentityServices, headers: Headers) -> Principal | None:
-        token = bearer_token(headers)
+        token = bearer_token(headers.get("authorization"))
         if token is not None:
             return await identity.api_tokens.authenticate(token)
         cookie = _cookie(headers.get("cookie", ""), SESSION_COOKIE)

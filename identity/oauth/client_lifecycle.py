@@ -18,7 +18,7 @@ from switchboard.identity.oauth.client_store import ClientStore, json_value, now
 from switchboard.identity.oauth.consent import revoke_grant
 from switchboard.identity.oauth.models import Client, ClientKind, ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.revocation_list import RevocationList, Revoked
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor, Principal
 from switchboard.identity.tables import IdentitySetting, OAuthClient, OAuthGrant, User
 
 _POLICY_KEY = "registration_policy"
@@ -51,10 +51,9 @@ class ClientLifecycle:
         policy: RegistrationPolicy,
         *,
         allow_private_metadata_hosts: bool | None = None,
-        actor: Principal | None,
+        actor: Actor,
     ) -> None:
-        if actor is not None:
-            actor.require_admin()
+        actor.require_admin()
         await _store_setting(_POLICY_KEY, policy.value)
         if allow_private_metadata_hosts is not None:
             await _store_setting(_ALLOW_PRIVATE_KEY, allow_private_metadata_hosts)
@@ -62,21 +61,18 @@ class ClientLifecycle:
         if allow_private_metadata_hosts is not None:
             allowed = "allowed" if allow_private_metadata_hosts else "refused"
             reason += f"; private metadata hosts {allowed}"
-        await self._audit.record(
-            AuditEntry(action="policy.changed", actor=actor.email if actor else "", reason=reason)
-        )
+        await self._audit.record(AuditEntry(action="policy.changed", actor=actor.email, reason=reason))
 
     # Approval, refusal and deletion ----------------------------------------------------------------
 
-    async def approve(self, client_id: str, *, actor: Principal | None) -> Client:
-        """Approve a pending client (``actor=None``: the operator, from the command line)."""
-        if actor is not None:
-            actor.require_admin()
+    async def approve(self, client_id: str, *, actor: Actor) -> Client:
+        """Approve a pending client (the command line approves as ``COMMAND_LINE``)."""
+        actor.require_admin()
         client = await self._store.get(client_id)
         await OAuthClient.update(
             {
                 OAuthClient.status: ClientStatus.APPROVED.value,
-                OAuthClient.approved_by: actor.user_id if actor else None,
+                OAuthClient.approved_by: actor.user_id,
                 OAuthClient.approved_at: now(),
             }
         ).where(OAuthClient.id == client.id)
@@ -94,10 +90,9 @@ class ClientLifecycle:
         await record_admin_event(self._audit, "client.refused", client, actor)
         return await self._store.get(client_id)
 
-    async def delete(self, client_id: str, *, actor: Principal | None, reason: str = "") -> None:
+    async def delete(self, client_id: str, *, actor: Actor, reason: str = "") -> None:
         """Delete the client with its codes, grants, refresh tokens and consents; its tokens stop now."""
-        if actor is not None:
-            actor.require_admin()
+        actor.require_admin()
         client = await self._store.get(client_id)
         if client.kind is ClientKind.METADATA_DOCUMENT:
             # Its client ID is its URL, which may come back: end its grants, not every token of that ID.

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from switchboard.identity.oauth.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.models import Client, ClientGroup, ClientKind, ClientStatus
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.identity.tables import OAuthClient
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.core.tokens import new_token, token_hash
@@ -72,12 +72,12 @@ def registered_row(
 
 
 async def record_admin_event(
-    audit: AuditLog, action: str, client: Client, actor: Principal | None, reason: str = ""
+    audit: AuditLog, action: str, client: Client, actor: Actor, reason: str = ""
 ) -> None:
     await audit.record(
         AuditEntry(
             action=action,
-            actor=actor.email if actor else "",
+            actor=actor.email,
             client_id=client.client_id,
             client_name=client.name,
             reason=reason,

@@ -27,7 +27,7 @@ from switchboard.identity.oauth.models import (
 from switchboard.identity.oauth.registration import DynamicRegistration
 from switchboard.identity.oauth.revocation_list import RevocationList
 from switchboard.identity.oauth.static_clients import StaticClients
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor, Principal
 
 
 class ClientService:
@@ -78,10 +78,10 @@ class ClientService:
 
     # Static clients ----------------------------------------------------------------------------------
 
-    async def create_static(self, data: StaticClientCreate, *, actor: Principal | None) -> ClientWithSecret:
+    async def create_static(self, data: StaticClientCreate, *, actor: Actor) -> ClientWithSecret:
         return await self.static.create(data, actor=actor)
 
-    async def regenerate_secret(self, client_id: str, *, actor: Principal | None) -> str:
+    async def regenerate_secret(self, client_id: str, *, actor: Actor) -> str:
         return await self.static.regenerate_secret(client_id, actor=actor)
 
     # Lifecycle (client_lifecycle) --------------------------------------------------------------------
@@ -97,19 +97,19 @@ class ClientService:
         policy: RegistrationPolicy,
         *,
         allow_private_metadata_hosts: bool | None = None,
-        actor: Principal | None,
+        actor: Actor,
     ) -> None:
         await self.lifecycle.set_policy(
             policy, allow_private_metadata_hosts=allow_private_metadata_hosts, actor=actor
         )
 
-    async def approve(self, client_id: str, *, actor: Principal | None) -> Client:
+    async def approve(self, client_id: str, *, actor: Actor) -> Client:
         return await self.lifecycle.approve(client_id, actor=actor)
 
     async def refuse(self, client_id: str, *, actor: Principal) -> Client:
         return await self.lifecycle.refuse(client_id, actor=actor)
 
-    async def delete(self, client_id: str, *, actor: Principal | None, reason: str = "") -> None:
+    async def delete(self, client_id: str, *, actor: Actor, reason: str = "") -> None:
         await self.lifecycle.delete(client_id, actor=actor, reason=reason)
 
     async def remove_unused(self) -> int:

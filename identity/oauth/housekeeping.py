@@ -1,6 +1,5 @@
 """Clearing what the authorization server no longer needs: unused registrations, expired codes and
-refresh tokens, grants no token can come from any more, revocations no token can match any more, old
-rate-limit windows.
+refresh tokens, grants no token can come from any more, revocations no token can match any more.
 
 ``platform/housekeeping.py`` runs ``sweep`` with the other areas' clean-ups; its statements are
 idempotent, so processes sweeping at the same time do no harm.
@@ -15,7 +14,6 @@ import msgspec
 from switchboard.identity.oauth.revocation_list import RevocationList
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.tables import OAuthCode, OAuthGrant, OAuthRefreshToken
-from switchboard.platform.core.ratelimit import RateLimitWindow
 
 
 class Swept(msgspec.Struct, frozen=True):
@@ -24,7 +22,6 @@ class Swept(msgspec.Struct, frozen=True):
     refresh_tokens: int
     grants: int
     revocations: int
-    rate_limit_windows: int
 
 
 async def sweep(server: AuthorizationServer) -> Swept:
@@ -48,16 +45,10 @@ async def sweep(server: AuthorizationServer) -> Swept:
         )
         .returning(OAuthGrant.id)
     )
-    windows = (
-        await RateLimitWindow.delete()
-        .where(RateLimitWindow.window_started_at < now - timedelta(days=1))
-        .returning(RateLimitWindow.key)
-    )
     return Swept(
         clients=await server.clients.remove_unused(),
         codes=len(codes),
         refresh_tokens=len(refresh_tokens),
         grants=len(grants),
         revocations=await RevocationList.prune(),
-        rate_limit_windows=len(windows),
     )

@@ -21,7 +21,7 @@ from switchboard.identity.oauth.client_store import (
     record_admin_event,
 )
 from switchboard.identity.oauth.models import ClientKind, ClientStatus, ClientWithSecret, StaticClientCreate
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.identity.services.users import validate_text
 from switchboard.identity.tables import OAuthClient, User
 from switchboard.platform.core.errors import InvalidInput
@@ -45,10 +45,9 @@ class StaticClients:
         self._store = store
         self._audit = audit
 
-    async def create(self, data: StaticClientCreate, *, actor: Principal | None) -> ClientWithSecret:
+    async def create(self, data: StaticClientCreate, *, actor: Actor) -> ClientWithSecret:
         """A new client, approved, with its secret (confidential clients): the only time it is shown."""
-        if actor is not None:
-            actor.require_admin()
+        actor.require_admin()
         name = validate_text(data.name.strip(), field="name")
         if not name or len(name) > 200:
             raise InvalidInput("Give the client a name of at most 200 characters.", field="name")
@@ -94,9 +93,9 @@ class StaticClients:
             token_endpoint_auth_method="client_secret_basic" if data.confidential else "none",
             secret_hash=token_hash(secret) if secret else None,
             status=ClientStatus.APPROVED.value,
-            approved_by=actor.user_id if actor else None,
+            approved_by=actor.user_id,
             approved_at=now(),
-            created_by=actor.user_id if actor else None,
+            created_by=actor.user_id,
             service_account=service_account.id if service_account else None,
             may_introspect_any=data.may_introspect_any,
             fingerprint=fingerprint(name, list(data.redirect_uris)),
@@ -108,7 +107,7 @@ class StaticClients:
         await self._audit.record(
             AuditEntry(
                 action="client.created",
-                actor=actor.email if actor else "",
+                actor=actor.email,
                 client_id=client_id,
                 client_name=name,
                 grant_type=" ".join(grants),
@@ -116,10 +115,9 @@ class StaticClients:
         )
         return ClientWithSecret(client=client, client_secret=secret)
 
-    async def regenerate_secret(self, client_id: str, *, actor: Principal | None) -> str:
+    async def regenerate_secret(self, client_id: str, *, actor: Actor) -> str:
         """A new secret, shown once; tokens issued before stay valid until they expire."""
-        if actor is not None:
-            actor.require_admin()
+        actor.require_admin()
         client = await self._store.get(client_id)
         if not client.is_confidential:
             raise InvalidInput("This is a public client: it has no secret.", field="client_id")

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from uuid import UUID
 
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.identity.schemas import GroupCreate, GroupOut, GroupUpdate, MemberOut
 from switchboard.identity.services.users import is_possible_email, normalize_email, validate_text
 from switchboard.identity.tables import Group, GroupMember, User
@@ -50,9 +50,8 @@ class GroupService:
         rows = await Group.select(Group.id).where(Group.id.is_in(list(group_ids)))
         return {row["id"] for row in rows}
 
-    async def create(self, data: GroupCreate, *, actor: Principal | None) -> GroupOut:
-        if actor is not None:
-            actor.require_admin()
+    async def create(self, data: GroupCreate, *, actor: Actor) -> GroupOut:
+        actor.require_admin()
         name = _clean_name(data.name)
         if await Group.exists().where(Group.name_key == name.lower()):
             raise _taken(name)
@@ -70,9 +69,8 @@ class GroupService:
             raise
         return self._out(group, [])
 
-    async def update(self, group_id: UUID, data: GroupUpdate, *, actor: Principal | None) -> GroupOut:
-        if actor is not None:
-            actor.require_admin()
+    async def update(self, group_id: UUID, data: GroupUpdate, *, actor: Actor) -> GroupOut:
+        actor.require_admin()
         group = await self._load(group_id)
         if isinstance(data.name, str):
             name = _clean_name(data.name)
@@ -90,16 +88,14 @@ class GroupService:
             raise
         return await self.get(group.id)
 
-    async def delete(self, group_id: UUID, *, actor: Principal | None) -> None:
-        if actor is not None:
-            actor.require_admin()
+    async def delete(self, group_id: UUID, *, actor: Actor) -> None:
+        actor.require_admin()
         group = await self._load(group_id)
         await GroupMember.delete().where(GroupMember.group == group.id)
         await Group.delete().where(Group.id == group.id)
 
-    async def add_member(self, group_id: UUID, email: str, *, actor: Principal | None) -> GroupOut:
-        if actor is not None:
-            actor.require_admin()
+    async def add_member(self, group_id: UUID, email: str, *, actor: Actor) -> GroupOut:
+        actor.require_admin()
         group = await self._load(group_id)
         user = await self._user(email)
         already = await GroupMember.exists().where(
@@ -115,9 +111,8 @@ class GroupService:
             raise
         return await self.get(group.id)
 
-    async def remove_member(self, group_id: UUID, email: str, *, actor: Principal | None) -> GroupOut:
-        if actor is not None:
-            actor.require_admin()
+    async def remove_member(self, group_id: UUID, email: str, *, actor: Actor) -> GroupOut:
+        actor.require_admin()
         group = await self._load(group_id)
         user = await self._user(email)
         membership = GroupMember.exists().where(

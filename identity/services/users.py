@@ -12,7 +12,7 @@ from switchboard.identity.oauth.revocation_list import (
     record_revocation,
 )
 from switchboard.identity.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import GroupRef, UserCreate, UserOut, UserUpdate
 from switchboard.identity.tables import GroupMember, LoginSession, User
@@ -100,6 +100,11 @@ class UserService:
         user = await self._load(user_id)
         return _out(user, (await _groups_by_user([user.id]))[user.id])
 
+    async def email_of(self, user_id: UUID) -> str:
+        """The user's e-mail address, or "" when there is no such user (as an audit record's actor)."""
+        row = await User.select(User.email).where(User.id == user_id).first()
+        return str(row["email"]) if row else ""
+
     async def find_by_email(self, email: str) -> UserOut | None:
         email = normalize_email(email)
         user = await User.objects().where(User.email == email).first() if is_possible_email(email) else None
@@ -107,12 +112,11 @@ class UserService:
             return None
         return _out(user, (await _groups_by_user([user.id]))[user.id])
 
-    async def create(self, data: UserCreate, *, actor: Principal | None) -> UserOut:
-        """Create a user; ``actor`` is None only for the CLI and the demo seed, which run as the operator."""
-        if actor is not None:
-            actor.require_admin()
-            if data.role is Role.OWNER and actor.role is not Role.OWNER:
-                raise PermissionDenied("Only an owner can create another owner.", field="role")
+    async def create(self, data: UserCreate, *, actor: Actor) -> UserOut:
+        """Create a user (the command line and the demo seed act as a ``SystemActor``, an owner)."""
+        actor.require_admin()
+        if data.role is Role.OWNER and actor.role is not Role.OWNER:
+            raise PermissionDenied("Only an owner can create another owner.", field="role")
         email = validate_email(data.email)
         validate_password(data.password)
         name = validate_text(data.name.strip(), field="name")
@@ -134,21 +138,20 @@ class UserService:
             raise
         return _out(user, [])
 
-    async def update(self, user_id: UUID, data: UserUpdate, *, actor: Principal | None) -> UserOut:
+    async def update(self, user_id: UUID, data: UserUpdate, *, actor: Actor) -> UserOut:
         user = await self._load(user_id)
         current_role = Role(user.role)
         new_role = data.role if isinstance(data.role, Role) else current_role
-        if actor is not None:
-            actor.require_admin()
-            if Role.OWNER in {current_role, new_role} and actor.role is not Role.OWNER:
-                raise PermissionDenied(
-                    "Only an owner can change an owner or make someone an owner.", field="role"
-                )
-            if actor.user_id == user.id:
-                if new_role is not current_role:
-                    raise PermissionDenied("You cannot change your own role.", field="role")
-                if data.is_active is False:
-                    raise PermissionDenied("You cannot deactivate your own account.", field="is_active")
+        actor.require_admin()
+        if Role.OWNER in {current_role, new_role} and actor.role is not Role.OWNER:
+            raise PermissionDenied(
+                "Only an owner can change an owner or make someone an owner.", field="role"
+            )
+        if actor.user_id == user.id:
+            if new_role is not current_role:
+                raise PermissionDenied("You cannot change your own role.", field="role")
+            if data.is_active is False:
+                raise PermissionDenied("You cannot deactivate your own account.", field="is_active")
         losing_owner = (
             current_role is Role.OWNER
             and user.is_active
@@ -175,18 +178,17 @@ class UserService:
             await record_revocation(Revoked.USER, str(user.id), LONGEST_ACCESS_TOKEN_LIFETIME)
         return await self.get(user.id)
 
-    async def reset_password(self, user_id: UUID, password: str, *, actor: Principal | None) -> None:
+    async def reset_password(self, user_id: UUID, password: str, *, actor: Actor) -> None:
         """Set a new password and end the user's sessions, so the old password's sign-ins stop."""
         user = await self._load(user_id)
-        if actor is not None:
-            actor.require_admin()
-            if Role(user.role) is Role.OWNER and actor.role is not Role.OWNER:
-                raise PermissionDenied("Only an owner can reset an owner's password.", field="password")
+        actor.require_admin()
+        if Role(user.role) is Role.OWNER and actor.role is not Role.OWNER:
+            raise PermissionDenied("Only an owner can reset an owner's password.", field="password")
         if user.kind != "person":
             raise InvalidInput("A service account has no password: it authenticates as its OAuth client.")
         validate_password(password)
         await User.update({User.password_hash: await hash_password(password)}).where(User.id == user.id)
-        await end_sessions(user.id, keep=actor.session_id if actor and actor.user_id == user.id else None)
+        await end_sessions(user.id, keep=actor.session_id if actor.user_id == user.id else None)
 
     async def _load(self, user_id: UUID) -> User:
         user = await User.objects().where(User.id == user_id).first()

@@ -9,6 +9,7 @@ import click
 
 from switchboard.connectors.connections.models import ProjectCreate
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.principal import COMMAND_LINE
 from switchboard.platform.cli.support import connector_services, run, settings_of
 from switchboard.platform.core.database import Database
 from switchboard.platform.demo_tasks.clients import ClientRegistry
@@ -34,7 +35,7 @@ def secrets_reencrypt(ctx: click.Context) -> None:
         async with connector_services(ctx, services) as connectors:
             return (
                 await connectors.connections.reencrypt(),
-                await connectors.grants.reencrypt(),
+                await connectors.grants.store.reencrypt(),
                 await services.oauth.keys.reencrypt(),
                 await ClientRegistry(settings.secret_key, settings.previous_keys).reencrypt(),
             )
@@ -61,7 +62,7 @@ def projects_create(ctx: click.Context, name: str, description: str) -> None:
     async def work(services: IdentityServices, _: Database) -> str:
         async with connector_services(ctx, services) as connectors:
             project = await connectors.projects.create(
-                ProjectCreate(name=name, description=description), actor=None
+                ProjectCreate(name=name, description=description), actor=COMMAND_LINE
             )
         return project.name
 

@@ -10,6 +10,7 @@ import msgspec
 
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.models import Client, ClientWithSecret, StaticClientCreate
+from switchboard.identity.principal import COMMAND_LINE
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import GroupCreate, UserCreate, UserOut, UserUpdate
 from switchboard.platform.cli.support import run
@@ -47,7 +48,7 @@ def users_create(ctx: click.Context, email: str, password: str, role: str, name:
 
     async def work(services: IdentityServices, _: Database) -> UserOut:
         return await services.users.create(
-            UserCreate(email=email, password=password, role=Role(role), name=name), actor=None
+            UserCreate(email=email, password=password, role=Role(role), name=name), actor=COMMAND_LINE
         )
 
     _echo_user(run(ctx, work), as_json)
@@ -71,7 +72,7 @@ def _update_user(ctx: click.Context, email: str, change: UserUpdate) -> None:
         user = await services.users.find_by_email(email)
         if user is None:
             raise DomainError(f"No user with the e-mail {email.lower()}.")
-        return await services.users.update(user.id, change, actor=None)
+        return await services.users.update(user.id, change, actor=COMMAND_LINE)
 
     _echo_user(run(ctx, work), False)
 
@@ -114,7 +115,7 @@ def users_reset_password(ctx: click.Context, email: str, password: str) -> None:
         user = await services.users.find_by_email(email)
         if user is None:
             raise DomainError(f"No user with the e-mail {email.lower()}.")
-        await services.users.reset_password(user.id, password, actor=None)
+        await services.users.reset_password(user.id, password, actor=COMMAND_LINE)
 
     run(ctx, work)
     click.echo(f"Password reset for {email.lower()}; their sessions were signed out.")
@@ -142,7 +143,7 @@ def groups_create(ctx: click.Context, name: str, description: str) -> None:
     """Create a group."""
     _group_command(
         ctx,
-        lambda s: s.groups.create(GroupCreate(name=name, description=description), actor=None),
+        lambda s: s.groups.create(GroupCreate(name=name, description=description), actor=COMMAND_LINE),
         lambda group: f"Group {group.name} created.",
     )
 
@@ -171,7 +172,7 @@ def groups_add_member(ctx: click.Context, group: str, email: str) -> None:
 
     async def work(services: IdentityServices) -> str:
         found = await services.groups.get_by_name(group)
-        await services.groups.add_member(found.id, email, actor=None)
+        await services.groups.add_member(found.id, email, actor=COMMAND_LINE)
         return f"{email.lower()} added to {found.name}."
 
     _group_command(ctx, work, str)
@@ -186,7 +187,7 @@ def groups_remove_member(ctx: click.Context, group: str, email: str) -> None:
 
     async def work(services: IdentityServices) -> str:
         found = await services.groups.get_by_name(group)
-        await services.groups.remove_member(found.id, email, actor=None)
+        await services.groups.remove_member(found.id, email, actor=COMMAND_LINE)
         return f"{email.lower()} removed from {found.name}."
 
     _group_command(ctx, work, str)
@@ -202,7 +203,7 @@ def groups_rename(ctx: click.Context, group: str, new_name: str) -> None:
 
     async def work(services: IdentityServices) -> str:
         found = await services.groups.get_by_name(group)
-        renamed = await services.groups.update(found.id, GroupUpdate(name=new_name), actor=None)
+        renamed = await services.groups.update(found.id, GroupUpdate(name=new_name), actor=COMMAND_LINE)
         return f"Group {found.name} renamed to {renamed.name}."
 
     _group_command(ctx, work, str)
@@ -216,7 +217,7 @@ def groups_delete(ctx: click.Context, group: str) -> None:
 
     async def work(services: IdentityServices) -> str:
         found = await services.groups.get_by_name(group)
-        await services.groups.delete(found.id, actor=None)
+        await services.groups.delete(found.id, actor=COMMAND_LINE)
         return f"Group {found.name} deleted."
 
     _group_command(ctx, work, str)
@@ -287,7 +288,7 @@ def clients_create(
     )
 
     async def work(services: IdentityServices, _: Database) -> ClientWithSecret:
-        return await services.oauth.clients.create_static(data, actor=None)
+        return await services.oauth.clients.create_static(data, actor=COMMAND_LINE)
 
     _echo_client(run(ctx, work), as_json)
 
@@ -319,7 +320,9 @@ def clients_delete(ctx: click.Context, client_id: str) -> None:
 
     async def work(services: IdentityServices, _: Database) -> str:
         client = await services.oauth.clients.get(client_id)
-        await services.oauth.clients.delete(client_id, actor=None, reason="deleted from the command line")
+        await services.oauth.clients.delete(
+            client_id, actor=COMMAND_LINE, reason="deleted from the command line"
+        )
         return client.name
 
     name = run(ctx, work)
@@ -333,7 +336,7 @@ def clients_approve(ctx: click.Context, client_id: str) -> None:
     """Approve a pending dynamically registered client."""
 
     async def work(services: IdentityServices, _: Database) -> str:
-        client = await services.oauth.clients.approve(client_id, actor=None)
+        client = await services.oauth.clients.approve(client_id, actor=COMMAND_LINE)
         return client.name
 
     click.echo(f"Client {run(ctx, work)} approved.")

@@ -12,6 +12,7 @@ import msgspec
 from switchboard.connectors.connections.models import Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.principal import COMMAND_LINE
 from switchboard.platform.cli.support import connector_services, fail, run, settings_of
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import NotFound
@@ -111,10 +112,12 @@ def recipes_import(ctx: click.Context, file: Path, project: str, replace: bool, 
     async def work(identity: IdentityServices, _: Database) -> tuple[str, list[str], int | None]:
         async with _services(ctx, identity) as (connectors, services):
             target = await connectors.projects.ensure(project)
-            saved = await services.recipes.import_document(target.id, document, actor=None, replace=replace)
+            saved = await services.recipes.import_document(
+                target.id, document, actor=COMMAND_LINE, replace=replace
+            )
             number = None
             if publish:
-                number = (await services.recipes.publish(saved.recipe.id, actor=None)).number
+                number = (await services.recipes.publish(saved.recipe.id, actor=COMMAND_LINE)).number
             return saved.recipe.tool_name, [str(problem) for problem in saved.problems], number
 
     tool_name, problems, number = run(ctx, work)

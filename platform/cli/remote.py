@@ -12,6 +12,7 @@ from switchboard.connectors.remote.discovery import AuthMode, Discoverer, Discov
 from switchboard.connectors.remote.models import AuthInput, RemoteServer, RemoteServerInput, RemoteServerPatch
 from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.principal import COMMAND_LINE
 from switchboard.platform.cli.support import connector_services, fail, run
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import DomainError
@@ -109,7 +110,7 @@ def remote_create(ctx: click.Context, /, key: str, **options: Any) -> None:
 
     async def work(services: IdentityServices, _: Database) -> RemoteServer:
         async with connector_services(ctx, services) as connectors:
-            return await connectors.remote.create(data, actor=None)
+            return await connectors.remote.create(data, actor=COMMAND_LINE)
 
     server = run(ctx, work)
     _echo_json(server) if as_json else _echo_server(server)
@@ -132,7 +133,7 @@ def remote_update(ctx: click.Context, /, key: str, **options: Any) -> None:
 
     async def work(services: IdentityServices, _: Database) -> RemoteServer:
         async with connector_services(ctx, services) as connectors:
-            return await connectors.update_remote(key, patch, actor=None)
+            return await connectors.remote_connections.update(key, patch, actor=COMMAND_LINE)
 
     _echo_server(run(ctx, work))
 
@@ -171,7 +172,7 @@ def remote_delete(ctx: click.Context, key: str) -> None:
 
     async def work(services: IdentityServices, _: Database) -> None:
         async with connector_services(ctx, services) as connectors:
-            await connectors.remote.delete(key, actor=None)
+            await connectors.remote.delete(key, actor=COMMAND_LINE)
 
     run(ctx, work)
     click.echo(f"Remote server {key} removed.")

@@ -8,6 +8,7 @@ import click
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.principal import COMMAND_LINE
 from switchboard.platform.cli.support import connector_services, run, settings_of
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import Conflict, NotFound
@@ -22,29 +23,28 @@ from switchboard.platform.mcp.models import (
     ServerUpdate,
     ToolAttach,
 )
-from switchboard.recipes.tables import Recipe as RecipeRow
+from switchboard.recipes.deps import RecipeServices
+from switchboard.recipes.service import RecipeService
 
 
 async def _group_ids(identity: IdentityServices, names: tuple[str, ...]) -> list[UUID]:
     return [(await identity.groups.get_by_name(name)).id for name in names]
 
 
-async def _recipe(name: str, project: str | None) -> UUID:
+async def _recipe(recipes: RecipeService, name: str, project: str | None) -> UUID:
     """The recipe whose (draft) tool name is ``name``; ``project`` tells apart recipes of several."""
-    rows = await RecipeRow.select(RecipeRow.id, RecipeRow.project.name.as_alias("project")).where(
-        RecipeRow.tool_name == name
-    )
+    found = await recipes.find_by_tool_name(name)
     if project is not None:
-        rows = [row for row in rows if str(row["project"]).lower() == project.lower()]
-    if not rows:
+        found = [recipe for recipe in found if recipe.project_name.lower() == project.lower()]
+    if not found:
         where = f" in project {project}" if project else ""
         raise NotFound(f"no recipe named {name!r}{where}")
-    if len(rows) > 1:
-        projects = ", ".join(sorted(str(row["project"]) for row in rows))
+    if len(found) > 1:
+        projects = ", ".join(sorted(recipe.project_name for recipe in found))
         raise Conflict(
             f"several projects have a recipe named {name!r} ({projects}): choose one with --project"
         )
-    return UUID(str(rows[0]["id"]))
+    return found[0].id
 
 
 def _line(server: McpServer) -> str:
@@ -133,7 +133,7 @@ def servers_create(
     )
 
     async def work(_: IdentityServices, __: Database) -> McpServer:
-        return await McpServices.create().servers.create(data, actor=None)
+        return await McpServices.create().servers.create(data, actor=COMMAND_LINE)
 
     server = run(ctx, work)
     click.echo(f"Created MCP server {server.slug}: {settings_of(ctx).base_url}/mcp/{server.slug}")
@@ -171,7 +171,7 @@ def servers_update(
 
     async def work(_: IdentityServices, __: Database) -> McpServer:
         servers = McpServices.create().servers
-        return await servers.update((await servers.get_by_slug(slug)).id, data, actor=None)
+        return await servers.update((await servers.get_by_slug(slug)).id, data, actor=COMMAND_LINE)
 
     server = run(ctx, work)
     click.echo(_line(server))
@@ -185,7 +185,7 @@ def servers_delete(ctx: click.Context, slug: str) -> None:
 
     async def work(_: IdentityServices, __: Database) -> None:
         servers = McpServices.create().servers
-        await servers.delete((await servers.get_by_slug(slug)).id, actor=None)
+        await servers.delete((await servers.get_by_slug(slug)).id, actor=COMMAND_LINE)
 
     run(ctx, work)
     click.echo(f"Deleted MCP server {slug}.")
@@ -201,7 +201,7 @@ def servers_add_group(ctx: click.Context, slug: str, groups: tuple[str, ...]) ->
     async def work(identity: IdentityServices, _: Database) -> McpServer:
         mcp = McpServices.create()
         server = await mcp.servers.get_by_slug(slug)
-        return await mcp.groups.add(server.id, await _group_ids(identity, groups), actor=None)
+        return await mcp.groups.add(server.id, await _group_ids(identity, groups), actor=COMMAND_LINE)
 
     click.echo(_line(run(ctx, work)))
 
@@ -217,7 +217,7 @@ def servers_remove_group(ctx: click.Context, slug: str, group: str) -> None:
         mcp = McpServices.create()
         server = await mcp.servers.get_by_slug(slug)
         (group_id,) = await _group_ids(identity, (group,))
-        return await mcp.groups.remove(server.id, group_id, actor=None)
+        return await mcp.groups.remove(server.id, group_id, actor=COMMAND_LINE)
 
     click.echo(_line(run(ctx, work)))
 
@@ -259,13 +259,16 @@ def servers_attach(
 ) -> None:
     """Make the recipe TOOL a tool of the server SLUG."""
 
-    async def work(_: IdentityServices, __: Database) -> ServerTool:
+    async def work(identity: IdentityServices, _: Database) -> ServerTool:
         mcp = McpServices.create()
         server = await mcp.servers.get_by_slug(slug)
-        data = ToolAttach(
-            recipe_id=await _recipe(tool, project), scope=scope, read_only=read_only, destructive=destructive
-        )
-        return await mcp.tools.attach(server.id, data, actor=None)
+        async with connector_services(ctx, identity) as connectors:
+            recipes = RecipeServices.from_settings(
+                settings_of(ctx), connectors=connectors, users=identity.users
+            )
+            recipe_id = await _recipe(recipes.recipes, tool, project)
+        data = ToolAttach(recipe_id=recipe_id, scope=scope, read_only=read_only, destructive=destructive)
+        return await mcp.tools.attach(server.id, data, actor=COMMAND_LINE)
 
     click.echo(_tool_line(run(ctx, work)))
 
@@ -306,7 +309,7 @@ def servers_offer(
                 destructive=destructive,
             )
             return await mcp.tools.attach_remote(
-                server.id, data, connections=connectors.connections, actor=None
+                server.id, data, connections=connectors.connections, actor=COMMAND_LINE
             )
 
     click.echo(_remote_line(run(ctx, work)))
@@ -324,12 +327,12 @@ def servers_detach(ctx: click.Context, slug: str, tool: str) -> None:
         server = await mcp.servers.get_by_slug(slug)
         found = next((t for t in await mcp.tools.list_all(server.id) if t.tool_name == tool), None)
         if found is not None:
-            await mcp.tools.detach(server.id, found.recipe_id, actor=None)
+            await mcp.tools.detach(server.id, found.recipe_id, actor=COMMAND_LINE)
             return
         remote = next((t for t in await mcp.tools.list_remote(server.id) if t.tool_name == tool), None)
         if remote is None:
             raise NotFound(f"server {slug} has no tool {tool!r}")
-        await mcp.tools.detach_remote(server.id, remote.id, actor=None)
+        await mcp.tools.detach_remote(server.id, remote.id, actor=COMMAND_LINE)
 
     run(ctx, work)
     click.echo(f"Detached {tool} from {slug}.")
@@ -350,7 +353,7 @@ def servers_token_create(ctx: click.Context, slug: str, name: str) -> None:
     async def work(_: IdentityServices, __: Database) -> str:
         mcp = McpServices.create()
         server = await mcp.servers.get_by_slug(slug)
-        return (await mcp.tokens.create(server.id, name, actor=None)).secret
+        return (await mcp.tokens.create(server.id, name, actor=COMMAND_LINE)).secret
 
     secret = run(ctx, work)
     click.echo(secret)
@@ -366,7 +369,7 @@ def servers_token_revoke(ctx: click.Context, slug: str, token_id: UUID) -> None:
 
     async def work(_: IdentityServices, __: Database) -> None:
         mcp = McpServices.create()
-        await mcp.tokens.revoke((await mcp.servers.get_by_slug(slug)).id, token_id, actor=None)
+        await mcp.tokens.revoke((await mcp.servers.get_by_slug(slug)).id, token_id, actor=COMMAND_LINE)
 
     run(ctx, work)
     click.echo(f"Revoked token {token_id}.")

@@ -85,7 +85,10 @@ async def connector_services(
     ctx: click.Context, services: IdentityServices
 ) -> AsyncIterator[ConnectorServices]:
     connectors = ConnectorServices.from_settings(
-        settings_of(ctx), audit=services.oauth.audit, sign=services.oauth.keys.sign_assertion
+        settings_of(ctx),
+        audit=services.oauth.audit,
+        sign=services.oauth.keys.sign_assertion,
+        users=services.users,
     )
     try:
         yield connectors

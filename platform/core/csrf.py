@@ -16,6 +16,8 @@ from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.middleware.csrf import CSRFMiddleware
 
+from switchboard.platform.core.requests import bearer_token
+
 if TYPE_CHECKING:
     from litestar.config.csrf import CSRFConfig
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -42,8 +44,7 @@ class BearerExemptCSRFMiddleware(CSRFMiddleware):
 
     def _exempt(self, scope: Scope) -> bool:
         headers = Headers.from_scope(scope)
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
+        if bearer_token(headers.get("authorization")) is not None:
             return True
         if self.session_cookie is None or not scope["path"].startswith(self.api_prefix):
             return False

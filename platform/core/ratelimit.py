@@ -2,6 +2,11 @@
 
 ``RateLimiter.hit`` counts a request under a key and raises ``Throttled`` once the key's limit is
 passed; each caller answers that in its own terms (an OAuth ``too_many_requests``, a tool error).
+``RateLimiter.remove_old_windows`` is a housekeeping task of its own (``platform/services.py``).
+
+The table is this module's alone, yet the identity Piccolo app lists it: this layer has no Piccolo app,
+and the identity app's migrations created the table (hence its name, ``identity_rate_limit``), so its
+migration history stays there.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from piccolo.table import Table
 
 from switchboard.platform.core.errors import Throttled
 
+_KEPT = timedelta(days=1)
+"""How long a window is kept after it started: longer than any limit's window."""
+
 
 class RateLimitWindow(Table, tablename="identity_rate_limit"):
-    """The current window of one key. This layer has no Piccolo app: the identity app lists the table
-    and its migrations create it, hence its name."""
+    """The current window of one key (listed by the identity Piccolo app, see above)."""
 
     key = Varchar(length=600, primary_key=True)
     window_started_at = Timestamptz()
@@ -65,6 +72,16 @@ class RateLimiter:
             raise Throttled(
                 f"Too many requests; try again in {retry_after} seconds.", retry_after=retry_after
             )
+
+    async def remove_old_windows(self) -> int:
+        """Remove the windows that started over a day ago (no limit has a window that long), so that keys
+        seen once do not stay for ever; the number removed."""
+        removed = (
+            await RateLimitWindow.delete()
+            .where(RateLimitWindow.window_started_at < datetime.now(UTC) - _KEPT)
+            .returning(RateLimitWindow.key)
+        )
+        return len(removed)
 
     async def _count(self, key: str, *conditions: Combinable) -> list[dict[str, Any]]:
         query = RateLimitWindow.update({RateLimitWindow.hits: RateLimitWindow.hits + 1}).where(

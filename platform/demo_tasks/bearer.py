@@ -7,6 +7,7 @@ from uuid import UUID
 
 import msgspec
 
+from switchboard.platform.core.requests import bearer_token
 from switchboard.platform.core.tokens import token_hash
 from switchboard.platform.demo_tasks import spec
 from switchboard.platform.demo_tasks.errors import insufficient_scope, invalid_token
@@ -21,13 +22,6 @@ class AccessToken(msgspec.Struct, frozen=True):
         """RFC 6750 §3.1: a valid token without the scope is ``insufficient_scope`` (403)."""
         if scope not in self.scopes:
             raise insufficient_scope(scope)
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
 
 
 async def verify(authorization: str | None) -> AccessToken:

@@ -19,6 +19,7 @@ import msgspec
 
 from switchboard.identity.oauth import scopes
 from switchboard.identity.oauth.verifier import AccessToken, InvalidToken
+from switchboard.platform.core.requests import bearer_token
 from switchboard.platform.mcp.models import (
     AccessMethod,
     McpServer,
@@ -127,7 +128,7 @@ class AccessGate:
 
     async def caller(self, server: McpServer, authorization: str | None) -> McpCaller:
         """The verified caller of ``server``, or ``Refusal``."""
-        token = _bearer(authorization)
+        token = bearer_token(authorization)
         if token is None:
             raise self._refused(server, 401, "invalid_token", "This MCP server needs an access token.")
         if server.access_method is AccessMethod.TOKEN:
@@ -196,12 +197,6 @@ def no_access_message(server: McpServer) -> str:
     groups = _names(group.name for group in server.groups)
     ask = f"Ask an administrator to add you to {groups}." if groups else "Ask an administrator for access."
     return f"You are not in a group that may use the MCP server {server.name}. {ask}"
-
-
-def _bearer(authorization: str | None) -> str | None:
-    kind, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    return token if kind.lower() == "bearer" and token else None
 
 
 def _quoted(text: str) -> str:

@@ -7,11 +7,11 @@ Builders read servers and attach tools; everything else is for owners and admins
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -19,6 +19,7 @@ from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_admin, requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import InvalidInput
+from switchboard.platform.core.settings import Settings
 from switchboard.platform.mcp.access import server_url
 from switchboard.platform.mcp.audit import OUTCOMES, PAGE_SIZE, ToolCall, ToolCallFilter
 from switchboard.platform.mcp.deps import McpServices
@@ -62,11 +63,11 @@ class TokenCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     name: str
 
 
-async def _out(request: Request[Any, Any, Any], mcp: McpServices, server: McpServer) -> ServerOut:
+async def _out(settings: Settings, mcp: McpServices, server: McpServer) -> ServerOut:
     return ServerOut(
         id=server.id,
         slug=server.slug,
-        url=server_url(request.app.state.settings.base_url, server.slug),
+        url=server_url(settings.base_url, server.slug),
         name=server.name,
         description=server.description,
         instructions=server.instructions,
@@ -87,36 +88,39 @@ class ServerController(Controller):
 
     @get(summary="List MCP servers with their groups and tools")
     async def list_servers(
-        self, request: Request[Any, Any, Any], mcp: NamedDependency[McpServices]
+        self, mcp: NamedDependency[McpServices], settings: NamedDependency[Settings]
     ) -> list[ServerOut]:
-        return [await _out(request, mcp, server) for server in await mcp.servers.list_all()]
+        return [await _out(settings, mcp, server) for server in await mcp.servers.list_all()]
 
     @post(guards=[requires_admin], summary="Create an MCP server")
     async def create_server(
         self,
-        request: Request[Any, Any, Any],
         data: JSONBody[ServerCreate],
         mcp: NamedDependency[McpServices],
+        settings: NamedDependency[Settings],
         principal: NamedDependency[Principal],
     ) -> ServerOut:
-        return await _out(request, mcp, await mcp.servers.create(data, actor=principal))
+        return await _out(settings, mcp, await mcp.servers.create(data, actor=principal))
 
     @get("/{server_id:uuid}", summary="An MCP server with its groups and tools")
     async def get_server(
-        self, request: Request[Any, Any, Any], server_id: FromPath[UUID], mcp: NamedDependency[McpServices]
+        self,
+        server_id: FromPath[UUID],
+        mcp: NamedDependency[McpServices],
+        settings: NamedDependency[Settings],
     ) -> ServerOut:
-        return await _out(request, mcp, await mcp.servers.get(server_id))
+        return await _out(settings, mcp, await mcp.servers.get(server_id))
 
     @patch("/{server_id:uuid}", guards=[requires_admin], summary="Change an MCP server (not its slug)")
     async def update_server(
         self,
-        request: Request[Any, Any, Any],
         server_id: FromPath[UUID],
         data: JSONBody[ServerUpdate],
         mcp: NamedDependency[McpServices],
+        settings: NamedDependency[Settings],
         principal: NamedDependency[Principal],
     ) -> ServerOut:
-        return await _out(request, mcp, await mcp.servers.update(server_id, data, actor=principal))
+        return await _out(settings, mcp, await mcp.servers.update(server_id, data, actor=principal))
 
     @delete("/{server_id:uuid}", guards=[requires_admin], summary="Delete an MCP server")
     async def delete_server(
@@ -130,16 +134,16 @@ class ServerController(Controller):
     @post("/{server_id:uuid}/groups", guards=[requires_admin], status_code=200, summary="Add user groups")
     async def add_groups(
         self,
-        request: Request[Any, Any, Any],
         server_id: FromPath[UUID],
         data: JSONBody[GroupsAdd],
         mcp: NamedDependency[McpServices],
+        settings: NamedDependency[Settings],
         principal: NamedDependency[Principal],
     ) -> ServerOut:
         if not data.group_ids:
             raise InvalidInput("Choose at least one user group.", field="group_ids")
         server = await mcp.groups.add(server_id, data.group_ids, actor=principal)
-        return await _out(request, mcp, server)
+        return await _out(settings, mcp, server)
 
     @delete(
         "/{server_id:uuid}/groups/{group_id:uuid}",
@@ -149,14 +153,14 @@ class ServerController(Controller):
     )
     async def remove_group(
         self,
-        request: Request[Any, Any, Any],
         server_id: FromPath[UUID],
         group_id: FromPath[UUID],
         mcp: NamedDependency[McpServices],
+        settings: NamedDependency[Settings],
         principal: NamedDependency[Principal],
     ) -> ServerOut:
         server = await mcp.groups.remove(server_id, group_id, actor=principal)
-        return await _out(request, mcp, server)
+        return await _out(settings, mcp, server)
 
     @get("/{server_id:uuid}/tools", summary="The server's tools")
     async def list_tools(

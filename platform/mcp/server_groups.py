@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.identity.services.groups import GroupService
 from switchboard.identity.services.standing import StandingService
 from switchboard.platform.core.errors import NotFound
@@ -38,10 +38,9 @@ class ServerGroups:
         self._groups = groups
         self._standing = standing
 
-    async def add(self, server_id: UUID, group_ids: list[UUID], *, actor: Principal | None) -> McpServer:
+    async def add(self, server_id: UUID, group_ids: list[UUID], *, actor: Actor) -> McpServer:
         """Let the members of ``group_ids`` use the server; groups it has already are left as they are."""
-        if actor is not None:
-            actor.require_admin()
+        actor.require_admin()
         server = await self._records.get(server_id)
         wanted = list(dict.fromkeys(group_ids))
         found = await self._groups.existing(wanted)
@@ -54,9 +53,8 @@ class ServerGroups:
         self._cache.changed()
         return await self._records.get(server_id)
 
-    async def remove(self, server_id: UUID, group_id: UUID, *, actor: Principal | None) -> McpServer:
-        if actor is not None:
-            actor.require_admin()
+    async def remove(self, server_id: UUID, group_id: UUID, *, actor: Actor) -> McpServer:
+        actor.require_admin()
         await self._records.get(server_id)
         await ServerGroupRow.delete().where(
             (ServerGroupRow.server == server_id) & (ServerGroupRow.group == group_id)

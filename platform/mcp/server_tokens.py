@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.mcp.models import NewServerToken, ServerToken
 from switchboard.platform.mcp.servers import clean_name
@@ -30,9 +30,8 @@ class ServerTokens:
     def __init__(self, *, records: ServerRecords) -> None:
         self._records = records
 
-    async def create(self, server_id: UUID, name: str, *, actor: Principal | None) -> NewServerToken:
-        if actor is not None:
-            actor.require_admin()
+    async def create(self, server_id: UUID, name: str, *, actor: Actor) -> NewServerToken:
+        actor.require_admin()
         await self._records.get(server_id)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = TokenRow(
@@ -42,7 +41,7 @@ class ServerTokens:
             prefix=secret[:12],
             secret_hash=_hash(secret),
             created_at=datetime.now(UTC),
-            created_by=actor.email if actor is not None else "",
+            created_by=actor.email,
         )
         await row.save()
         token = next(token for token in await self.list_all(server_id) if token.id == row.id)
@@ -52,9 +51,8 @@ class ServerTokens:
         rows = await TokenRow.select().where(TokenRow.server == server_id).order_by(TokenRow.created_at)
         return [_token(row) for row in rows]
 
-    async def revoke(self, server_id: UUID, token_id: UUID, *, actor: Principal | None) -> None:
-        if actor is not None:
-            actor.require_admin()
+    async def revoke(self, server_id: UUID, token_id: UUID, *, actor: Actor) -> None:
+        actor.require_admin()
         deleted = (
             await TokenRow.delete()
             .where((TokenRow.server == server_id) & (TokenRow.id == token_id))

@@ -15,7 +15,7 @@ import msgspec
 from switchboard.connectors.connections.models import Connection
 from switchboard.connectors.definitions import ConnectorDefinition
 from switchboard.identity.oauth import scopes
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 from switchboard.platform.mcp.models import (
     RemoteTool,
@@ -86,9 +86,8 @@ class ServerTools:
             )
         return sorted(tools, key=lambda tool: tool.tool_name)
 
-    async def attach(self, server_id: UUID, data: ToolAttach, *, actor: Principal | None) -> ServerTool:
-        if actor is not None:
-            actor.require_builder()
+    async def attach(self, server_id: UUID, data: ToolAttach, *, actor: Actor) -> ServerTool:
+        actor.require_builder()
         await self._records.get(server_id)
         draft = (await tool_triggers([data.recipe_id])).get((data.recipe_id, None))
         if draft is None:
@@ -110,11 +109,8 @@ class ServerTools:
         self._cache.changed()
         return await self._tool(server_id, data.recipe_id)
 
-    async def update(
-        self, server_id: UUID, recipe_id: UUID, data: ToolUpdate, *, actor: Principal | None
-    ) -> ServerTool:
-        if actor is not None:
-            actor.require_builder()
+    async def update(self, server_id: UUID, recipe_id: UUID, data: ToolUpdate, *, actor: Actor) -> ServerTool:
+        actor.require_builder()
         await self._tool(server_id, recipe_id)
         values: dict[Any, Any] = {}
         if data.scope is not None:
@@ -130,9 +126,8 @@ class ServerTools:
             self._cache.changed()
         return await self._tool(server_id, recipe_id)
 
-    async def detach(self, server_id: UUID, recipe_id: UUID, *, actor: Principal | None) -> None:
-        if actor is not None:
-            actor.require_builder()
+    async def detach(self, server_id: UUID, recipe_id: UUID, *, actor: Actor) -> None:
+        actor.require_builder()
         await self._tool(server_id, recipe_id)
         await ServerToolRow.delete().where(
             (ServerToolRow.server == server_id) & (ServerToolRow.recipe == recipe_id)
@@ -171,11 +166,10 @@ class ServerTools:
         return sorted(tools, key=lambda tool: tool.tool_name)
 
     async def attach_remote(
-        self, server_id: UUID, data: RemoteToolAttach, *, connections: Connections, actor: Principal | None
+        self, server_id: UUID, data: RemoteToolAttach, *, connections: Connections, actor: Actor
     ) -> RemoteTool:
         """Offer a remote server's tool directly, called through ``data.connection_id``."""
-        if actor is not None:
-            actor.require_builder()
+        actor.require_builder()
         await self._records.get(server_id)
         try:
             connection = await connections.get(data.connection_id)
@@ -213,9 +207,8 @@ class ServerTools:
         self._cache.changed()
         return next(tool for tool in await self.list_remote(server_id) if tool.id == tool_id)
 
-    async def detach_remote(self, server_id: UUID, tool_id: UUID, *, actor: Principal | None) -> None:
-        if actor is not None:
-            actor.require_builder()
+    async def detach_remote(self, server_id: UUID, tool_id: UUID, *, actor: Actor) -> None:
+        actor.require_builder()
         deleted = (
             await RemoteToolRow.delete()
             .where((RemoteToolRow.server == server_id) & (RemoteToolRow.id == tool_id))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor
 from switchboard.identity.services.users import validate_text
 from switchboard.platform.core.database import is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
@@ -142,9 +142,8 @@ class ServerService:
     async def get_by_slug(self, slug: str) -> McpServer:
         return await self._records.get_by_slug(slug)
 
-    async def create(self, data: ServerCreate, *, actor: Principal | None) -> McpServer:
-        if actor is not None:
-            actor.require_admin()
+    async def create(self, data: ServerCreate, *, actor: Actor) -> McpServer:
+        actor.require_admin()
         slug = _slug(data.slug)
         now = datetime.now(UTC)
         row = ServerRow(
@@ -166,9 +165,8 @@ class ServerService:
             raise
         return await self.get(row.id)
 
-    async def update(self, server_id: UUID, data: ServerUpdate, *, actor: Principal | None) -> McpServer:
-        if actor is not None:
-            actor.require_admin()
+    async def update(self, server_id: UUID, data: ServerUpdate, *, actor: Actor) -> McpServer:
+        actor.require_admin()
         await self.get(server_id)
         values: dict[Any, Any] = {ServerRow.updated_at: datetime.now(UTC)}
         if data.name is not None:
@@ -185,9 +183,8 @@ class ServerService:
         self._cache.changed()
         return await self.get(server_id)
 
-    async def delete(self, server_id: UUID, *, actor: Principal | None) -> None:
-        if actor is not None:
-            actor.require_admin()
+    async def delete(self, server_id: UUID, *, actor: Actor) -> None:
+        actor.require_admin()
         await self.get(server_id)
         await ServerRow.delete().where(ServerRow.id == server_id)
         self._cache.changed()

@@ -270,8 +270,8 @@ async def test_my_connections_shows_each_status(
 ) -> None:
     await connect(connectors, alice_id, connection.id)
 
-    (alice_row,) = await connectors.grants.for_user(alice_id)
-    (bob_row,) = await connectors.grants.for_user(bob_id)
+    (alice_row,) = await connectors.accounts.for_user(alice_id)
+    (bob_row,) = await connectors.accounts.for_user(bob_id)
 
     assert (alice_row.status, alice_row.account, alice_row.scopes, alice_row.app_name) == (
         GrantStatus.CONNECTED,
@@ -280,7 +280,7 @@ async def test_my_connections_shows_each_status(
         "Test App",
     )
     assert (bob_row.status, bob_row.account) == (GrantStatus.NOT_CONNECTED, "")
-    (who,) = await connectors.grants.connected_users(connection.id)
+    (who,) = await connectors.accounts.of_connection(connection.id)
     assert (who.user_email, who.account) == ("alice@example.com", "alice@example.com")
 
 

@@ -20,6 +20,7 @@ from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.audit import AuditLog
 from switchboard.identity.principal import Principal
+from switchboard.identity.services.users import UserService
 from switchboard.platform.core.crypto import DecryptionFailed, SecretBox
 from switchboard.platform.core.errors import Conflict, InvalidInput, PermissionDenied
 from switchboard.platform.core.settings import Settings
@@ -241,7 +242,7 @@ async def test_after_a_secret_key_change_stored_credentials_still_open_and_can_b
     async def no_signing(claims: dict[str, Any]) -> str:
         raise AssertionError("nothing is signed here")
 
-    after = ConnectorServices.from_settings(rotated, audit=AuditLog(), sign=no_signing)
+    after = ConnectorServices.from_settings(rotated, audit=AuditLog(), sign=no_signing, users=UserService())
 
     assert (await after.connections.credentials(connection.id)).client_secret == SECRET
     assert await after.connections.reencrypt() == 1
@@ -272,7 +273,7 @@ async def test_secrets_sealed_with_a_key_no_longer_configured_are_asked_for_agai
     async def no_signing(claims: dict[str, Any]) -> str:
         raise AssertionError("nothing is signed here")
 
-    after = ConnectorServices.from_settings(changed, audit=AuditLog(), sign=no_signing)
+    after = ConnectorServices.from_settings(changed, audit=AuditLog(), sign=no_signing, users=UserService())
     shown = await after.connections.get(connection.id)
     with pytest.raises(Conflict) as unreadable:
         await after.connections.credentials(connection.id)

@@ -97,7 +97,7 @@ async def test_a_person_connects_at_a_real_provider_and_the_account_is_named(
     account = await _connect(connectors, alice_id, connection.id, "alice.tasks@example.org")
 
     assert account == "alice.tasks@example.org"
-    (mine,) = await connectors.grants.for_user(alice_id)
+    (mine,) = await connectors.accounts.for_user(alice_id)
     assert (mine.status, mine.app_name) == (GrantStatus.CONNECTED, "OIDC App")
     assert set(mine.scopes) == {"openid", "email", "tasks:read"}
     assert oidc.stats().token == {"authorization_code": 1}
@@ -137,10 +137,10 @@ async def test_a_grant_withdrawn_at_the_provider_needs_reconnecting_and_reconnec
         await connectors.grants.access_token(alice_id, connection.id)
 
     assert required.value.reason == "needs_reconnect"
-    (mine,) = await connectors.grants.for_user(alice_id)
+    (mine,) = await connectors.accounts.for_user(alice_id)
     assert mine.status is GrantStatus.NEEDS_RECONNECT
     await _connect(connectors, alice_id, connection.id, "alice.withdrawn@example.org")
-    assert (await connectors.grants.for_user(alice_id))[0].status is GrantStatus.CONNECTED
+    assert (await connectors.accounts.for_user(alice_id))[0].status is GrantStatus.CONNECTED
 
 
 async def test_disconnect_revokes_the_tokens_at_the_provider(

@@ -14,7 +14,9 @@ from switchboard.connectors.connections.errors import ConnectionRequired, Provid
 from switchboard.connectors.connections.models import Connection, ConnectionInput, GrantStatus, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.tables import UserGrant
+from switchboard.identity.oauth.audit import AuditLog
 from switchboard.identity.principal import Principal
+from switchboard.identity.services.users import UserService
 from switchboard.identity.tables import AuditEvent
 from switchboard.platform.core.settings import Settings
 from tests.connectors.grant_support import connect, fake_connection
@@ -51,7 +53,7 @@ async def _stored() -> dict[str, Any]:
 
 def _other_process(settings: Settings, connectors: ConnectorServices) -> ConnectorServices:
     """Services as a second Switchboard process has them: same database, its own locks and caches."""
-    return ConnectorServices.from_settings(settings, audit=connectors.grants._audit, sign=_unused)
+    return ConnectorServices.from_settings(settings, audit=AuditLog(), sign=_unused, users=UserService())
 
 
 async def _unused(claims: dict[str, Any]) -> str:
@@ -121,7 +123,7 @@ async def test_a_refused_refresh_marks_the_grant_for_reconnecting_and_offers_a_n
     assert required.value.reason == "needs_reconnect"
     assert required.value.connect_url.startswith("http://testserver.local/connect/")
     assert "to reconnect it" in required.value.message
-    (mine,) = await connectors.grants.for_user(alice_id)
+    (mine,) = await connectors.accounts.for_user(alice_id)
     assert mine.status is GrantStatus.NEEDS_RECONNECT
     assert mine.reason.startswith("Test App no longer accepts this grant (invalid_grant")
     events = await AuditEvent.select(AuditEvent.action, AuditEvent.outcome).where(
@@ -222,7 +224,7 @@ async def test_changing_the_connections_scopes_asks_everyone_to_reconnect(
         await connectors.grants.access_token(alice_id, connected.id)
 
     assert required.value.reason == "needs_reconnect"
-    (mine,) = await connectors.grants.for_user(alice_id)
+    (mine,) = await connectors.accounts.for_user(alice_id)
     assert (mine.status, mine.reason) == (GrantStatus.NEEDS_RECONNECT, "The connection's scopes changed.")
     await connect(connectors, alice_id, connected.id)
     assert (await connectors.grants.access_token(alice_id, connected.id)).access_token
@@ -245,7 +247,7 @@ async def test_disconnect_revokes_at_the_app_and_deletes_the_tokens(
         AuditEvent.action == "connection.disconnect"
     )
     assert events == [{"action": "connection.disconnect", "outcome": "ok", "actor": "alice@example.com"}]
-    (mine,) = await connectors.grants.for_user(alice_id)
+    (mine,) = await connectors.accounts.for_user(alice_id)
     assert mine.status is GrantStatus.NOT_CONNECTED
 
 
@@ -282,11 +284,15 @@ async def test_stored_tokens_are_not_readable_without_the_key(
 ) -> None:
     token = await connectors.grants.access_token(alice_id, connected.id)
 
-    raw = (await _stored())["tokens"]
+    stored = await UserGrant.select().first()
+    assert stored is not None
+    raw = stored["tokens"]
 
     assert raw.startswith("v1.")
     assert token.access_token not in raw
-    assert msgspec.json.decode(connectors.grants._box.decrypt(raw))["access_token"] == token.access_token
+    opened = connectors.grants.store.open(stored)
+    assert opened is not None
+    assert opened.access_token == token.access_token
 
 
 async def test_tokens_sealed_with_a_secret_key_no_longer_configured_lead_to_reconnecting(
@@ -295,13 +301,13 @@ async def test_tokens_sealed_with_a_secret_key_no_longer_configured_lead_to_reco
     changed = msgspec.structs.replace(
         settings, secret_key="another-secret-key-without-the-old-one-0123456789"
     )
-    after = ConnectorServices.from_settings(changed, audit=connectors.grants._audit, sign=_unused)
+    after = ConnectorServices.from_settings(changed, audit=AuditLog(), sign=_unused, users=UserService())
 
     with pytest.raises(ConnectionRequired) as required:
         await after.grants.access_token(alice_id, connected.id)
     await after.aclose()
 
     assert required.value.reason == "needs_reconnect"
-    (mine,) = await connectors.grants.for_user(alice_id)
+    (mine,) = await connectors.accounts.for_user(alice_id)
     assert mine.status is GrantStatus.NEEDS_RECONNECT
     assert mine.reason.startswith("The stored tokens were encrypted with an earlier secret key")

@@ -15,6 +15,7 @@ from switchboard.connectors.registry import ConnectorRegistry, ConnectorSummary
 from switchboard.connectors.tables import Connection, CustomConnector, Project
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import Conflict, NotFound
+from tests.support.actors import SETUP
 
 DOCUMENTS = Path(__file__).parent / "openapi"
 
@@ -230,7 +231,7 @@ async def test_an_unknown_key_is_not_found_by_name(registry: ConnectorRegistry) 
 async def test_a_deleted_custom_connector_is_gone(registry: ConnectorRegistry) -> None:
     await registry.save(definition_text("billing", "Billing"), actor="builder@example.com")
 
-    await registry.delete("billing")
+    await registry.delete("billing", actor=SETUP)
 
     with pytest.raises(NotFound):
         await registry.get("billing")
@@ -241,11 +242,11 @@ async def test_only_custom_connectors_can_be_deleted(registry: ConnectorRegistry
     write(folder, "crm.yaml", definition_text("crm", "CRM"))
 
     with pytest.raises(Conflict) as built_in:
-        await registry.delete("github")
+        await registry.delete("github", actor=SETUP)
     with pytest.raises(Conflict) as in_folder:
-        await registry.delete("crm")
+        await registry.delete("crm", actor=SETUP)
     with pytest.raises(NotFound):
-        await registry.delete("nothing")
+        await registry.delete("nothing", actor=SETUP)
 
     assert (
         built_in.value.message == "'github' is a built-in connector; only custom connectors can be deleted."
@@ -275,7 +276,7 @@ async def test_a_custom_connector_in_use_by_a_connection_is_not_deleted(registry
     )
 
     with pytest.raises(Conflict) as refused:
-        await registry.delete("billing")
+        await registry.delete("billing", actor=SETUP)
 
     assert refused.value.message == "1 connection uses 'billing'; delete them first."
     assert (await registry.get("billing")).name == "Billing"

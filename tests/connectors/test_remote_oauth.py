@@ -17,7 +17,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.actions import ActionFailed, RequestAuth
 from switchboard.connectors.connections.credentials import Caller
@@ -31,9 +30,11 @@ from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserOut
 from switchboard.platform.core.errors import InvalidInput
+from switchboard.platform.services import Services
 from tests.connectors.conftest import principal_of
 from tests.connectors.grant_support import link_token
 from tests.identity.support import make_user
+from tests.support.actors import SETUP
 from tests.support.oidc_provider import authorize_without_browser_async
 from tests.support.remote_mcp import SCOPE, ProtectedFiles, protected_files
 
@@ -64,7 +65,8 @@ async def files_connection(
     """The Files server added, and a connection to it that the builder connected at oidc-provider (their
     own grant, or the shared one) and listed the tools with."""
     await connectors.remote.create(
-        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True),
+        actor=SETUP,
     )
     project = await connectors.projects.ensure("Operations")
     name = "Files (each user)" if mode is Mode.END_USER else "Files (team)"
@@ -73,7 +75,7 @@ async def files_connection(
     )
     shared = mode is Mode.SHARED
     await connect_at_provider(connectors, builder.user_id, connection.id, "builder", shared=shared)
-    await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+    await connectors.remote_connections.refresh_tools("files", builder, connection_id=connection.id)
     return connection
 
 
@@ -103,9 +105,9 @@ async def call_as(
 
 
 async def test_each_person_calls_the_remote_tool_with_their_own_token(
-    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+    app_services: Services, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     admin = principal_of(await make_user(services, "it@example.com", Role.ADMIN))
     builder_user = await make_user(services, "builder@example.com", Role.BUILDER)
     builder = principal_of(builder_user)
@@ -145,7 +147,7 @@ async def test_each_person_calls_the_remote_tool_with_their_own_token(
 
     # The builder connects their own account and lists the tools with it.
     await connect_at_provider(connectors, builder.user_id, connection.id, "builder")
-    listed = await connectors.refresh_remote_tools("files", builder, connection_id=connection.id)
+    listed = await connectors.remote_connections.refresh_tools("files", builder, connection_id=connection.id)
     assert [tool.action for tool in listed.tools] == ["search_files", "delete_file", "always_fails"]
 
     # Alice connects hers; the tool runs with Alice's token, for Alice.
@@ -168,12 +170,13 @@ async def test_each_person_calls_the_remote_tool_with_their_own_token(
 
 
 async def test_a_builder_cannot_list_tools_with_a_connection_to_another_server(
-    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+    app_services: Services, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     builder: Principal = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
     await connectors.remote.create(
-        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True),
+        actor=SETUP,
     )
     project = await connectors.projects.ensure("Operations")
     other = await connectors.connections.create(
@@ -188,17 +191,18 @@ async def test_a_builder_cannot_list_tools_with_a_connection_to_another_server(
     )
 
     with pytest.raises(InvalidInput, match=r"is not a connection to .files."):
-        await connectors.refresh_remote_tools("files", builder, connection_id=other.id)
+        await connectors.remote_connections.refresh_tools("files", builder, connection_id=other.id)
 
 
 async def test_a_new_client_moves_the_connections_and_asks_everyone_to_connect_again(
-    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+    app_services: Services, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
     alice = await make_user(services, "alice@example.com")
     created = await connectors.remote.create(
-        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True),
+        actor=SETUP,
     )
     project = await connectors.projects.ensure("Operations")
     connection = await connectors.connections.create(
@@ -211,7 +215,7 @@ async def test_a_new_client_moves_the_connections_and_asks_everyone_to_connect_a
     assert await connectors.credentials.request_auth(connection.id, Caller(alice.id, alice.email))
 
     # Registered again (as when the server moves to another authorization server): here, by hand.
-    changed = await connectors.update_remote(
+    changed = await connectors.remote_connections.update(
         "files", RemoteServerPatch(auth=AuthInput(client_id="registered-by-hand")), actor=builder
     )
 
@@ -225,9 +229,9 @@ async def test_a_new_client_moves_the_connections_and_asks_everyone_to_connect_a
 
 
 async def test_a_refused_token_is_refreshed_once_and_the_call_repeated(
-    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+    app_services: Services, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     connection, alice = await connected_for_alice(connectors, services, remote)
 
     async def call() -> object:
@@ -256,19 +260,20 @@ async def test_a_refused_token_is_refreshed_once_and_the_call_repeated(
 
 
 async def test_an_answer_without_the_issuer_is_refused_when_the_provider_always_names_itself(
-    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+    app_services: Services, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     alice = await make_user(services, "alice@example.com")
     server = await connectors.remote.create(
-        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True), actor=None
+        RemoteServerInput(key="files", name="Files", endpoint=remote.endpoint, allow_private=True),
+        actor=SETUP,
     )
     assert server.auth.iss_parameter_supported is True  # oidc-provider advertises RFC 9207
     project = await connectors.projects.ensure("Operations")
     data = ConnectionInput(
         name="Files (each user)", project_id=project.id, connector="files", mode=Mode.END_USER
     )
-    connection = await connectors.connections.create(data, actor=None)
+    connection = await connectors.connections.create(data, actor=SETUP)
     link = await connectors.grants.connect_link(alice.id, connection.id)
     authorize_url = await connectors.connect.open_link(link_token(link), alice.id)
     params = dict(parse_qsl(urlsplit(await authorize_without_browser_async(authorize_url, "alice")).query))
@@ -285,9 +290,9 @@ async def test_an_answer_without_the_issuer_is_refused_when_the_provider_always_
 
 
 async def test_a_tool_needing_another_scope_asks_the_person_to_allow_it_then_works(
-    app: Litestar, services: IdentityServices, remote: ProtectedFiles
+    app_services: Services, services: IdentityServices, remote: ProtectedFiles
 ) -> None:
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     connection, alice = await connected_for_alice(connectors, services, remote)
 
     async def delete() -> object:

@@ -17,13 +17,17 @@ from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.models import ConnectionInput, Mode
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.remote.models import RemoteServerInput
+from switchboard.connectors.tables import CustomConnector
 from switchboard.connectors.tables import RemoteServer as RemoteServerRow
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.principal import COMMAND_LINE
 from switchboard.identity.roles import Role
-from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
+from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from switchboard.platform.services import Services
 from tests.connectors.conftest import principal_of
 from tests.connectors.test_remote_discovery import authorization_server, document, healthy
 from tests.identity.support import SIGN_IN_REQUIRED, answer, error, make_user, signed_in
+from tests.support.actors import SETUP
 from tests.support.document_server import DocumentServer
 from tests.support.remote_mcp import FilesServer
 from tests.support.web import Browserless
@@ -52,7 +56,7 @@ def files(endpoint: str, **changes: object) -> dict[str, object]:
 
 
 async def test_an_admin_adds_a_token_protected_server_and_its_tools_become_its_connector_s_actions(
-    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+    app_services: Services, services: IdentityServices, web: Browserless, files_endpoint: str
 ) -> None:
     await make_user(services, "it@example.com", Role.ADMIN)
     client = await signed_in(web, "it@example.com")
@@ -81,7 +85,7 @@ async def test_an_admin_adds_a_token_protected_server_and_its_tools_become_its_c
     assert row is not None
     assert TOKEN not in row["secrets"]
 
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     definition = await connectors.registry.get("files")
     assert definition.mcp is not None
     assert definition.mcp.endpoint == files_endpoint
@@ -96,16 +100,16 @@ async def test_an_admin_adds_a_token_protected_server_and_its_tools_become_its_c
 
 
 async def test_a_connection_s_credentials_call_the_remote_tools(
-    app: Litestar, services: IdentityServices, files_endpoint: str
+    app_services: Services, services: IdentityServices, files_endpoint: str
 ) -> None:
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     admin = await make_user(services, "it@example.com", Role.ADMIN)
     await connectors.remote.create(server_input(files_endpoint), actor=principal_of(admin))
     project = await connectors.projects.ensure("Operations")
     # The token is not entered again: the connection starts from the server's.
     connection = await connectors.connections.create(
         ConnectionInput(name="Files (shared)", project_id=project.id, connector="files", mode=Mode.SHARED),
-        actor=None,
+        actor=SETUP,
     )
     assert connection.auth_type == "bearer"
     assert connection.secrets_set == ("token",)
@@ -123,9 +127,9 @@ async def test_a_connection_s_credentials_call_the_remote_tools(
 
     # Removing the server is refused while a connection uses it; then it takes its connector along.
     with pytest.raises(Conflict, match=r"1 connection use 'files'; delete them first\."):
-        await connectors.remote.delete("files", actor=None)
+        await connectors.remote.delete("files", actor=SETUP)
     await connectors.connections.delete(connection.id, actor=principal_of(admin))
-    await connectors.remote.delete("files", actor=None)
+    await connectors.remote.delete("files", actor=SETUP)
     with pytest.raises(NotFound):
         await connectors.registry.get("files")
 
@@ -169,6 +173,31 @@ async def test_builders_add_servers_but_only_admins_allow_private_addresses(
     )
 
 
+async def test_a_server_the_command_line_adds_says_so_and_the_services_refuse_a_member(
+    app_services: Services, services: IdentityServices, files_endpoint: str
+) -> None:
+    connectors: ConnectorServices = app_services.connectors
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    member = principal_of(await make_user(services, "mia@example.com"))
+    with pytest.raises(PermissionDenied) as refused:
+        await connectors.remote.create(server_input(files_endpoint), actor=member)
+    with pytest.raises(PermissionDenied) as private:
+        await connectors.remote.create(server_input(files_endpoint), actor=builder)
+    assert (refused.value.message, private.value.message) == (
+        "Only builders and admins can do this.",
+        "Only owners and admins can do this.",
+    )
+
+    added = await connectors.remote.create(server_input(files_endpoint), actor=COMMAND_LINE)
+
+    assert added.created_by == "command line"
+    connector = await CustomConnector.select(CustomConnector.created_by).where(CustomConnector.key == "files")
+    assert connector == [{"created_by": "command line"}]
+    with pytest.raises(PermissionDenied):
+        await connectors.remote.delete("files", actor=member)
+    assert await RemoteServerRow.count() == 1
+
+
 async def test_members_and_strangers_are_kept_out(
     app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
 ) -> None:
@@ -185,18 +214,18 @@ async def test_members_and_strangers_are_kept_out(
     assert await RemoteServerRow.count() == 0
 
 
-async def test_a_definition_cannot_pose_as_a_remote_server(app: Litestar) -> None:
-    connectors: ConnectorServices = app.state.connectors
+async def test_a_definition_cannot_pose_as_a_remote_server(app_services: Services) -> None:
+    connectors: ConnectorServices = app_services.connectors
     source = "key: sneaky\nname: Sneaky\nmcp:\n  endpoint: http://10.0.0.5/mcp\n  allow_private: true\n"
 
     with pytest.raises(Conflict, match="Remote MCP servers are added as remote servers"):
         await connectors.registry.save(source, actor="command line")
 
 
-async def test_the_token_mode_needs_a_token(app: Litestar, files_endpoint: str) -> None:
-    connectors: ConnectorServices = app.state.connectors
+async def test_the_token_mode_needs_a_token(app_services: Services, files_endpoint: str) -> None:
+    connectors: ConnectorServices = app_services.connectors
     with pytest.raises(InvalidInput, match=r"Enter the token the server expects\."):
-        await connectors.remote.create(server_input(files_endpoint, token=""), actor=None)
+        await connectors.remote.create(server_input(files_endpoint, token=""), actor=SETUP)
 
 
 async def test_switchboard_publishes_its_client_id_metadata_document(web: Browserless) -> None:
@@ -219,17 +248,17 @@ def server_input(endpoint: str, *, token: str = TOKEN) -> RemoteServerInput:
 
 
 async def test_when_the_server_says_its_tools_changed_they_are_listed_again(
-    app: Litestar, services: IdentityServices
+    app_services: Services, services: IdentityServices
 ) -> None:
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     with FilesServer(token=TOKEN) as changing:  # a server of its own: its tool list is about to change
-        await connectors.remote.create(server_input(changing.endpoint), actor=None)
+        await connectors.remote.create(server_input(changing.endpoint), actor=SETUP)
         project = await connectors.projects.ensure("Operations")
         connection = await connectors.connections.create(
             ConnectionInput(
                 name="Files (shared)", project_id=project.id, connector="files", mode=Mode.SHARED
             ),
-            actor=None,
+            actor=SETUP,
         )
         auth = await connectors.credentials.request_auth(connection.id, Caller(None))
         before = await connectors.registry.get("files")
@@ -249,8 +278,10 @@ async def test_when_the_server_says_its_tools_changed_they_are_listed_again(
     assert (await connectors.remote.get("files")).tools[-1].title == "Summarize a file"
 
 
-async def test_an_authorization_server_without_pkce_s256_is_refused_for_the_code_grant(app: Litestar) -> None:
-    connectors: ConnectorServices = app.state.connectors
+async def test_an_authorization_server_without_pkce_s256_is_refused_for_the_code_grant(
+    app_services: Services,
+) -> None:
+    connectors: ConnectorServices = app_services.connectors
     routes = healthy()
     routes["/.well-known/oauth-authorization-server/tenant"] = document(
         lambda b: authorization_server(b, code_challenge_methods_supported=["plain"])
@@ -266,7 +297,7 @@ async def test_an_authorization_server_without_pkce_s256_is_refused_for_the_code
             "auth": {"mode": "oauth_authorization_code"},  # discovery would not recommend it
         }
         with pytest.raises(InvalidInput) as refused:
-            await connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=None)
+            await connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=SETUP)
     finally:
         await server.stop()
 

@@ -49,7 +49,7 @@ async def connect_shared(
 ) -> Connected:
     """What the console's Connect does for a builder: a link for them, the app's consent, the callback."""
     fake.login = login
-    link = await connectors.shared_connect_link(connection_id, builder, return_to="")
+    link = await connectors.grants.shared_connect_link(connection_id, builder, return_to="")
     authorize_url = await connectors.connect.open_link(link_token(link), builder.user_id)
     return await connectors.connect.finish(await callback_params(authorize_url), builder.user_id)
 
@@ -82,9 +82,9 @@ async def test_every_caller_uses_the_account_the_builder_connected_and_it_is_nob
         }
     (grant,) = await UserGrant.select(UserGrant.user, UserGrant.account)
     assert grant == {"user": builder.user_id, "account": "ops@example.com"}
-    assert await connectors.grants.for_user(alice_id) == []
-    assert await connectors.grants.for_user(builder.user_id) == []
-    (row,) = await connectors.grants.connected_users(shared.id)
+    assert await connectors.accounts.for_user(alice_id) == []
+    assert await connectors.accounts.for_user(builder.user_id) == []
+    (row,) = await connectors.accounts.of_connection(shared.id)
     assert (row.user_email, row.account) == ("builder@example.com", "ops@example.com")
 
 
@@ -101,11 +101,11 @@ async def test_only_a_builder_can_start_connecting_a_shared_connection_and_not_a
     own = await fake_connection(connectors, fake, project, builder, name="Each user", mode=Mode.END_USER)
 
     with pytest.raises(PermissionDenied):
-        await connectors.shared_connect_link(shared.id, member, return_to="")
+        await connectors.grants.shared_connect_link(shared.id, member, return_to="")
     with pytest.raises(NotFound) as as_own:
         await connectors.grants.connect_link(alice_id, shared.id)
     with pytest.raises(NotFound) as own_as_shared:
-        await connectors.shared_connect_link(own.id, builder, return_to="")
+        await connectors.grants.shared_connect_link(own.id, builder, return_to="")
 
     assert as_own.value.message == "Test App is not connected by each user."
     assert own_as_shared.value.message == "Each user is not connected by a builder."
@@ -209,10 +209,10 @@ async def test_a_builder_disconnects_the_shared_account_and_the_app_revokes_it(
     member = principal_of(await make_user(services, "dave@example.com"))
 
     with pytest.raises(PermissionDenied):
-        await connectors.disconnect_shared(shared.id, member)
+        await connectors.grants.disconnect_shared(shared.id, member)
     with pytest.raises(InvalidInput) as not_shared:
-        await connectors.disconnect_shared(own.id, other_builder)
-    warning = await connectors.disconnect_shared(shared.id, other_builder)
+        await connectors.grants.disconnect_shared(own.id, other_builder)
+    warning = await connectors.grants.disconnect_shared(shared.id, other_builder)
 
     assert warning == ""
     assert not_shared.value.message == (

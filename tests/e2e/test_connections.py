@@ -37,7 +37,10 @@ def make_connect_link(server: LiveServer, email: str) -> str:
         await database.connect()
         identity = IdentityServices.from_settings(settings)
         connectors = ConnectorServices.from_settings(
-            settings, audit=identity.oauth.audit, sign=identity.oauth.keys.sign_assertion
+            settings,
+            audit=identity.oauth.audit,
+            sign=identity.oauth.keys.sign_assertion,
+            users=identity.users,
         )
         try:
             user = await identity.users.find_by_email(email)

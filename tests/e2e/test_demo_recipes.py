@@ -8,26 +8,25 @@ from typing import Any, TypeVar
 
 from playwright.sync_api import Page, expect
 
-from switchboard.connectors.deps import ConnectorServices
-from switchboard.identity.deps import IdentityServices
 from switchboard.identity.schemas import UserCreate
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo import DEMO_PROJECT
 from switchboard.platform.demo_tasks.accounts import create_account
-from switchboard.recipes.deps import RecipeServices
+from switchboard.platform.services import Services
 from switchboard.recipes.outcomes import Outcome, RunReport
 from tests.e2e.live_server import SECRET_KEY, LiveServer
 from tests.e2e.steps import DEMO_PASSWORD, expect_heading, sign_in, unique
 from tests.e2e.test_connections import sign_in_to_demo_tasks_and_allow
+from tests.support.actors import SETUP
 from tests.support.runner import run_async
 
 T = TypeVar("T")
 PASSWORD = "correct-horse-battery"
 
 
-def with_recipes(server: LiveServer, work: Callable[[RecipeServices], Awaitable[T]]) -> T:
-    """Run ``work`` with recipe services on the live server's database, as a tool call would."""
+def with_services(server: LiveServer, work: Callable[[Services], Awaitable[T]]) -> T:
+    """Run ``work`` with the services on the live server's database, as the server holds them."""
 
     async def main() -> T:
         settings = Settings(
@@ -38,40 +37,36 @@ def with_recipes(server: LiveServer, work: Callable[[RecipeServices], Awaitable[
         )
         database = Database(settings.database_url, pool_size=1)
         await database.connect()
-        identity = IdentityServices.from_settings(settings)
-        connectors = ConnectorServices.from_settings(
-            settings, audit=identity.oauth.audit, sign=identity.oauth.keys.sign_assertion
-        )
+        services = Services.build(settings, database=database)
         try:
-            return await work(
-                RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
-            )
+            return await work(services)
         finally:
-            await connectors.aclose()
+            await services.connectors.aclose()
             await database.close()
 
     return run_async(main())
 
 
 def call_tool(server: LiveServer, email: str, tool: str, inputs: dict[str, Any]) -> RunReport:
-    async def work(recipes: RecipeServices) -> RunReport:
-        user = await recipes.users.find_by_email(email)
+    async def work(services: Services) -> RunReport:
+        recipes = services.recipes
+        user = await services.identity.users.find_by_email(email)
         assert user is not None
         [recipe] = [
             r
             for r in await recipes.recipes.list_all()
             if r.tool_name == tool and r.project_name == DEMO_PROJECT
         ]
-        return await recipes.call_tool(recipe.id, inputs, await recipes.caller(user.id))
+        return await recipes.running.call_tool(recipe.id, inputs, await recipes.running.caller(user.id))
 
-    return with_recipes(server, work)
+    return with_services(server, work)
 
 
 def test_create_task_runs_with_the_callers_own_demo_tasks_account_once_connected(
     page: Page, live_server: LiveServer
 ) -> None:
     email = f"{unique('carol')}@example.com".lower()
-    with_recipes(live_server, lambda recipes: _make_user(recipes, email))
+    with_services(live_server, lambda services: _make_user(services, email))
     title = unique("Call the printer people")
 
     first = call_tool(live_server, email, "create_task", {"title": title})
@@ -97,8 +92,10 @@ def test_create_task_runs_with_the_callers_own_demo_tasks_account_once_connected
     expect(page.get_by_text(title)).to_be_visible()
 
 
-async def _make_user(recipes: RecipeServices, email: str) -> None:
+async def _make_user(services: Services, email: str) -> None:
     """A Switchboard user with an account of the same e-mail in Demo Tasks (another app, its own accounts
     and passwords)."""
-    await recipes.users.create(UserCreate(email=email, password=PASSWORD, name="Carol"), actor=None)
+    await services.identity.users.create(
+        UserCreate(email=email, password=PASSWORD, name="Carol"), actor=SETUP
+    )
     await create_account(email, DEMO_PASSWORD, "Carol")

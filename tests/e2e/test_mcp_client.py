@@ -38,6 +38,7 @@ from tests.e2e.steps import ALICE, expect_heading, expect_path, sign_in, unique
 from tests.e2e.test_connections import disconnect_demo_tasks, sign_in_to_demo_tasks_and_allow
 from tests.e2e.test_oauth import Callback
 from tests.e2e.test_oauth import callback as callback  # the fixture
+from tests.support.actors import SETUP
 from tests.support.mcp_client import MemoryStorage
 from tests.support.runner import run_async
 
@@ -130,7 +131,7 @@ def _approve(server: LiveServer, client_id: str) -> None:
         database = Database(settings.database_url, pool_size=1)
         await database.connect()
         try:
-            await IdentityServices.from_settings(settings).oauth.clients.approve(client_id, actor=None)
+            await IdentityServices.from_settings(settings).oauth.clients.approve(client_id, actor=SETUP)
         finally:
             await database.close()
 

@@ -14,12 +14,13 @@ from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserCreate
 from switchboard.platform.demo import DEMO_PROJECT
 from switchboard.platform.demo_tasks.accounts import create_account
-from switchboard.recipes.deps import RecipeServices
+from switchboard.platform.services import Services
 from switchboard.recipes.schemas import RecipeCreate
 from tests.e2e.live_server import LiveServer
 from tests.e2e.steps import DEMO_PASSWORD, expect_heading, sign_in, unique
 from tests.e2e.test_connections import sign_in_to_demo_tasks_and_allow
-from tests.e2e.test_demo_recipes import with_recipes
+from tests.e2e.test_demo_recipes import with_services
+from tests.support.actors import SETUP
 
 PASSWORD = "correct-horse-battery"
 
@@ -27,19 +28,20 @@ PASSWORD = "correct-horse-battery"
 def make_builder_and_recipe(server: LiveServer, email: str, tool: str) -> UUID:
     """A builder who never connected Demo Tasks, and a new recipe of the demo project (one result step)."""
 
-    async def work(recipes: RecipeServices) -> UUID:
-        user = await recipes.users.create(
-            UserCreate(email=email, password=PASSWORD, name="Bea Builder", role=Role.BUILDER), actor=None
+    async def work(services: Services) -> UUID:
+        recipes = services.recipes
+        user = await services.identity.users.create(
+            UserCreate(email=email, password=PASSWORD, name="Bea Builder", role=Role.BUILDER), actor=SETUP
         )
         project = await ProjectService().find(DEMO_PROJECT)
         assert project is not None
         recipe = await recipes.recipes.create(
-            RecipeCreate(project_id=project.id, name=tool, title="File a task"), actor=None
+            RecipeCreate(project_id=project.id, name=tool, title="File a task"), actor=SETUP
         )
         assert user.email == email
         return recipe.id
 
-    return with_recipes(server, work)
+    return with_services(server, work)
 
 
 def test_a_builder_makes_tests_and_publishes_a_tool_without_leaving_the_editor(
@@ -138,7 +140,7 @@ def test_a_builder_creates_arranges_tests_and_reviews_a_recipe_in_its_job_histor
 ) -> None:
     email = f"{unique('ben')}@example.com".lower()
     tool = unique("my_tasks").replace("-", "_")
-    with_recipes(live_server, lambda recipes: make_builder_with_demo_tasks_account(recipes, email))
+    with_services(live_server, lambda services: make_builder_with_demo_tasks_account(services, email))
     sign_in(page, email, PASSWORD)
 
     # Recipes → New recipe: the recipe is created with one step, Return result, and opens in the editor.
@@ -217,9 +219,9 @@ def test_a_builder_creates_arranges_tests_and_reviews_a_recipe_in_its_job_histor
     expect(page.get_by_role("heading", level=3, name=re.compile(r"^2 · "))).to_be_visible()
 
 
-async def make_builder_with_demo_tasks_account(recipes: RecipeServices, email: str) -> None:
+async def make_builder_with_demo_tasks_account(services: Services, email: str) -> None:
     """A builder, and an account of the same e-mail in Demo Tasks (another app, its own password)."""
-    await recipes.users.create(
-        UserCreate(email=email, password=PASSWORD, name="Ben Builder", role=Role.BUILDER), actor=None
+    await services.identity.users.create(
+        UserCreate(email=email, password=PASSWORD, name="Ben Builder", role=Role.BUILDER), actor=SETUP
     )
     await create_account(email, DEMO_PASSWORD, "Ben")

@@ -11,6 +11,7 @@ import httpx
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserCreate, UserOut
+from tests.support.actors import SETUP
 from tests.support.web import Browserless
 
 PASSWORD = "correct-horse-battery"
@@ -28,7 +29,7 @@ async def make_user(
     """A user created by the operator, as the CLI does."""
     name = email.split("@")[0].title()
     return await services.users.create(
-        UserCreate(email=email, password=password, role=role, name=name), actor=None
+        UserCreate(email=email, password=password, role=role, name=name), actor=SETUP
     )
 
 

@@ -13,6 +13,7 @@ from switchboard.identity.schemas import UserOut, UserUpdate
 from switchboard.identity.tables import ApiToken
 from tests.identity.conftest import OpenBrowser
 from tests.identity.support import ADMINS_ONLY, SIGN_IN_REQUIRED, answer, error
+from tests.support.actors import SETUP
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ async def test_a_token_stops_working_when_its_admin_no_longer_qualifies(
 ) -> None:
     token = (await create_token(as_admin))["token"]
 
-    await services.users.update(admin.id, change, actor=None)
+    await services.users.update(admin.id, change, actor=SETUP)
 
     assert answer(await script.get("/api/v1/me", headers=bearer(token))) == (401, SIGN_IN_REQUIRED)
 

@@ -16,6 +16,7 @@ from switchboard.platform.core.tokens import Signer, new_token
 from tests.conftest import TEST_SECRET
 from tests.identity.conftest import OpenBrowser
 from tests.identity.support import PASSWORD, SIGN_IN_REQUIRED, answer, signed_in
+from tests.support.actors import SETUP
 from tests.support.web import Browserless
 
 pytestmark = pytest.mark.both_engines
@@ -127,7 +128,7 @@ async def test_a_deactivated_user_is_signed_out_everywhere_and_stays_out_when_re
         await LoginSession.count().where((LoginSession.user == member.id) & LoginSession.revoked_at.is_null())
         == 0
     )
-    await services.users.update(member.id, UserUpdate(is_active=True), actor=None)
+    await services.users.update(member.id, UserUpdate(is_active=True), actor=SETUP)
     assert (await browser.client.get("/api/v1/me")).status_code == 401
 
 

@@ -11,6 +11,7 @@ from switchboard.identity.schemas import UserCreate, UserOut, UserUpdate
 from switchboard.identity.tables import LoginSession, User
 from switchboard.platform.core.tokens import token_hash
 from tests.identity.support import PASSWORD, WRONG_CREDENTIALS, email_field_value, login_error
+from tests.support.actors import SETUP
 from tests.support.web import Browserless
 
 
@@ -18,7 +19,7 @@ async def test_an_admin_signs_in_and_lands_on_the_console(
     services: IdentityServices, web: Browserless, client: httpx.AsyncClient
 ) -> None:
     await services.users.create(
-        UserCreate(email="Admin@Example.com", password="switchboard-demo", role=Role.OWNER), actor=None
+        UserCreate(email="Admin@Example.com", password="switchboard-demo", role=Role.OWNER), actor=SETUP
     )
     response = await web.sign_in("ADMIN@example.com")
     assert response.status_code == 303
@@ -79,7 +80,7 @@ async def test_wrong_credentials_get_one_generic_answer_and_keep_the_e_mail_type
 async def test_a_deactivated_user_cannot_sign_in_and_is_told_nothing_more(
     services: IdentityServices, member: UserOut, web: Browserless
 ) -> None:
-    await services.users.update(member.id, UserUpdate(is_active=False), actor=None)
+    await services.users.update(member.id, UserUpdate(is_active=False), actor=SETUP)
 
     response = await web.sign_in(member.email, PASSWORD)
 

@@ -15,6 +15,7 @@ from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserOut, UserUpdate
 from switchboard.platform.core.errors import Conflict
 from tests.identity.support import ADMINS_ONLY, PASSWORD, answer, error, make_user
+from tests.support.actors import SETUP
 
 NEW_USER = {"email": "New.Person@Example.com", "password": PASSWORD}
 
@@ -321,10 +322,10 @@ async def test_the_last_active_owner_can_be_neither_demoted_nor_deactivated(
     services: IdentityServices, owner: UserOut, changes: UserUpdate
 ) -> None:
     retired = await make_user(services, "retired.owner@example.com", Role.OWNER)
-    await services.users.update(retired.id, UserUpdate(is_active=False), actor=None)
+    await services.users.update(retired.id, UserUpdate(is_active=False), actor=SETUP)
 
     with pytest.raises(Conflict) as refused:
-        await services.users.update(owner.id, changes, actor=None)
+        await services.users.update(owner.id, changes, actor=SETUP)
 
     assert (refused.value.message, refused.value.field) == (
         "Switchboard needs at least one active owner.",
@@ -352,7 +353,7 @@ async def test_two_owners_demoting_each_other_at_once_leave_an_owner(services: I
 
 
 async def test_the_last_owner_can_still_be_renamed(services: IdentityServices, owner: UserOut) -> None:
-    renamed = await services.users.update(owner.id, UserUpdate(name="Founder"), actor=None)
+    renamed = await services.users.update(owner.id, UserUpdate(name="Founder"), actor=SETUP)
 
     assert (renamed.name, renamed.role) == ("Founder", Role.OWNER)
 

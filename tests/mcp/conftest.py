@@ -20,6 +20,7 @@ from switchboard.platform.demo import (
 from switchboard.platform.mcp.models import McpServer
 from switchboard.platform.services import Services
 from tests.recipes.conftest import demo_tasks_connection
+from tests.support.actors import SETUP
 
 
 @pytest.fixture
@@ -31,9 +32,9 @@ async def demo(app_services: Services, services: IdentityServices) -> McpServer:
     mcp = app_services.mcp
     await seed_demo(services)
     # Clients registered by the tests are approved at once (approval itself is tested with the clients).
-    await services.oauth.clients.set_policy(RegistrationPolicy.OPEN, actor=None)
+    await services.oauth.clients.set_policy(RegistrationPolicy.OPEN, actor=SETUP)
     project = await connectors.projects.ensure(DEMO_PROJECT)
-    await demo_tasks_connection(connectors, project, None, name=DEMO_TASKS_CONNECTION)  # type: ignore[arg-type]
+    await demo_tasks_connection(connectors, project, SETUP, name=DEMO_TASKS_CONNECTION)
     await seed_demo_recipes(connectors, recipes)
     await seed_demo_server(mcp, recipes, services)
     return await mcp.servers.get_by_slug("demo")

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
-from litestar import Litestar
 
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.principal import Principal
@@ -16,9 +15,11 @@ from switchboard.identity.schemas import GroupCreate
 from switchboard.platform.mcp.audit import ToolCall
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import ServerCreate
+from switchboard.platform.services import Services
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.schemas import Recipe, RecipeCreate
 from tests.identity.support import ADMINS_ONLY, SIGN_IN_REQUIRED, answer, error, make_user, signed_in
+from tests.support.actors import SETUP
 from tests.support.web import Browserless
 
 API = "/api/v1/servers"
@@ -27,27 +28,26 @@ BUILDERS_ONLY = {"error": "permission_denied", "message": "Only builders and adm
 
 
 @pytest.fixture
-def mcp(app: Litestar) -> McpServices:
-    services: McpServices = app.state.mcp
-    return services
+def mcp(app_services: Services) -> McpServices:
+    return app_services.mcp
 
 
-async def published(app: Litestar, name: str) -> Recipe:
-    recipes: RecipeServices = app.state.recipes
-    project = await app.state.connectors.projects.ensure("Demo")
-    recipe = await recipes.recipes.create(RecipeCreate(project_id=project.id, name=name), actor=None)
-    await recipes.recipes.publish(recipe.id, actor=None)
+async def published(services: Services, name: str) -> Recipe:
+    recipes: RecipeServices = services.recipes
+    project = await services.connectors.projects.ensure("Demo")
+    recipe = await recipes.recipes.create(RecipeCreate(project_id=project.id, name=name), actor=SETUP)
+    await recipes.recipes.publish(recipe.id, actor=SETUP)
     return await recipes.recipes.get(recipe.id)
 
 
 async def test_an_admin_creates_a_server_gives_it_groups_tools_and_a_token_then_deletes_it(
-    app: Litestar, services: IdentityServices, web: Browserless, mcp: McpServices
+    app_services: Services, services: IdentityServices, web: Browserless, mcp: McpServices
 ) -> None:
     await make_user(services, "it@example.com", Role.ADMIN)
     client = await signed_in(web, "it@example.com")
-    sales = await services.groups.create(GroupCreate(name="Sales"), actor=None)
-    support = await services.groups.create(GroupCreate(name="Support"), actor=None)
-    recipe = await published(app, "lookup_invoice")
+    sales = await services.groups.create(GroupCreate(name="Sales"), actor=SETUP)
+    support = await services.groups.create(GroupCreate(name="Support"), actor=SETUP)
+    recipe = await published(app_services, "lookup_invoice")
 
     created = await client.post(
         API,
@@ -122,7 +122,7 @@ async def test_bad_server_input_is_refused_with_the_field_named(
 ) -> None:
     await make_user(services, "it@example.com", Role.ADMIN)
     client = await signed_in(web, "it@example.com")
-    await mcp.servers.create(ServerCreate(slug="demo", name="Demo"), actor=None)
+    await mcp.servers.create(ServerCreate(slug="demo", name="Demo"), actor=SETUP)
     cases = [
         (
             {"slug": "Demo!", "name": "x"},
@@ -157,13 +157,13 @@ async def test_bad_server_input_is_refused_with_the_field_named(
 
 
 async def test_builders_read_servers_and_attach_tools_but_change_nothing_else(
-    app: Litestar, services: IdentityServices, web: Browserless, mcp: McpServices
+    app_services: Services, services: IdentityServices, web: Browserless, mcp: McpServices
 ) -> None:
     await make_user(services, "maker@example.com", Role.BUILDER)
     client = await signed_in(web, "maker@example.com")
-    server = await mcp.servers.create(ServerCreate(slug="demo", name="Demo"), actor=None)
-    group = await services.groups.create(GroupCreate(name="Sales"), actor=None)
-    recipe = await published(app, "whoami")
+    server = await mcp.servers.create(ServerCreate(slug="demo", name="Demo"), actor=SETUP)
+    group = await services.groups.create(GroupCreate(name="Sales"), actor=SETUP)
+    recipe = await published(app_services, "whoami")
     assert [s["slug"] for s in (await client.get(API)).json()] == ["demo"]
     attached = await client.post(f"{API}/{server.id}/tools", json={"recipe_id": str(recipe.id)})
     assert attached.status_code == 201
@@ -185,10 +185,10 @@ async def test_builders_read_servers_and_attach_tools_but_change_nothing_else(
 
 
 async def test_members_and_strangers_are_kept_out(
-    app: Litestar, services: IdentityServices, web: Browserless, mcp: McpServices
+    app_services: Services, services: IdentityServices, web: Browserless, mcp: McpServices
 ) -> None:
-    server = await mcp.servers.create(ServerCreate(slug="demo", name="Demo"), actor=None)
-    recipe = await published(app, "whoami")
+    server = await mcp.servers.create(ServerCreate(slug="demo", name="Demo"), actor=SETUP)
+    recipe = await published(app_services, "whoami")
     calls = [
         ("GET", API, None),
         ("GET", f"{API}/{server.id}", None),

@@ -33,6 +33,8 @@ from switchboard.identity.oauth.models import StaticClientCreate
 from switchboard.platform.mcp.audit import ToolCallFilter
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreate, ServerUpdate, ToolAttach
+from switchboard.platform.services import Services
+from tests.support.actors import SETUP
 from tests.support.mcp_client import REDIRECT_URI, ConsentBrowser, ConsentRefused, MemoryStorage
 from tests.support.web import Browserless
 
@@ -194,11 +196,11 @@ async def test_leaving_the_group_or_deleting_the_client_refuses_the_next_request
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=running), base_url=BASE)
 
     before = await http.post("/mcp/demo", json=ping, headers=bearer)
-    await services.groups.remove_member(sales.id, "alice@example.com", actor=None)
+    await services.groups.remove_member(sales.id, "alice@example.com", actor=SETUP)
     outside = await http.post("/mcp/demo", json=ping, headers=bearer)
-    await services.groups.add_member(sales.id, "alice@example.com", actor=None)
+    await services.groups.add_member(sales.id, "alice@example.com", actor=SETUP)
     back = await http.post("/mcp/demo", json=ping, headers=bearer)
-    await services.oauth.clients.delete(client_info.client_id, actor=None)
+    await services.oauth.clients.delete(client_info.client_id, actor=SETUP)
     deleted = await http.post("/mcp/demo", json=ping, headers=bearer)
 
     assert before.status_code == 200, before.text
@@ -211,11 +213,11 @@ async def test_leaving_the_group_or_deleting_the_client_refuses_the_next_request
 
 
 async def test_a_token_for_one_server_is_refused_by_another(
-    running: Litestar, web: Browserless, demo: McpServer
+    running: Litestar, app_services: Services, web: Browserless, demo: McpServer
 ) -> None:
-    mcp: McpServices = running.state.mcp
-    other = await mcp.servers.create(ServerCreate(slug="other", name="Other"), actor=None)
-    await mcp.groups.add(other.id, [group.id for group in demo.groups], actor=None)
+    mcp: McpServices = app_services.mcp
+    other = await mcp.servers.create(ServerCreate(slug="other", name="Other"), actor=SETUP)
+    await mcp.groups.add(other.id, [group.id for group in demo.groups], actor=SETUP)
     async with signed_in_client(running, web, "alice@example.com") as signed:
         async with mcp_session(signed) as session:
             await session.list_tools()
@@ -284,7 +286,7 @@ async def test_a_service_account_calls_tools_with_client_credentials_only_while_
     running: Litestar, client: httpx.AsyncClient, services: IdentityServices, demo: McpServer
 ) -> None:
     created = await services.oauth.clients.create_static(
-        StaticClientCreate(name="Nightly report", grant_types=["client_credentials"]), actor=None
+        StaticClientCreate(name="Nightly report", grant_types=["client_credentials"]), actor=SETUP
     )
     account = created.client.service_account_email
     assert account is not None
@@ -305,7 +307,7 @@ async def test_a_service_account_calls_tools_with_client_credentials_only_while_
 
     outside = await client.post("/mcp/demo", json=call("whoami", {}), headers=headers)
     sales = await services.groups.get_by_name("Sales")
-    await services.groups.add_member(sales.id, account, actor=None)
+    await services.groups.add_member(sales.id, account, actor=SETUP)
     whoami = await client.post("/mcp/demo", json=call("whoami", {}), headers=headers)
     tasks = await client.post("/mcp/demo", json=call("create_task", {"title": "x"}), headers=headers)
 
@@ -332,15 +334,15 @@ async def test_a_browser_page_of_another_site_cannot_call_the_server(
 
 
 async def test_the_token_access_method_takes_the_servers_api_tokens(
-    running: Litestar, client: httpx.AsyncClient, demo: McpServer
+    running: Litestar, app_services: Services, client: httpx.AsyncClient, demo: McpServer
 ) -> None:
-    mcp: McpServices = running.state.mcp
+    mcp: McpServices = app_services.mcp
     server = await mcp.servers.create(
-        ServerCreate(slug="automation", name="Automation", access_method=AccessMethod.TOKEN), actor=None
+        ServerCreate(slug="automation", name="Automation", access_method=AccessMethod.TOKEN), actor=SETUP
     )
     for tool in await mcp.servers.tools(demo.id):
-        await mcp.tools.attach(server.id, ToolAttach(recipe_id=tool.recipe_id), actor=None)
-    created = await mcp.tokens.create(server.id, "nightly job", actor=None)
+        await mcp.tools.attach(server.id, ToolAttach(recipe_id=tool.recipe_id), actor=SETUP)
+    created = await mcp.tokens.create(server.id, "nightly job", actor=SETUP)
     headers = {**MCP_HEADERS, "authorization": f"Bearer {created.secret}"}
     call = {
         "jsonrpc": "2.0",
@@ -366,13 +368,13 @@ async def test_the_token_access_method_takes_the_servers_api_tokens(
 
 
 async def test_sessions_are_signed_notes_that_cannot_be_forged_or_ended_and_there_is_no_event_stream(
-    running: Litestar, client: httpx.AsyncClient, demo: McpServer
+    running: Litestar, app_services: Services, client: httpx.AsyncClient, demo: McpServer
 ) -> None:
-    mcp: McpServices = running.state.mcp
+    mcp: McpServices = app_services.mcp
     server = await mcp.servers.create(
-        ServerCreate(slug="automation", name="Automation", access_method=AccessMethod.TOKEN), actor=None
+        ServerCreate(slug="automation", name="Automation", access_method=AccessMethod.TOKEN), actor=SETUP
     )
-    created = await mcp.tokens.create(server.id, "nightly job", actor=None)
+    created = await mcp.tokens.create(server.id, "nightly job", actor=SETUP)
     headers = {**MCP_HEADERS, "authorization": f"Bearer {created.secret}"}
     initialize = {
         "jsonrpc": "2.0",
@@ -419,10 +421,10 @@ def _find(error: BaseException, kind: type[ConsentRefused]) -> ConsentRefused:
 
 
 async def test_every_tool_call_is_audited_and_the_rate_limit_answers_with_when_to_retry(
-    running: Litestar, web: Browserless, demo: McpServer
+    running: Litestar, app_services: Services, web: Browserless, demo: McpServer
 ) -> None:
-    mcp: McpServices = running.state.mcp
-    await mcp.servers.update(demo.id, ServerUpdate(rate_limit_per_minute=2), actor=None)
+    mcp: McpServices = app_services.mcp
+    await mcp.servers.update(demo.id, ServerUpdate(rate_limit_per_minute=2), actor=SETUP)
     async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
         first = await session.call_tool("whoami", {})
         second = await session.call_tool("create_task", {"title": "x"})

@@ -21,6 +21,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import McpServer, RemoteToolAttach, ToolAttach
+from switchboard.platform.services import Services
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.documents import DOCUMENT_FORMAT, RecipeDocument
 from switchboard.recipes.model import (
@@ -35,6 +36,7 @@ from tests.connectors.conftest import principal_of
 from tests.connectors.test_remote_oauth import files_connection
 from tests.identity.support import make_user
 from tests.mcp.test_endpoint import _text, mcp_session, signed_in_client
+from tests.support.actors import SETUP
 from tests.support.oidc_provider import authorize_without_browser_async
 from tests.support.remote_mcp import ProtectedFiles, protected_files
 from tests.support.web import Browserless
@@ -47,11 +49,16 @@ def remote() -> Iterator[ProtectedFiles]:
 
 
 async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the_caller_s_own_token(
-    running: Litestar, web: Browserless, services: IdentityServices, demo: McpServer, remote: ProtectedFiles
+    running: Litestar,
+    app_services: Services,
+    web: Browserless,
+    services: IdentityServices,
+    demo: McpServer,
+    remote: ProtectedFiles,
 ) -> None:
-    connectors: ConnectorServices = running.state.connectors
-    recipes: RecipeServices = running.state.recipes
-    mcp: McpServices = running.state.mcp
+    connectors: ConnectorServices = app_services.connectors
+    recipes: RecipeServices = app_services.recipes
+    mcp: McpServices = app_services.mcp
     builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
     alice = await services.users.find_by_email("alice@example.com")
     assert alice is not None
@@ -82,14 +89,14 @@ async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the
         ),
     )
     document = RecipeDocument(format=DOCUMENT_FORMAT, format_version=1, definition=definition)
-    recipe = (await recipes.recipes.import_document(project.id, document, actor=None)).recipe
-    await recipes.recipes.publish(recipe.id, actor=None)
-    await mcp.tools.attach(demo.id, ToolAttach(recipe_id=recipe.id), actor=None)
+    recipe = (await recipes.recipes.import_document(project.id, document, actor=SETUP)).recipe
+    await recipes.recipes.publish(recipe.id, actor=SETUP)
+    await mcp.tools.attach(demo.id, ToolAttach(recipe_id=recipe.id), actor=SETUP)
     # ...and the same remote tool offered directly.
     offered = RemoteToolAttach(connection_id=connection.id, action="search_files")
-    await mcp.tools.attach_remote(demo.id, offered, connections=connectors.connections, actor=None)
+    await mcp.tools.attach_remote(demo.id, offered, connections=connectors.connections, actor=SETUP)
     deleting = RemoteToolAttach(connection_id=connection.id, action="delete_file")
-    await mcp.tools.attach_remote(demo.id, deleting, connections=connectors.connections, actor=None)
+    await mcp.tools.attach_remote(demo.id, deleting, connections=connectors.connections, actor=SETUP)
 
     async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
         before = await session.call_tool("search_files", {"query": "q3"})
@@ -135,17 +142,22 @@ async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the
 
 
 async def test_a_shared_connection_calls_the_remote_server_with_the_grant_the_builder_made(
-    running: Litestar, web: Browserless, services: IdentityServices, demo: McpServer, remote: ProtectedFiles
+    running: Litestar,
+    app_services: Services,
+    web: Browserless,
+    services: IdentityServices,
+    demo: McpServer,
+    remote: ProtectedFiles,
 ) -> None:
-    connectors: ConnectorServices = running.state.connectors
-    mcp: McpServices = running.state.mcp
+    connectors: ConnectorServices = app_services.connectors
+    mcp: McpServices = app_services.mcp
     builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
     connection = await files_connection(connectors, builder, remote, Mode.SHARED)
     offered = RemoteToolAttach(connection_id=connection.id, action="search_files")
-    await mcp.tools.attach_remote(demo.id, offered, connections=connectors.connections, actor=None)
+    await mcp.tools.attach_remote(demo.id, offered, connections=connectors.connections, actor=SETUP)
 
     deleting = RemoteToolAttach(connection_id=connection.id, action="delete_file")
-    await mcp.tools.attach_remote(demo.id, deleting, connections=connectors.connections, actor=None)
+    await mcp.tools.attach_remote(demo.id, deleting, connections=connectors.connections, actor=SETUP)
 
     async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
         called = await session.call_tool("search_files", {"query": "q3"})

@@ -19,7 +19,9 @@ from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 from switchboard.platform.mcp.audit import ToolCallFilter
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import McpServer, RemoteToolAttach
+from switchboard.platform.services import Services
 from tests.mcp.test_endpoint import _find, _text, mcp_session, signed_in_client
+from tests.support.actors import SETUP
 from tests.support.mcp_client import ConsentRefused
 from tests.support.remote_mcp import FilesServer
 from tests.support.web import Browserless
@@ -33,30 +35,29 @@ def files_endpoint() -> Iterator[str]:
         yield server.endpoint
 
 
-async def files_connection(app: Litestar, endpoint: str) -> Connection:
+async def files_connection(connectors: ConnectorServices, endpoint: str) -> Connection:
     """The remote server Files, and a shared connection to it (its token comes from the server)."""
-    connectors: ConnectorServices = app.state.connectors
     data = {"key": "files", "name": "Files", "endpoint": endpoint, "allow_private": True}
     data["auth"] = {"mode": "token", "token": TOKEN}
-    await connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=None)
+    await connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=SETUP)
     project = await connectors.projects.ensure("Operations")
     return await connectors.connections.create(
         ConnectionInput(name="Files (shared)", project_id=project.id, connector="files", mode=Mode.SHARED),
-        actor=None,
+        actor=SETUP,
     )
 
 
 async def test_a_member_calls_a_remote_tool_offered_directly_and_the_call_is_audited(
-    running: Litestar, web: Browserless, demo: McpServer, files_endpoint: str
+    running: Litestar, app_services: Services, web: Browserless, demo: McpServer, files_endpoint: str
 ) -> None:
-    mcp: McpServices = running.state.mcp
-    connectors: ConnectorServices = running.state.connectors
-    connection = await files_connection(running, files_endpoint)
+    mcp: McpServices = app_services.mcp
+    connectors: ConnectorServices = app_services.connectors
+    connection = await files_connection(connectors, files_endpoint)
     offered = await mcp.tools.attach_remote(
         demo.id,
         RemoteToolAttach(connection_id=connection.id, action="search_files", read_only=True),
         connections=connectors.connections,
-        actor=None,
+        actor=SETUP,
     )
     assert (offered.tool_name, offered.scope, offered.connector) == (
         "search_files",
@@ -97,13 +98,13 @@ async def test_a_member_calls_a_remote_tool_offered_directly_and_the_call_is_aud
 
 
 async def test_someone_outside_the_groups_cannot_reach_the_remote_tool(
-    running: Litestar, web: Browserless, demo: McpServer, files_endpoint: str
+    running: Litestar, app_services: Services, web: Browserless, demo: McpServer, files_endpoint: str
 ) -> None:
-    mcp: McpServices = running.state.mcp
-    connectors: ConnectorServices = running.state.connectors
-    connection = await files_connection(running, files_endpoint)
+    mcp: McpServices = app_services.mcp
+    connectors: ConnectorServices = app_services.connectors
+    connection = await files_connection(connectors, files_endpoint)
     attach = RemoteToolAttach(connection_id=connection.id, action="search_files")
-    await mcp.tools.attach_remote(demo.id, attach, connections=connectors.connections, actor=None)
+    await mcp.tools.attach_remote(demo.id, attach, connections=connectors.connections, actor=SETUP)
 
     async with signed_in_client(running, web, "bob@example.com") as signed:
         with pytest.raises(BaseException) as raised:  # noqa: PT011 (the SDK wraps it: found below)
@@ -114,11 +115,11 @@ async def test_someone_outside_the_groups_cannot_reach_the_remote_tool(
 
 
 async def test_only_remote_tools_that_exist_can_be_offered_each_under_one_name(
-    running: Litestar, demo: McpServer, files_endpoint: str
+    running: Litestar, app_services: Services, demo: McpServer, files_endpoint: str
 ) -> None:
-    mcp: McpServices = running.state.mcp
-    connectors: ConnectorServices = running.state.connectors
-    connection = await files_connection(running, files_endpoint)
+    mcp: McpServices = app_services.mcp
+    connectors: ConnectorServices = app_services.connectors
+    connection = await files_connection(connectors, files_endpoint)
     project = await connectors.projects.ensure("Operations")
     other = await connectors.connections.create(
         ConnectionInput(
@@ -128,7 +129,7 @@ async def test_only_remote_tools_that_exist_can_be_offered_each_under_one_name(
             mode=Mode.SHARED,
             fields={"base_url": ""},
         ),
-        actor=None,
+        actor=SETUP,
     )
 
     def attach(**fields: object) -> RemoteToolAttach:
@@ -138,24 +139,24 @@ async def test_only_remote_tools_that_exist_can_be_offered_each_under_one_name(
 
     with pytest.raises(InvalidInput, match=r"Status API is not a connection to a remote MCP server\."):
         await mcp.tools.attach_remote(
-            demo.id, attach(connection_id=str(other.id)), connections=connectors.connections, actor=None
+            demo.id, attach(connection_id=str(other.id)), connections=connectors.connections, actor=SETUP
         )
     with pytest.raises(InvalidInput, match=r"Files has no tool 'nothing'\."):
         await mcp.tools.attach_remote(
-            demo.id, attach(action="nothing"), connections=connectors.connections, actor=None
+            demo.id, attach(action="nothing"), connections=connectors.connections, actor=SETUP
         )
     with pytest.raises(Conflict, match=r"This server has a tool called whoami already\."):
         await mcp.tools.attach_remote(
-            demo.id, attach(name="whoami"), connections=connectors.connections, actor=None
+            demo.id, attach(name="whoami"), connections=connectors.connections, actor=SETUP
         )
     with pytest.raises(InvalidInput, match="A tool name uses a-z"):
         await mcp.tools.attach_remote(
-            demo.id, attach(name="Search!"), connections=connectors.connections, actor=None
+            demo.id, attach(name="Search!"), connections=connectors.connections, actor=SETUP
         )
     with pytest.raises(NotFound):
-        await mcp.tools.detach_remote(demo.id, uuid4(), actor=None)
+        await mcp.tools.detach_remote(demo.id, uuid4(), actor=SETUP)
     tool = await mcp.tools.attach_remote(
-        demo.id, attach(name="find_files"), connections=connectors.connections, actor=None
+        demo.id, attach(name="find_files"), connections=connectors.connections, actor=SETUP
     )
-    await mcp.tools.detach_remote(demo.id, tool.id, actor=None)
+    await mcp.tools.detach_remote(demo.id, tool.id, actor=SETUP)
     assert await mcp.servers.remote_tools(demo.id) == []

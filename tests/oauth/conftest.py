@@ -20,6 +20,7 @@ from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.services import Services
 from tests.identity.support import make_user, signed_in
+from tests.support.actors import SETUP
 from tests.support.oauth import RESOURCE, OAuthClient
 from tests.support.web import Browserless
 
@@ -79,7 +80,7 @@ async def boss(app: Litestar, services: IdentityServices) -> AsyncIterator[Brows
 
 @pytest.fixture
 async def open_policy(services: IdentityServices, oauth_server: AuthorizationServer) -> None:
-    await oauth_server.clients.set_policy(RegistrationPolicy.OPEN, actor=None)
+    await oauth_server.clients.set_policy(RegistrationPolicy.OPEN, actor=SETUP)
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ async def confidential_client(oauth: OAuthClient, open_policy: None) -> dict[str
 async def service_client(oauth_server: AuthorizationServer) -> ClientWithSecret:
     """A static confidential client for the client credentials grant, bound to a service account."""
     return await oauth_server.clients.create_static(
-        StaticClientCreate(name="Nightly report", grant_types=["client_credentials"]), actor=None
+        StaticClientCreate(name="Nightly report", grant_types=["client_credentials"]), actor=SETUP
     )
 
 

@@ -8,6 +8,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.models import ClientWithSecret, StaticClientCreate
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.schemas import GroupCreate, UserUpdate
+from tests.support.actors import SETUP
 from tests.support.oauth import RESOURCE, OAuthClient, decode_jwt, error_of, verifies
 
 ISSUER = "http://testserver.local"
@@ -63,8 +64,8 @@ async def test_the_service_account_belongs_to_groups_like_a_user(
     account_id = service_client.client.service_account_id
     assert email is not None
     assert account_id is not None
-    group = await services.groups.create(GroupCreate(name="Reporting"), actor=None)
-    await services.groups.add_member(group.id, email, actor=None)
+    group = await services.groups.create(GroupCreate(name="Reporting"), actor=SETUP)
+    await services.groups.add_member(group.id, email, actor=SETUP)
     account = await services.users.get(account_id)
     assert [ref.name for ref in account.groups] == ["Reporting"]
     assert [member.email for member in (await services.groups.get(group.id)).members] == [email]
@@ -74,7 +75,7 @@ async def test_only_a_confidential_client_with_the_grant_may_use_it(
     oauth: OAuthClient, oauth_server: AuthorizationServer, public_client: dict[str, Any], open_policy: None
 ) -> None:
     web_app = await oauth_server.clients.create_static(
-        StaticClientCreate(name="Web app", redirect_uris=["https://app.example.com/cb"]), actor=None
+        StaticClientCreate(name="Web app", redirect_uris=["https://app.example.com/cb"]), actor=SETUP
     )
     assert web_app.client_secret is not None
     refused = await oauth.client_credentials(web_app.client.client_id, web_app.client_secret)
@@ -97,7 +98,7 @@ async def test_a_wrong_secret_or_a_deactivated_service_account_gets_no_token(
 
     account_id = service_client.client.service_account_id
     assert account_id is not None
-    await services.users.update(account_id, UserUpdate(is_active=False), actor=None)
+    await services.users.update(account_id, UserUpdate(is_active=False), actor=SETUP)
     answer = await oauth.client_credentials(client_id, secret, resource=RESOURCE)
     assert error_of(answer) == (400, "invalid_grant")
     assert "deactivated" in answer.json()["error_description"]

@@ -9,6 +9,7 @@ import pytest
 from switchboard.identity.oauth.models import ClientWithSecret, StaticClientCreate
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.tables import OAuthCode, OAuthGrant, OAuthRefreshToken, User
+from tests.support.actors import SETUP
 from tests.support.oauth import REDIRECT_URI, RESOURCE, OAuthClient, error_of, verifies
 from tests.support.web import Browserless
 
@@ -28,7 +29,7 @@ async def test_deleting_a_client_revokes_its_tokens_and_codes_at_once(
     pending_code = await oauth.authorize(alice, client_id)
     assert "code" in pending_code.callback
 
-    await oauth_server.clients.delete(client_id, actor=None)
+    await oauth_server.clients.delete(client_id, actor=SETUP)
 
     assert not await verifies(oauth_server, tokens["access_token"])
     assert error_of(await oauth.refresh(tokens["refresh_token"], client_id)) == (401, "invalid_client")
@@ -49,7 +50,7 @@ async def test_deleting_a_service_client_removes_its_service_account(
     assert service_client.client_secret is not None
     credentials = (service_client.client.client_id, service_client.client_secret)
     token = (await oauth.client_credentials(*credentials, resource=RESOURCE)).json()["access_token"]
-    await oauth_server.clients.delete(service_client.client.client_id, actor=None)
+    await oauth_server.clients.delete(service_client.client.client_id, actor=SETUP)
     assert not await verifies(oauth_server, token)
     assert error_of(await oauth.client_credentials(*credentials)) == (401, "invalid_client")
     assert await User.count().where(User.id == service_client.client.service_account_id) == 0
@@ -59,13 +60,13 @@ async def test_a_regenerated_secret_replaces_the_old_one_and_keeps_issued_tokens
     oauth: OAuthClient, alice: Browserless, oauth_server: AuthorizationServer
 ) -> None:
     created = await oauth_server.clients.create_static(
-        StaticClientCreate(name="Team app", redirect_uris=[REDIRECT_URI]), actor=None
+        StaticClientCreate(name="Team app", redirect_uris=[REDIRECT_URI]), actor=SETUP
     )
     client_id, old_secret = created.client.client_id, created.client_secret
     assert old_secret is not None
     tokens = await oauth.tokens(alice, client_id, secret=old_secret)
 
-    new_secret = await oauth_server.clients.regenerate_secret(client_id, actor=None)
+    new_secret = await oauth_server.clients.regenerate_secret(client_id, actor=SETUP)
     assert new_secret != old_secret
 
     assert await verifies(oauth_server, tokens["access_token"])

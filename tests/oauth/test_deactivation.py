@@ -8,6 +8,7 @@ from typing import Any
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.schemas import UserUpdate
+from tests.support.actors import SETUP
 from tests.support.oauth import OAuthClient, error_of, verifies
 from tests.support.web import Browserless
 
@@ -24,14 +25,14 @@ async def test_deactivation_revokes_access_and_refresh_and_reactivation_allows_n
     user = await services.users.find_by_email("alice@example.com")
     assert user is not None
 
-    await services.users.update(user.id, UserUpdate(is_active=False), actor=None)
+    await services.users.update(user.id, UserUpdate(is_active=False), actor=SETUP)
     await asyncio.sleep(0.6)  # at most one revocation poll
     assert not await verifies(oauth_server, tokens["access_token"])
     refused = await oauth.refresh(tokens["refresh_token"], public_client["client_id"])
     assert error_of(refused) == (400, "invalid_grant")
     assert "deactivated" in refused.json()["error_description"]
 
-    await services.users.update(user.id, UserUpdate(is_active=True), actor=None)
+    await services.users.update(user.id, UserUpdate(is_active=True), actor=SETUP)
     await asyncio.sleep(1.0)  # tokens issued from now on carry a later iat than the revocation
     again = await oauth.tokens(await _signed_in_again(alice), public_client["client_id"])
     assert await verifies(oauth_server, again["access_token"])

@@ -10,7 +10,6 @@ from switchboard.identity.oauth.housekeeping import sweep
 from switchboard.identity.oauth.revocation_list import Revoked
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.tables import OAuthClient, OAuthCode, OAuthRefreshToken, Revocation
-from switchboard.platform.core.ratelimit import RateLimitWindow
 from tests.support.oauth import OAuthClient as Client
 from tests.support.web import Browserless
 
@@ -32,14 +31,10 @@ async def test_sweep_clears_expired_and_unused_things_and_keeps_live_ones(
     await oauth_server.revocations.revoke(Revoked.TOKEN, "expired-jti")
     await oauth_server.revocations.revoke(Revoked.TOKEN, "live-jti")
     await Revocation.update({Revocation.expires_at: long_ago}).where(Revocation.value == "expired-jti")
-    await RateLimitWindow.update({RateLimitWindow.window_started_at: long_ago}).where(
-        RateLimitWindow.key.is_not_null()
-    )
 
     swept = await sweep(oauth_server)
 
     assert (swept.clients, swept.codes, swept.revocations) == (1, 1, 1)
-    assert swept.rate_limit_windows >= 1
     assert await oauth_server.clients.find(unused["client_id"]) is None
     assert await oauth_server.clients.find(used["client_id"]) is not None
     assert await Revocation.select(Revocation.value).output(as_list=True) == ["live-jti"]

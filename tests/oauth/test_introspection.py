@@ -10,6 +10,7 @@ import httpx
 
 from switchboard.identity.oauth.models import StaticClientCreate
 from switchboard.identity.oauth.server import AuthorizationServer
+from tests.support.actors import SETUP
 from tests.support.oauth import RESOURCE, OAuthClient, decode_jwt, error_of
 from tests.support.web import Browserless
 
@@ -85,7 +86,7 @@ async def test_another_clients_tokens_are_inactive_except_to_resource_server_cre
 
     server = await oauth_server.clients.create_static(
         StaticClientCreate(name="MCP gateway", grant_types=["client_credentials"], may_introspect_any=True),
-        actor=None,
+        actor=SETUP,
     )
     assert server.client_secret is not None
     auth = (server.client.client_id, server.client_secret)

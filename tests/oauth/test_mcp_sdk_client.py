@@ -28,6 +28,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.models import ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.resources import ProtectedResource, StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
+from tests.support.actors import SETUP
 from tests.support.mcp_client import REDIRECT_URI, ConsentBrowser, ConsentRefused, MemoryStorage
 from tests.support.oauth import OAuthClient
 from tests.support.oauth_server import (
@@ -246,7 +247,7 @@ async def test_a_member_cannot_authorize_a_client_awaiting_approval(
 async def test_a_client_cannot_register_when_registration_is_closed(
     protected: ASGIApp, boss: Browserless, oauth_server: AuthorizationServer
 ) -> None:
-    await oauth_server.clients.set_policy(RegistrationPolicy.CLOSED, actor=None)
+    await oauth_server.clients.set_policy(RegistrationPolicy.CLOSED, actor=SETUP)
     with pytest.raises(OAuthRegistrationError, match="closed"):
         await sdk_flow(protected, boss, "none", refresh=False)
     assert await oauth_server.clients.list_all() == []

@@ -21,6 +21,7 @@ from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.services import Services
+from tests.support.actors import SETUP
 from tests.support.document_server import DocumentServer, answer, certificate, resolving
 from tests.support.oauth import REDIRECT_URI, OAuthClient, error_of, verifies
 from tests.support.web import Browserless
@@ -79,7 +80,7 @@ def app_services(
 
 
 async def _policy(oauth_server: AuthorizationServer, policy: RegistrationPolicy, *, private: bool) -> None:
-    await oauth_server.clients.set_policy(policy, allow_private_metadata_hosts=private, actor=None)
+    await oauth_server.clients.set_policy(policy, allow_private_metadata_hosts=private, actor=SETUP)
 
 
 async def test_a_document_on_a_private_address_is_refused_unless_an_admin_allows_it(
@@ -178,7 +179,7 @@ async def test_a_deleted_document_client_met_again_starts_afresh(
 ) -> None:
     await _policy(oauth_server, RegistrationPolicy.OPEN, private=True)
     before = (await oauth.exchange(await oauth.authorize(alice, served.client_id))).json()
-    await oauth_server.clients.delete(served.client_id, actor=None)
+    await oauth_server.clients.delete(served.client_id, actor=SETUP)
     assert not await verifies(oauth_server, before["access_token"])
     assert error_of(await oauth.refresh(before["refresh_token"], served.client_id))[0] in (400, 401)
     # Its URL is its client ID: met again, it is a new client whose tokens work at once.

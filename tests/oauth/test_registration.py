@@ -12,6 +12,7 @@ from switchboard.identity.oauth.models import ClientKind, ClientStatus, Registra
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.tables import OAuthClient as OAuthClientRow
 from switchboard.platform.core.tokens import token_hash
+from tests.support.actors import SETUP
 from tests.support.oauth import REDIRECT_URI, OAuthClient, error_of
 from tests.support.web import Browserless
 from tests.ui.html import Page
@@ -166,11 +167,11 @@ async def test_a_pending_client_awaits_approval_until_an_admin_authorizes_it(
 async def test_the_open_policy_approves_at_once_and_the_closed_one_refuses(
     oauth: OAuthClient, oauth_server: AuthorizationServer
 ) -> None:
-    await oauth_server.clients.set_policy(RegistrationPolicy.OPEN, actor=None)
+    await oauth_server.clients.set_policy(RegistrationPolicy.OPEN, actor=SETUP)
     client_id = (await oauth.registered(token_endpoint_auth_method="none"))["client_id"]
     assert (await oauth_server.clients.get(client_id)).status is ClientStatus.APPROVED
 
-    await oauth_server.clients.set_policy(RegistrationPolicy.CLOSED, actor=None)
+    await oauth_server.clients.set_policy(RegistrationPolicy.CLOSED, actor=SETUP)
     answer = await oauth.register(token_endpoint_auth_method="none")
     assert error_of(answer) == (403, "access_denied")
     assert "registration is closed" in answer.json()["error_description"]
@@ -190,7 +191,7 @@ async def test_clients_registered_and_never_used_are_removed_after_the_configure
     recent = (await oauth.registered(client_name="Recent", token_endpoint_auth_method="none"))["client_id"]
     await oauth.tokens(alice, used)
     static = await oauth_server.clients.create_static(
-        StaticClientCreate(name="Static", redirect_uris=[REDIRECT_URI]), actor=None
+        StaticClientCreate(name="Static", redirect_uris=[REDIRECT_URI]), actor=SETUP
     )
 
     async def created_hours_ago(hours: int) -> None:

@@ -27,6 +27,7 @@ from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import InvalidInput
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.services import Services
+from tests.support.actors import SETUP
 from tests.support.oauth import REDIRECT_URI, decode_jwt, error_of, verifies
 from tests.support.oauth import OAuthClient as Client
 from tests.support.web import Browserless
@@ -76,7 +77,7 @@ async def test_a_service_account_is_given_no_password(
     account = await services.users.find_by_email(service_client.client.service_account_email or "")
     assert account is not None
     with pytest.raises(InvalidInput, match="A service account has no password"):
-        await services.users.reset_password(account.id, "a-new-password-1", actor=None)
+        await services.users.reset_password(account.id, "a-new-password-1", actor=SETUP)
 
 
 async def test_a_refused_client_approved_again_gets_working_tokens(

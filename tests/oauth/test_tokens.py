@@ -13,6 +13,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.models import StaticClientCreate
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.tables import SigningKey
+from tests.support.actors import SETUP
 from tests.support.oauth import RESOURCE, OAuthClient, decode_jwt, verifies
 from tests.support.web import Browserless
 
@@ -184,7 +185,7 @@ async def test_a_client_may_use_only_its_grant_types(
     )
     _assert_rfc6749_error(credentials, 400, "unauthorized_client")
     machine = await oauth_server.clients.create_static(
-        StaticClientCreate(name="Machine", grant_types=["client_credentials"]), actor=None
+        StaticClientCreate(name="Machine", grant_types=["client_credentials"]), actor=SETUP
     )
     assert machine.client_secret is not None
     code = await oauth.token(

@@ -13,6 +13,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.platform.core.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.platform.conftest import Cli, read_back
+from tests.support.actors import SETUP
 from tests.support.remote_mcp import FilesServer
 
 TOKEN = "cli-token-8d2e"
@@ -99,12 +100,14 @@ def test_an_operator_offers_a_remote_tool_on_an_mcp_server_and_takes_it_back(
         """A builder's shared connection to Files (made in the console; there is no command for it)."""
         settings = Settings(secret_key=TEST_SECRET, database_url=db_url, data_dir="unused")
         sign = identity.oauth.keys.sign_assertion
-        connectors = ConnectorServices.from_settings(settings, audit=identity.oauth.audit, sign=sign)
+        connectors = ConnectorServices.from_settings(
+            settings, audit=identity.oauth.audit, sign=sign, users=identity.users
+        )
         project = await connectors.projects.ensure("Demo")
         data = ConnectionInput(
             name="Files (shared)", project_id=project.id, connector="files", mode=Mode.SHARED
         )
-        await connectors.connections.create(data, actor=None)
+        await connectors.connections.create(data, actor=SETUP)
         await connectors.aclose()
 
     read_back(db_url, shared_connection)

@@ -9,7 +9,7 @@ import pytest
 from switchboard.connectors.connections.models import Connection, ConnectionInput, Mode, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor, Principal
 from switchboard.identity.roles import Role
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.services import Services
@@ -52,7 +52,7 @@ async def member(services: IdentityServices) -> Principal:
 
 
 async def demo_tasks_connection(
-    connectors: ConnectorServices, project: Project, builder: Principal, name: str = "Demo Tasks"
+    connectors: ConnectorServices, project: Project, builder: Actor, name: str = "Demo Tasks"
 ) -> Connection:
     """An end user's connection to Demo Tasks (the app need not run for recipes that are only edited)."""
     data = ConnectionInput(

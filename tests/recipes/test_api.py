@@ -11,6 +11,7 @@ from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.schemas import RecipeCreate
 from tests.identity.support import make_user, signed_in
 from tests.recipes.test_service import create_task_recipe
+from tests.support.actors import SETUP
 from tests.support.web import Browserless
 
 
@@ -69,7 +70,7 @@ async def test_publishing_a_recipe_with_problems_answers_422_with_every_problem(
 ) -> None:
     await make_user(services, "maker@example.com", Role.BUILDER)
     client = await signed_in(web, "maker@example.com")
-    recipe = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="broken"), actor=None)
+    recipe = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="broken"), actor=SETUP)
     draft = {"trigger": {"name": "broken"}, "steps": [{"type": "action", "id": "step_1"}]}
     saved = await client.put(f"/api/v1/recipes/{recipe.id}/draft", json=draft)
     assert saved.status_code == 200
@@ -85,7 +86,7 @@ async def test_publishing_a_recipe_with_problems_answers_422_with_every_problem(
 async def test_members_and_strangers_cannot_use_the_recipes_api(
     services: IdentityServices, web: Browserless, recipes: RecipeServices, project: Project
 ) -> None:
-    recipe = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="lookup"), actor=None)
+    recipe = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="lookup"), actor=SETUP)
     calls = [
         ("GET", "/api/v1/recipes"),
         ("POST", "/api/v1/recipes"),

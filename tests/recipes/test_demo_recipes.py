@@ -39,6 +39,17 @@ async def test_the_demo_recipes_are_published_once_and_left_alone_afterwards(
         assert await recipes.recipes.check(recipe.id) == []
 
 
+async def test_the_demo_seed_names_no_person_as_the_author_of_what_it_made(
+    settings: Settings, services: IdentityServices, connectors: ConnectorServices, recipes: RecipeServices
+) -> None:
+    found = await seeded(settings, services, connectors, recipes)
+
+    assert [(c.name, c.created_by) for c in await connectors.connections.list_all()] == [("Demo Tasks", "")]
+    for recipe in found.values():
+        version = await recipes.recipes.published(recipe.id)
+        assert (recipe.created_by, recipe.updated_by, version.published_by) == ("", "", "")
+
+
 async def test_whoami_answers_with_the_callers_email_and_groups(
     settings: Settings, services: IdentityServices, connectors: ConnectorServices, recipes: RecipeServices
 ) -> None:
@@ -46,14 +57,14 @@ async def test_whoami_answers_with_the_callers_email_and_groups(
     whoami = found["whoami"]
     alice = await services.users.find_by_email("alice@example.com")
     assert alice is not None
-    report = await recipes.call_tool(whoami.id, {}, await recipes.caller(alice.id))
+    report = await recipes.running.call_tool(whoami.id, {}, await recipes.running.caller(alice.id))
     assert report.outcome is Outcome.SUCCEEDED, report.message
     assert report.result is not None
     assert report.result.text == "You are alice@example.com, in Sales."
     assert report.result.structured == {"email": "alice@example.com", "groups": ["Sales"]}
     bob = await services.users.find_by_email("bob@example.com")
     assert bob is not None
-    report = await recipes.call_tool(whoami.id, {}, await recipes.caller(bob.id))
+    report = await recipes.running.call_tool(whoami.id, {}, await recipes.running.caller(bob.id))
     assert report.result is not None
     assert report.result.text == "You are bob@example.com, in no group."
     assert report.result.structured == {"email": "bob@example.com", "groups": []}
@@ -65,10 +76,10 @@ async def test_create_task_asks_a_caller_who_never_connected_demo_tasks_to_conne
     found = await seeded(settings, services, connectors, recipes)
     alice = await services.users.find_by_email("alice@example.com")
     assert alice is not None
-    report = await recipes.call_tool(
+    report = await recipes.running.call_tool(
         found["create_task"].id,
         {"title": "Call Bob"},
-        await recipes.caller(alice.id),
+        await recipes.running.caller(alice.id),
     )
     assert report.outcome is Outcome.CONNECTION_REQUIRED
     assert report.connect_url.startswith("http://testserver.local/connect/")

@@ -20,10 +20,11 @@ from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.connections.models import Connection, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.principal import Principal
-from switchboard.recipes.engine import MAX_STEP_RECORDS, RecipeEngine
+from switchboard.recipes.engine import RecipeEngine
 from switchboard.recipes.gateway import ServicesGateway
 from switchboard.recipes.model import Condition, ForEachStep, IfStep, Parameter, RecipeDefinition
 from switchboard.recipes.outcomes import Outcome, RunCaller, RunReport
+from switchboard.recipes.run_state import MAX_STEP_RECORDS
 from switchboard.recipes.runs import RunStore
 from switchboard.recipes.tables import RecipeRun
 from tests.connectors.grant_support import connect

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import msgspec
 import pytest
 
@@ -83,6 +85,32 @@ async def test_a_tool_name_is_unique_per_project_only(
     other = await connectors.projects.ensure("Support tools")
     elsewhere = await recipes.recipes.create(RecipeCreate(project_id=other.id, name="lookup"), actor=builder)
     assert elsewhere.project_name == "Support tools"
+
+
+async def test_a_tool_name_finds_the_recipe_of_each_project_that_has_it(
+    recipes: RecipeServices, connectors: ConnectorServices, project: Project, builder: Principal
+) -> None:
+    here = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="lookup"), actor=builder)
+    other = await connectors.projects.ensure("Support tools")
+    there = await recipes.recipes.create(RecipeCreate(project_id=other.id, name="lookup"), actor=builder)
+    await recipes.recipes.create(RecipeCreate(project_id=project.id, name="lookup_more"), actor=builder)
+
+    found = await recipes.recipes.find_by_tool_name("lookup")
+
+    assert sorted((recipe.project_name, recipe.id) for recipe in found) == sorted(
+        [(project.name, here.id), ("Support tools", there.id)]
+    )
+    assert await recipes.recipes.find_by_tool_name("nothing_here") == []
+
+
+async def test_a_recipe_is_created_only_in_a_project_that_exists(
+    recipes: RecipeServices, builder: Principal
+) -> None:
+    missing = RecipeCreate(project_id=UUID(int=7), name="lookup")
+    with pytest.raises(NotFound) as refused:
+        await recipes.recipes.create(missing, actor=builder)
+    assert (refused.value.field, refused.value.message) == ("project_id", "No such project.")
+    assert await recipes.recipes.list_all() == []
 
 
 async def test_members_cannot_create_edit_publish_or_delete_recipes(

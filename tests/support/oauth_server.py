@@ -19,9 +19,10 @@ from typing import Any, cast
 import msgspec
 from litestar import Litestar
 
-from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.resources import ProtectedResource, StaticResources
 from switchboard.identity.oauth.verifier import InvalidToken
+from switchboard.platform.core.requests import bearer_token
+from switchboard.platform.services import services_of
 
 TEST_PATH = "/mcp/test"
 METADATA_PREFIX = "/.well-known/oauth-protected-resource"
@@ -66,8 +67,7 @@ async def _send_json(send: Send, status: int, body: object, headers: Sequence[tu
 def _bearer(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
-            kind, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if kind.lower() == "bearer" and token.strip() else None
+            return bearer_token(value.decode("latin-1"))
     return None
 
 
@@ -75,7 +75,7 @@ def with_test_endpoint(app: Litestar, resource: ProtectedResource) -> ASGIApp:
     """``app`` with the protected test endpoint and its metadata in front; the rest (and the lifespan)
     goes to Switchboard."""
     switchboard = cast("ASGIApp", app)
-    identity: IdentityServices = app.state.identity
+    identity = services_of(app.state).identity
     issuer = identity.oauth.issuer
     metadata_url = issuer + METADATA_PREFIX + TEST_PATH
     challenge = f'Bearer resource_metadata="{metadata_url}"'

@@ -8,6 +8,7 @@ import pytest
 
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserCreate
+from tests.support.actors import SETUP
 from tests.support.web import DEMO_PASSWORD, Browserless, csrf_from
 from tests.ui.conftest import ADMIN, ALICE, BOB, Demo
 from tests.ui.html import Page
@@ -62,7 +63,7 @@ async def test_members_and_builders_get_the_403_page_on_every_console_page_and_f
     web: Browserless, demo: Demo, role: Role
 ) -> None:
     email = f"{role.value}@example.com"
-    await demo.services.users.create(UserCreate(email=email, password=DEMO_PASSWORD, role=role), actor=None)
+    await demo.services.users.create(UserCreate(email=email, password=DEMO_PASSWORD, role=role), actor=SETUP)
     assert (await web.sign_in(email)).status_code == 303
     token = csrf_from((await web.client.get("/me")).text)
     before = await snapshot(demo)

@@ -15,6 +15,7 @@ from switchboard.identity.oauth.verifier import InvalidToken
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.services import Services
+from tests.support.actors import SETUP
 from tests.support.oauth import RESOURCE, OAuthClient
 from tests.support.web import Browserless, csrf_from
 from tests.ui.conftest import ALICE, BOB, Demo
@@ -33,9 +34,8 @@ def app_services(settings: Settings, database: Database) -> Services:
 
 
 @pytest.fixture
-def oauth_server(app: Litestar) -> AuthorizationServer:
-    server: AuthorizationServer = app.state.identity.oauth
-    return server
+def oauth_server(app_services: Services) -> AuthorizationServer:
+    return app_services.identity.oauth
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ async def claude(
     client: httpx.AsyncClient, alice: Browserless, oauth_server: AuthorizationServer
 ) -> Authorized:
     """Claude, registered as a public client and allowed by Alice for the test server."""
-    await oauth_server.clients.set_policy(RegistrationPolicy.OPEN, actor=None)
+    await oauth_server.clients.set_policy(RegistrationPolicy.OPEN, actor=SETUP)
     oauth = OAuthClient(client)
     registered = await oauth.registered(client_name="Claude", token_endpoint_auth_method="none")
     attempt = await oauth.authorize(alice, registered["client_id"], scope=SCOPES)

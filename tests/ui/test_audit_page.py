@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar
 
 from switchboard.identity.oauth.audit import AuditEntry
 from switchboard.identity.oauth.models import RegistrationPolicy, StaticClientCreate
 from switchboard.identity.oauth.server import AuthorizationServer
+from switchboard.platform.services import Services
+from tests.support.actors import SETUP
 from tests.support.web import Browserless
 from tests.ui.html import Page
 
@@ -15,9 +16,8 @@ HEADER = ["Time", "Action", "Outcome", "Actor", "Subject", "Client", "Grant type
 
 
 @pytest.fixture
-def oauth(app: Litestar) -> AuthorizationServer:
-    server: AuthorizationServer = app.state.identity.oauth
-    return server
+def oauth(app_services: Services) -> AuthorizationServer:
+    return app_services.identity.oauth
 
 
 def table(html: str) -> list[list[str]]:
@@ -38,9 +38,9 @@ def pager(html: str) -> dict[str, str]:
 async def test_events_are_listed_newest_first_with_every_detail(
     as_admin: Browserless, oauth: AuthorizationServer
 ) -> None:
-    await oauth.clients.set_policy(RegistrationPolicy.OPEN, actor=None)
+    await oauth.clients.set_policy(RegistrationPolicy.OPEN, actor=SETUP)
     created = await oauth.clients.create_static(
-        StaticClientCreate(name="Reporter", grant_types=["client_credentials"]), actor=None
+        StaticClientCreate(name="Reporter", grant_types=["client_credentials"]), actor=SETUP
     )
     await oauth.audit.record(
         AuditEntry(

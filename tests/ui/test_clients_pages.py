@@ -6,13 +6,14 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from switchboard.identity.oauth.models import Client, ClientStatus, RegistrationPolicy, StaticClientCreate
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.oauth.verifier import InvalidToken
 from switchboard.identity.tables import OAuthClient, User
 from switchboard.platform.core.tokens import token_hash
+from switchboard.platform.services import Services
+from tests.support.actors import SETUP
 from tests.support.web import Browserless, csrf_from
 from tests.ui.conftest import ADMIN, ALICE, Demo
 from tests.ui.html import Page
@@ -23,9 +24,8 @@ REDIRECT = "http://127.0.0.1:8765/callback"
 
 
 @pytest.fixture
-def oauth(app: Litestar) -> AuthorizationServer:
-    server: AuthorizationServer = app.state.identity.oauth
-    return server
+def oauth(app_services: Services) -> AuthorizationServer:
+    return app_services.identity.oauth
 
 
 async def create(as_admin: Browserless, **fields: Any) -> httpx.Response:
@@ -52,7 +52,7 @@ async def audited(oauth: AuthorizationServer, action: str) -> list[tuple[str, st
 
 async def service_client(oauth: AuthorizationServer, name: str) -> tuple[Client, str]:
     created = await oauth.clients.create_static(
-        StaticClientCreate(name=name, grant_types=["client_credentials"]), actor=None
+        StaticClientCreate(name=name, grant_types=["client_credentials"]), actor=SETUP
     )
     assert created.client_secret
     return created.client, created.client_secret

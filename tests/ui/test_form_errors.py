@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from switchboard.identity.schemas import GroupCreate
+from tests.support.actors import SETUP
 from tests.support.web import Browserless
 from tests.ui.conftest import ALICE, Demo
 from tests.ui.html import Page
@@ -99,7 +100,7 @@ async def test_a_group_name_taken_in_another_case_is_refused_next_to_the_name_fi
 async def test_renaming_a_group_to_a_taken_name_is_refused_and_keeps_the_typed_name(
     as_admin: Browserless, demo: Demo
 ) -> None:
-    support = await demo.services.groups.create(GroupCreate(name="Support"), actor=None)
+    support = await demo.services.groups.create(GroupCreate(name="Support"), actor=SETUP)
     page_path = f"/console/groups/{support.id}"
     response = await as_admin.submit(page_path, page_path, {"name": "SALES", "description": "Renamed"})
     assert response.status_code == 409

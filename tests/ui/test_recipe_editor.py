@@ -16,6 +16,7 @@ from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
+from switchboard.platform.services import Services
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.model import (
     ActionStep,
@@ -30,6 +31,7 @@ from switchboard.recipes.schemas import Recipe, RecipeCreate
 from tests.connectors.conftest import principal_of
 from tests.identity.support import PASSWORD, make_user
 from tests.recipes.conftest import demo_tasks_connection
+from tests.support.actors import SETUP
 from tests.support.web import Browserless, csrf_from
 from tests.ui.html import Page
 
@@ -39,9 +41,8 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def recipes(app: Any) -> RecipeServices:
-    services: RecipeServices = app.state.recipes
-    return services
+def recipes(app_services: Services) -> RecipeServices:
+    return app_services.recipes
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ async def draft(recipes: RecipeServices, recipe: Recipe) -> RecipeDefinition:
 
 
 async def save(recipes: RecipeServices, recipe: Recipe, definition: RecipeDefinition) -> None:
-    await recipes.recipes.save_draft(recipe.id, definition, actor=None)
+    await recipes.recipes.save_draft(recipe.id, definition, actor=SETUP)
 
 
 def trigger_form(**changes: str) -> dict[str, str]:

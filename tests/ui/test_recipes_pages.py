@@ -10,13 +10,13 @@ from uuid import UUID, uuid4
 import httpx
 import msgspec
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.connections.models import Connection, ConnectionInput, Mode, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
+from switchboard.platform.services import Services
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.documents import RecipeDocument
 from switchboard.recipes.model import (
@@ -45,9 +45,8 @@ LIST = "/console/recipes"
 
 
 @pytest.fixture
-def recipes(app: Litestar) -> RecipeServices:
-    services: RecipeServices = app.state.recipes
-    return services
+def recipes(app_services: Services) -> RecipeServices:
+    return app_services.recipes
 
 
 @pytest.fixture
@@ -824,7 +823,7 @@ async def test_job_history_lists_runs_newest_first_with_kind_caller_version_and_
     recipe, _ = await published_with_a_run(recipes, project, builder)
     old = datetime.now(UTC) - timedelta(days=1)
     await recipes.runs.save(run_report(recipe.id, started_at=old, outcome=Outcome.SUCCEEDED, message=""))
-    tested = await recipes.test_run(recipe.id, {}, builder)
+    tested = await recipes.running.test_run(recipe.id, {}, builder)
     assert tested.outcome is Outcome.SUCCEEDED, tested.message
 
     page = Page((await as_builder.client.get(f"{LIST}/{recipe.id}/runs")).text)

@@ -18,7 +18,9 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import ServerCreate
+from switchboard.platform.services import Services
 from tests.identity.support import PASSWORD, make_user
+from tests.support.actors import SETUP
 from tests.support.remote_mcp import FilesServer
 from tests.support.web import Browserless
 from tests.ui.html import Page
@@ -52,7 +54,7 @@ def add_form(endpoint: str, **changes: str) -> dict[str, str]:
 
 
 async def test_an_admin_discovers_adds_refreshes_and_removes_a_server(
-    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+    app_services: Services, services: IdentityServices, web: Browserless, files_endpoint: str
 ) -> None:
     await signed_in_as(web, services, "it@example.com", Role.ADMIN)
     form = Page((await web.client.get(NEW)).text)
@@ -76,7 +78,7 @@ async def test_an_admin_discovers_adds_refreshes_and_removes_a_server(
     assert page.heading == "Files"
     assert "search_files Search files Find files whose name contains the query. Read-only" in page.text
     assert "delete_file Delete File! Delete File! Delete a file. Destructive" in page.text
-    connectors: ConnectorServices = app.state.connectors
+    connectors: ConnectorServices = app_services.connectors
     assert [action.name for action in (await connectors.registry.get("files")).actions] == [
         "search_files",
         "delete_file",
@@ -148,7 +150,7 @@ async def test_members_cannot_open_the_pages(services: IdentityServices, web: Br
 
 
 async def test_an_admin_edits_a_server_and_a_mistake_changes_nothing(
-    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+    app_services: Services, services: IdentityServices, web: Browserless, files_endpoint: str
 ) -> None:
     await signed_in_as(web, services, "it@example.com", Role.ADMIN)
     assert (await web.submit(NEW, LIST, add_form(files_endpoint))).status_code == 303
@@ -185,14 +187,14 @@ async def test_an_admin_edits_a_server_and_a_mistake_changes_nothing(
     assert Page(wrong.text).by_id("endpoint-error").text == (
         "Enter the server's MCP endpoint URL, such as https://mcp.example.com/mcp."
     )
-    assert (await app.state.connectors.remote.get("files")).name == "Team files"
+    assert (await app_services.connectors.remote.get("files")).name == "Team files"
 
 
 async def test_a_builder_edits_a_server_but_its_private_address_setting_stays(
-    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+    app_services: Services, services: IdentityServices, web: Browserless, files_endpoint: str
 ) -> None:
     data = {"key": "files", "name": "Files", "endpoint": files_endpoint, "allow_private": True}
-    await app.state.connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=None)
+    await app_services.connectors.remote.create(msgspec.convert(data, RemoteServerInput), actor=SETUP)
     await signed_in_as(web, services, "builder@example.com", Role.BUILDER)
     edit = f"{LIST}/files/edit"
     assert Page((await web.client.get(edit)).text).get_id("allow_private") is None
@@ -202,23 +204,23 @@ async def test_a_builder_edits_a_server_but_its_private_address_setting_stays(
     )
 
     assert saved.status_code == 303
-    server = await app.state.connectors.remote.get("files")
+    server = await app_services.connectors.remote.get("files")
     assert (server.name, server.allow_private) == ("Files (renamed)", True)
 
 
 async def test_a_remote_tool_is_offered_on_an_mcp_server_s_tools_tab_and_withdrawn(
-    app: Litestar, services: IdentityServices, web: Browserless, files_endpoint: str
+    app_services: Services, services: IdentityServices, web: Browserless, files_endpoint: str
 ) -> None:
-    connectors: ConnectorServices = app.state.connectors
-    mcp: McpServices = app.state.mcp
+    connectors: ConnectorServices = app_services.connectors
+    mcp: McpServices = app_services.mcp
     await signed_in_as(web, services, "it@example.com", Role.ADMIN)
     assert (await web.submit(NEW, LIST, add_form(files_endpoint))).status_code == 303
     project = await connectors.projects.ensure("Operations")
     connection = await connectors.connections.create(
         ConnectionInput(name="Files (shared)", project_id=project.id, connector="files", mode=Mode.SHARED),
-        actor=None,
+        actor=SETUP,
     )
-    server = await mcp.servers.create(ServerCreate(slug="ops", name="Ops"), actor=None)
+    server = await mcp.servers.create(ServerCreate(slug="ops", name="Ops"), actor=SETUP)
     tab = f"/console/servers/{server.id}/tools"
 
     choices = Page((await web.client.get(tab)).text).options("remote_tool")

@@ -8,7 +8,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
@@ -18,10 +17,12 @@ from switchboard.identity.schemas import GroupCreate
 from switchboard.platform.demo import seed_demo_recipes, seed_demo_server
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreate
+from switchboard.platform.services import Services
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.schemas import Recipe, RecipeCreate
 from tests.connectors.conftest import principal_of
 from tests.identity.support import PASSWORD, make_user
+from tests.support.actors import SETUP
 from tests.support.web import Browserless, csrf_from
 from tests.ui.conftest import Demo
 from tests.ui.html import Page
@@ -33,16 +34,15 @@ BUILDER = "builder@example.com"
 
 
 @pytest.fixture
-def mcp(app: Litestar) -> McpServices:
-    services: McpServices = app.state.mcp
-    return services
+def mcp(app_services: Services) -> McpServices:
+    return app_services.mcp
 
 
 @pytest.fixture
-async def demo_server(app: Litestar, demo: Demo, mcp: McpServices) -> McpServer:
+async def demo_server(app_services: Services, demo: Demo, mcp: McpServices) -> McpServer:
     """The demo server (group Sales) with the published recipe whoami as its tool."""
-    recipes: RecipeServices = app.state.recipes
-    connectors: ConnectorServices = app.state.connectors
+    recipes: RecipeServices = app_services.recipes
+    connectors: ConnectorServices = app_services.connectors
     await seed_demo_recipes(connectors, recipes)
     await seed_demo_server(mcp, recipes, demo.services)
     return await mcp.servers.get_by_slug("demo")
@@ -59,9 +59,9 @@ async def as_builder(web: Browserless, demo: Demo, builder: Principal) -> Browse
     return web
 
 
-async def draft_recipe(app: Litestar, builder: Principal, name: str, *, publish: bool) -> Recipe:
-    recipes: RecipeServices = app.state.recipes
-    connectors: ConnectorServices = app.state.connectors
+async def draft_recipe(services: Services, builder: Principal, name: str, *, publish: bool) -> Recipe:
+    recipes: RecipeServices = services.recipes
+    connectors: ConnectorServices = services.connectors
     project = await connectors.projects.ensure("Demo")
     recipe = await recipes.recipes.create(
         RecipeCreate(project_id=project.id, name=name, title=name.replace("_", " ").title()), actor=builder
@@ -197,7 +197,7 @@ async def test_a_token_server_s_configuration_sends_the_api_token(
     as_admin: Browserless, mcp: McpServices
 ) -> None:
     server = await mcp.servers.create(
-        ServerCreate(slug="nightly", name="Nightly jobs", access_method=AccessMethod.TOKEN), actor=None
+        ServerCreate(slug="nightly", name="Nightly jobs", access_method=AccessMethod.TOKEN), actor=SETUP
     )
     page = Page((await as_admin.client.get(f"{LIST}/{server.id}")).text)
     header = {"Authorization": "Bearer <API token>"}
@@ -212,7 +212,7 @@ async def test_a_token_server_s_configuration_sends_the_api_token(
 async def test_an_admin_edits_and_deletes_a_server(
     as_admin: Browserless, mcp: McpServices, demo: Demo
 ) -> None:
-    server = await mcp.servers.create(ServerCreate(slug="ops", name="Ops"), actor=None)
+    server = await mcp.servers.create(ServerCreate(slug="ops", name="Ops"), actor=SETUP)
     path = f"{LIST}/{server.id}"
     form = {
         "name": "Operations",
@@ -245,8 +245,8 @@ async def test_an_admin_edits_and_deletes_a_server(
 async def test_an_admin_adds_several_user_groups_at_once_and_removes_one(
     as_admin: Browserless, demo_server: McpServer, mcp: McpServices, services: IdentityServices
 ) -> None:
-    support = await services.groups.create(GroupCreate(name="Support"), actor=None)
-    finance = await services.groups.create(GroupCreate(name="Finance"), actor=None)
+    support = await services.groups.create(GroupCreate(name="Support"), actor=SETUP)
+    finance = await services.groups.create(GroupCreate(name="Finance"), actor=SETUP)
     path = f"{LIST}/{demo_server.id}/access"
     html = (await as_admin.client.get(path)).text
     page = Page(html)
@@ -320,10 +320,14 @@ async def test_an_admin_switches_the_access_method(
 
 
 async def test_a_builder_attaches_a_published_recipe_with_its_scope_and_hints_then_changes_and_detaches_it(
-    app: Litestar, as_builder: Browserless, builder: Principal, demo_server: McpServer, mcp: McpServices
+    app_services: Services,
+    as_builder: Browserless,
+    builder: Principal,
+    demo_server: McpServer,
+    mcp: McpServices,
 ) -> None:
-    lookup = await draft_recipe(app, builder, "lookup_invoice", publish=True)
-    draft = await draft_recipe(app, builder, "never_published", publish=False)
+    lookup = await draft_recipe(app_services, builder, "lookup_invoice", publish=True)
+    draft = await draft_recipe(app_services, builder, "never_published", publish=False)
     path = f"{LIST}/{demo_server.id}/tools"
     page = Page((await as_builder.client.get(path)).text)
     offered = [option.attrs["value"] for option in page.options("recipe_id")]
@@ -367,9 +371,13 @@ async def test_a_builder_attaches_a_published_recipe_with_its_scope_and_hints_th
 
 
 async def test_attaching_nothing_or_a_recipe_twice_is_refused_at_the_recipe_field(
-    app: Litestar, as_builder: Browserless, builder: Principal, demo_server: McpServer, mcp: McpServices
+    app_services: Services,
+    as_builder: Browserless,
+    builder: Principal,
+    demo_server: McpServer,
+    mcp: McpServices,
 ) -> None:
-    await draft_recipe(app, builder, "lookup_invoice", publish=True)
+    await draft_recipe(app_services, builder, "lookup_invoice", publish=True)
     path = f"{LIST}/{demo_server.id}/tools"
     empty = await as_builder.submit(path, path, {"recipe_id": ""})
     assert empty.status_code == 422
@@ -385,7 +393,7 @@ async def test_an_api_token_is_shown_once_works_and_stops_working_when_revoked(
     as_admin: Browserless, mcp: McpServices
 ) -> None:
     server = await mcp.servers.create(
-        ServerCreate(slug="nightly", name="Nightly", access_method=AccessMethod.TOKEN), actor=None
+        ServerCreate(slug="nightly", name="Nightly", access_method=AccessMethod.TOKEN), actor=SETUP
     )
     path = f"{LIST}/{server.id}/tokens"
     response = await as_admin.submit(path, path, {"name": "Nightly report"})
@@ -425,7 +433,7 @@ async def test_builders_see_servers_and_their_tools_but_cannot_change_servers_gr
     assert overview.get_id("name") is None  # no settings form
     access = Page((await as_builder.client.get(f"{LIST}/{demo_server.id}/access")).text)
     assert access.get_id("group_ids") is None
-    support = await services.groups.create(GroupCreate(name="Support"), actor=None)
+    support = await services.groups.create(GroupCreate(name="Support"), actor=SETUP)
 
     page = await as_builder.client.get(f"{LIST}/{demo_server.id}")
     token = csrf_from(page.text)

@@ -8,18 +8,19 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from litestar import Litestar
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.roles import Role
 from switchboard.platform.mcp.audit import OUTCOMES, ToolCall
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import ServerCreate
+from switchboard.platform.services import Services
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.outcomes import Outcome
 from switchboard.recipes.schemas import RecipeCreate
 from tests.connectors.conftest import principal_of
 from tests.identity.support import PASSWORD, make_user
+from tests.support.actors import SETUP
 from tests.support.web import Browserless
 from tests.ui.conftest import ADMIN, Demo
 from tests.ui.html import Page
@@ -31,9 +32,8 @@ DAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def mcp(app: Litestar) -> McpServices:
-    services: McpServices = app.state.mcp
-    return services
+def mcp(app_services: Services) -> McpServices:
+    return app_services.mcp
 
 
 def call(
@@ -54,7 +54,7 @@ def call(
 
 @pytest.fixture
 async def calls(mcp: McpServices, demo: Demo) -> list[ToolCall]:
-    await mcp.servers.create(ServerCreate(slug="demo", name="Demo"), actor=None)  # "finance" was deleted
+    await mcp.servers.create(ServerCreate(slug="demo", name="Demo"), actor=SETUP)  # "finance" was deleted
     recorded = [
         call(DAY - timedelta(days=2), user="alice@example.com", tool="whoami", outcome="succeeded"),
         call(
@@ -208,10 +208,10 @@ async def test_pages_go_on_to_older_calls(as_admin: Browserless, mcp: McpService
 
 
 async def test_a_call_s_run_opens_its_job_history(
-    app: Litestar, as_admin: Browserless, mcp: McpServices, demo: Demo
+    app_services: Services, as_admin: Browserless, mcp: McpServices, demo: Demo
 ) -> None:
-    recipes: RecipeServices = app.state.recipes
-    connectors: ConnectorServices = app.state.connectors
+    recipes: RecipeServices = app_services.recipes
+    connectors: ConnectorServices = app_services.connectors
     admin = principal_of(await demo.user(ADMIN))
     project = await connectors.projects.ensure("Demo")
     recipe = await recipes.recipes.create(

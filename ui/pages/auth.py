@@ -14,6 +14,7 @@ from switchboard.identity.auth.middleware import SESSION_COOKIE
 from switchboard.identity.services.sessions import SessionService
 from switchboard.platform.core.errors import NotAuthenticated, Throttled
 from switchboard.platform.core.requests import client_ip
+from switchboard.platform.core.settings import Settings
 from switchboard.ui.forms import form_fields, safe_next
 from switchboard.ui.rendering import page, principal_of
 
@@ -42,7 +43,10 @@ class AuthPages(Controller):
 
     @post("/login")
     async def login(
-        self, request: Request[Any, Any, Any], sessions: NamedDependency[SessionService]
+        self,
+        request: Request[Any, Any, Any],
+        sessions: NamedDependency[SessionService],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         values = await form_fields(request, "email", "password", "next")
         client = client_ip(request)
@@ -76,7 +80,7 @@ class AuthPages(Controller):
                 value=session.cookie_value,
                 httponly=True,
                 samesite="lax",
-                secure=request.app.state.settings.secure_cookies,
+                secure=settings.secure_cookies,
                 max_age=int(sessions.lifetime.total_seconds()),
                 path="/",
             )

@@ -61,7 +61,7 @@ async def start_connecting(
     """A link for oneself, spent at once: the console's and My connections' Connect buttons (``shared``:
     a builder connects a shared connection for everyone)."""
     if shared:
-        link = await connectors.shared_connect_link(connection_id, principal, return_to=return_to)
+        link = await connectors.grants.shared_connect_link(connection_id, principal, return_to=return_to)
     else:
         link = await connectors.grants.connect_link(principal.user_id, connection_id, return_to=return_to)
     return to_app(await connectors.connect.open_link(link_token(link), principal.user_id))
@@ -170,7 +170,7 @@ class MyConnectionsPages(Controller):
         connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
-        rows = await connectors.grants.for_user(principal.user_id)
+        rows = await connectors.accounts.for_user(principal.user_id)
         app_name = next((row.app_name for row in rows if row.connection_id == connection_id), "the app")
         try:
             warning = await connectors.grants.disconnect(principal.user_id, connection_id)
@@ -192,7 +192,7 @@ class MyConnectionsPages(Controller):
             "me/connections.html",
             status_code=status_code,
             title="My connections",
-            rows=await connectors.grants.for_user(principal.user_id),
+            rows=await connectors.accounts.for_user(principal.user_id),
             statuses=GrantStatus,
             error=error,
         )

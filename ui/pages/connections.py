@@ -173,7 +173,7 @@ class ConnectionPages(Controller):
     ) -> Template:
         connection = await connectors.connections.get(connection_id)
         definition = await connectors.connections.definition_of(connection)
-        outcome = await connectors.test_connection(connection_id, principal)
+        outcome = await connectors.checks.run(connection_id, principal)
         form = ConnectionForm.of(connection, definition)
         return await self._form(request, connectors, definition, form, connection=connection, outcome=outcome)
 
@@ -186,7 +186,7 @@ class ConnectionPages(Controller):
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
         connection = await connectors.connections.get(connection_id)
-        warning = await connectors.disconnect_shared(connection_id, principal)
+        warning = await connectors.grants.disconnect_shared(connection_id, principal)
         message = f"Disconnected {connection.name}; calls that use it fail until a builder connects it again."
         return redirect(request, f"{LIST_PATH}/{connection_id}", f"{message} {warning}".strip())
 
@@ -211,7 +211,7 @@ class ConnectionPages(Controller):
         if (await form_fields(request, "confirm"))["confirm"] != "yes":
             # Deleting cannot be undone: a post without the confirmation form's answer only asks.
             return await self._confirm_delete(request, connectors, connection_id)
-        await connectors.delete_connection(connection_id, actor=principal)
+        await connectors.lifecycle.delete(connection_id, actor=principal)
         return redirect(request, LIST_PATH, f"Connection {connection.name} deleted.")
 
     async def _after_save(
@@ -270,7 +270,7 @@ class ConnectionPages(Controller):
         return_to: str = "",
     ) -> Template:
         choices = auth_choices(definition)
-        users = await connectors.grants.connected_users(connection.id) if connection else []
+        users = await connectors.accounts.of_connection(connection.id) if connection else []
         return page(
             request,
             "console/connection.html",
@@ -306,7 +306,7 @@ class ConnectionPages(Controller):
     ) -> Template:
         summaries = await connectors.registry.list()
         connections = await connectors.connections.list_all()
-        connected = await connectors.grants.connected_counts()
+        connected = await connectors.accounts.counts()
         return page(
             request,
             "console/connections.html",
@@ -326,7 +326,7 @@ class ConnectionPages(Controller):
     ) -> Template:
         connection = await connectors.connections.get(connection_id)
         users = (
-            await connectors.grants.connected_users(connection_id, names={}) if connection.is_end_user else []
+            await connectors.accounts.of_connection(connection_id, names={}) if connection.is_end_user else []
         )
         return page(
             request,

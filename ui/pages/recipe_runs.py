@@ -18,7 +18,7 @@ from litestar.response import Template
 from switchboard.identity.auth.guards import requires_builder
 from switchboard.platform.core.errors import NotFound
 from switchboard.recipes.deps import RecipeServices
-from switchboard.recipes.engine import MAX_STEP_RECORDS
+from switchboard.recipes.run_state import MAX_STEP_RECORDS
 from switchboard.ui.pages.recipes import LIST_PATH
 from switchboard.ui.rendering import page
 

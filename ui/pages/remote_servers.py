@@ -169,7 +169,9 @@ class RemoteServerPages(Controller):
         server = await connectors.remote.get(key)
         values = await form_fields(request, *_FIELDS)
         try:
-            changed = await connectors.update_remote(key, _patch(values, principal), actor=principal)
+            changed = await connectors.remote_connections.update(
+                key, _patch(values, principal), actor=principal
+            )
         except DomainError as exc:
             return self._edit(request, server, values=values, errors=_errors(exc), status_code=exc.status)
         notice = [f"Remote server {changed.name} saved."]
@@ -187,7 +189,7 @@ class RemoteServerPages(Controller):
     ) -> Response[Any]:
         values = await form_fields(request, "connection_id")
         try:
-            server = await connectors.refresh_remote_tools(
+            server = await connectors.remote_connections.refresh_tools(
                 key, principal, connection_id=_uuid(values["connection_id"])
             )
         except DomainError as exc:

@@ -13,6 +13,7 @@ from litestar.response import Template
 from switchboard.identity.auth.guards import requires_admin, requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError
+from switchboard.platform.core.settings import Settings
 from switchboard.platform.mcp.access import server_url
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import ServerUpdate
@@ -36,9 +37,13 @@ class ServerOverviewPages(Controller):
 
     @get("/{server_id:uuid}")
     async def overview(
-        self, request: Request[Any, Any, Any], server_id: FromPath[UUID], mcp: NamedDependency[McpServices]
+        self,
+        request: Request[Any, Any, Any],
+        server_id: FromPath[UUID],
+        mcp: NamedDependency[McpServices],
+        settings: NamedDependency[Settings],
     ) -> Template:
-        return await self._overview(request, mcp, server_id)
+        return await self._overview(request, mcp, settings, server_id)
 
     @post("/{server_id:uuid}", guards=[requires_admin])
     async def update_server(
@@ -47,6 +52,7 @@ class ServerOverviewPages(Controller):
         server_id: FromPath[UUID],
         mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         values = await form_fields(request, "name", "description", "instructions", "rate_limit_per_minute")
         try:
@@ -60,7 +66,7 @@ class ServerOverviewPages(Controller):
         except DomainError as exc:
             errors = field_errors(exc, SERVER_FIELDS, "name")
             return await self._overview(
-                request, mcp, server_id, errors=errors, values=values, status_code=exc.status
+                request, mcp, settings, server_id, errors=errors, values=values, status_code=exc.status
             )
         return redirect(request, server_path(server_id), "Server saved.")
 
@@ -80,6 +86,7 @@ class ServerOverviewPages(Controller):
         self,
         request: Request[Any, Any, Any],
         mcp: McpServices,
+        settings: Settings,
         server_id: UUID,
         *,
         errors: dict[str, str] | None = None,
@@ -87,7 +94,7 @@ class ServerOverviewPages(Controller):
         status_code: int = 200,
     ) -> Template:
         server = await mcp.servers.get(server_id)
-        url = server_url(request.app.state.settings.base_url, server.slug)
+        url = server_url(settings.base_url, server.slug)
         return server_tab(
             request,
             "console/server.html",

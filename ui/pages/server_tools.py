@@ -37,8 +37,9 @@ class ServerToolPages(Controller):
         server_id: FromPath[UUID],
         mcp: NamedDependency[McpServices],
         recipes: NamedDependency[RecipeServices],
+        connectors: NamedDependency[ConnectorServices],
     ) -> Template:
-        return await self._tools(request, mcp, recipes, server_id)
+        return await self._tools(request, mcp, recipes, connectors, server_id)
 
     @post("/{server_id:uuid}/tools")
     async def attach_tool(
@@ -47,6 +48,7 @@ class ServerToolPages(Controller):
         server_id: FromPath[UUID],
         mcp: NamedDependency[McpServices],
         recipes: NamedDependency[RecipeServices],
+        connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
         values = await form_fields(request, "recipe_id", "scope", "read_only", "destructive")
@@ -63,7 +65,14 @@ class ServerToolPages(Controller):
         except DomainError as exc:
             errors = field_errors(exc, ("recipe_id", "scope"), "recipe_id")
             return await self._tools(
-                request, mcp, recipes, server_id, errors=errors, values=values, status_code=exc.status
+                request,
+                mcp,
+                recipes,
+                connectors,
+                server_id,
+                errors=errors,
+                values=values,
+                status_code=exc.status,
             )
         return redirect(request, server_path(server_id, "tools"), f"Tool {tool.tool_name} attached.")
 
@@ -75,6 +84,7 @@ class ServerToolPages(Controller):
         recipe_id: FromPath[UUID],
         mcp: NamedDependency[McpServices],
         recipes: NamedDependency[RecipeServices],
+        connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
         values = await form_fields(request, "scope", "read_only", "destructive")
@@ -90,6 +100,7 @@ class ServerToolPages(Controller):
                 request,
                 mcp,
                 recipes,
+                connectors,
                 server_id,
                 errors={f"scope-{recipe_id}": exc.message},
                 values={f"scope-{recipe_id}": values["scope"]},
@@ -120,10 +131,10 @@ class ServerToolPages(Controller):
         server_id: FromPath[UUID],
         mcp: NamedDependency[McpServices],
         recipes: NamedDependency[RecipeServices],
+        connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
         values = await form_fields(request, *_REMOTE_FIELDS)
-        connectors: ConnectorServices = request.app.state.connectors
         try:
             connection, _, action = values["remote_tool"].partition("/")
             if not action:
@@ -147,7 +158,14 @@ class ServerToolPages(Controller):
                 field if field in ("remote_tool", "name", "remote_scope") else "remote_tool": exc.message
             }
             return await self._tools(
-                request, mcp, recipes, server_id, errors=errors, values=values, status_code=exc.status
+                request,
+                mcp,
+                recipes,
+                connectors,
+                server_id,
+                errors=errors,
+                values=values,
+                status_code=exc.status,
             )
         return redirect(request, server_path(server_id, "tools"), f"Remote tool {tool.tool_name} offered.")
 
@@ -170,6 +188,7 @@ class ServerToolPages(Controller):
         request: Request[Any, Any, Any],
         mcp: McpServices,
         recipes: RecipeServices,
+        connectors: ConnectorServices,
         server_id: UUID,
         *,
         errors: dict[str, str] | None = None,
@@ -194,7 +213,7 @@ class ServerToolPages(Controller):
             tools=tools,
             published=published,
             remote_tools=remote,
-            remote_choices=await _remote_choices(request.app.state.connectors, remote),
+            remote_choices=await _remote_choices(connectors, remote),
             errors=errors or {},
             values=values or {},
         )

@@ -18,6 +18,7 @@ from litestar.response import Template
 from switchboard.identity.auth.guards import requires_admin, requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError, InvalidInput
+from switchboard.platform.core.settings import Settings
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreate
 from switchboard.ui.forms import form_fields
@@ -86,7 +87,10 @@ class ServerPages(Controller):
 
     @get()
     async def list_servers(
-        self, request: Request[Any, Any, Any], mcp: NamedDependency[McpServices]
+        self,
+        request: Request[Any, Any, Any],
+        mcp: NamedDependency[McpServices],
+        settings: NamedDependency[Settings],
     ) -> Template:
         servers = await mcp.servers.list_all()
         tools = {server.id: await mcp.tools.list_all(server.id) for server in servers}
@@ -96,12 +100,14 @@ class ServerPages(Controller):
             title="MCP servers",
             servers=servers,
             tools=tools,
-            base_url=request.app.state.settings.base_url,
+            base_url=settings.base_url,
         )
 
     @get("/new", guards=[requires_admin])
-    async def new_server(self, request: Request[Any, Any, Any]) -> Template:
-        return self._new(request)
+    async def new_server(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> Template:
+        return self._new(request, settings)
 
     @post(guards=[requires_admin])
     async def create_server(
@@ -109,6 +115,7 @@ class ServerPages(Controller):
         request: Request[Any, Any, Any],
         mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         values = await form_fields(request, *SERVER_FIELDS)
         try:
@@ -123,7 +130,7 @@ class ServerPages(Controller):
             server = await mcp.servers.create(data, actor=principal)
         except DomainError as exc:
             errors = field_errors(exc, SERVER_FIELDS, "name")
-            return self._new(request, errors=errors, values=values, status_code=exc.status)
+            return self._new(request, settings, errors=errors, values=values, status_code=exc.status)
         following = "tools" if server.access_method is AccessMethod.TOKEN else "access"
         notice = f"MCP server {server.name} created. " + (
             "Attach tools and create an API token."
@@ -135,6 +142,7 @@ class ServerPages(Controller):
     def _new(
         self,
         request: Request[Any, Any, Any],
+        settings: Settings,
         *,
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
@@ -148,5 +156,5 @@ class ServerPages(Controller):
             methods=list(AccessMethod),
             errors=errors or {},
             values=values or {},
-            base_url=request.app.state.settings.base_url,
+            base_url=settings.base_url,
         )

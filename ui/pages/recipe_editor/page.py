@@ -58,7 +58,7 @@ class RecipeEditorPages(Controller):
         form = await request.form()
         values, errors = sample_inputs(recipe.draft.trigger, form)
         raw = {key: text(form, key) for key in form if key.startswith("input.")}
-        report = None if errors else await recipes.test_run(recipe_id, values, principal)
+        report = None if errors else await recipes.running.test_run(recipe_id, values, principal)
         view = EditorView(
             errors={"test": errors}, test_values=raw, report=report, focus="test-result-heading"
         )

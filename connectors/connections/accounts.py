@@ -1,0 +1,104 @@
+"""Who has connected what: each person's own connections with their status ("My connections"), the people
+connected through one connection, and how many have a working grant per connection.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from switchboard.connectors.connections.grant_store import Row, UserEmails
+from switchboard.connectors.connections.models import Connection, GrantStatus, Mode, UserConnection
+from switchboard.connectors.connections.service import ConnectionService
+from switchboard.connectors.tables import UserGrant
+from switchboard.platform.core.errors import NotFound
+
+AppNames = dict[str, tuple[str, str]]
+"""Connector key -> (app name, icon)."""
+
+
+class ConnectedAccounts:
+    def __init__(self, *, connections: ConnectionService, users: UserEmails) -> None:
+        self._connections = connections
+        self._users = users
+
+    async def for_user(self, user_id: UUID, *, names: AppNames | None = None) -> list[UserConnection]:
+        """Every end user's connection with this user's status in it. ``names`` maps connector keys to
+        (app name, icon); by default they come from the connector definitions."""
+        email = await self._users.email_of(user_id)
+        grants = {row["connection"]: row for row in await UserGrant.select().where(UserGrant.user == user_id)}
+        connections = [c for c in await self._connections.list_all() if c.mode is Mode.END_USER]
+        names = names if names is not None else await self._app_names(connections)
+        return [
+            _user_connection(connection, grants.get(connection.id), email, names)
+            for connection in connections
+            if connection.auth_type == "oauth2_authorization_code"
+        ]
+
+    async def of_connection(
+        self, connection_id: UUID, *, names: AppNames | None = None
+    ) -> list[UserConnection]:
+        """The people who connected their account through this connection, by e-mail."""
+        connection = await self._connections.get(connection_id)
+        names = names if names is not None else await self._app_names([connection])
+        rows = (
+            await UserGrant.select(*UserGrant.all_columns(), UserGrant.user.email.as_alias("email"))
+            .where(UserGrant.connection == connection_id)
+            .order_by(UserGrant.user.email)
+        )
+        return [_user_connection(connection, row, row["email"], names) for row in rows]
+
+    async def counts(self) -> dict[UUID, int]:
+        """How many people have a working grant, per connection (grants to re-consent count as not)."""
+        rows = await UserGrant.select(
+            UserGrant.connection,
+            UserGrant.scopes_version,
+            UserGrant.connection.scopes_version.as_alias("current"),
+        ).where(UserGrant.status == GrantStatus.CONNECTED.value)
+        counts: dict[UUID, int] = {}
+        for row in rows:
+            if row["scopes_version"] >= row["current"]:
+                counts[row["connection"]] = counts.get(row["connection"], 0) + 1
+        return counts
+
+    async def _app_names(self, connections: list[Connection]) -> AppNames:
+        names: AppNames = {}
+        for connection in connections:
+            if connection.connector not in names:
+                try:
+                    definition = await self._connections.definition_of(connection)
+                except NotFound:
+                    continue
+                names[connection.connector] = (definition.name, definition.icon)
+        return names
+
+
+def _user_connection(
+    connection: Connection, grant: Row | None, email: str, names: AppNames
+) -> UserConnection:
+    app_name, icon = names.get(connection.connector, (connection.connector, ""))
+    if grant is None:
+        status = GrantStatus.NOT_CONNECTED
+    elif grant["status"] != GrantStatus.CONNECTED or grant["scopes_version"] < connection.scopes_version:
+        status = GrantStatus.NEEDS_RECONNECT
+    else:
+        status = GrantStatus.CONNECTED
+    return UserConnection(
+        connection_id=connection.id,
+        connection_name=connection.name,
+        connector=connection.connector,
+        app_name=app_name,
+        app_icon=icon,
+        project_name=connection.project_name,
+        user_email=email,
+        status=status,
+        account=grant["account"] if grant else "",
+        scopes=tuple(grant["scopes"].split()) if grant else (),
+        reason=(
+            grant["reason"]
+            or ("The connection's scopes changed." if status is GrantStatus.NEEDS_RECONNECT else "")
+        )
+        if grant
+        else "",
+        connected_at=grant["connected_at"] if grant else None,
+        refreshed_at=grant["refreshed_at"] if grant else None,
+    )

@@ -1,0 +1,27 @@
+"""Deleting a connection together with what hangs on it: the grants made through it are revoked at the
+app first (best effort: an app that cannot be reached does not keep the connection alive here), then
+its cached tokens are forgotten."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from switchboard.connectors.connections.credentials import CredentialService
+from switchboard.connectors.connections.grants import GrantService
+from switchboard.connectors.connections.service import ConnectionService
+from switchboard.identity.principal import Actor
+
+
+class ConnectionLifecycle:
+    def __init__(
+        self, *, connections: ConnectionService, grants: GrantService, credentials: CredentialService
+    ) -> None:
+        self._connections = connections
+        self._grants = grants
+        self._credentials = credentials
+
+    async def delete(self, connection_id: UUID, *, actor: Actor) -> None:
+        actor.require_builder()
+        await self._grants.disconnect_everyone(connection_id)
+        await self._connections.delete(connection_id, actor=actor)
+        self._credentials.forget(connection_id)
