@@ -28,7 +28,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from switchboard.connectors.actions import RequestAuth
+from switchboard.connectors.actions import ActionResult
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.projects import ProjectService
 from switchboard.connectors.definitions import ConnectorDefinition
@@ -63,25 +63,21 @@ ECHO = msgspec.convert(
 )
 
 
-class EchoGateway:
+class EchoCall:
     """Answers every action at once with its inputs: only the engine's own work is left to time."""
 
+    async def run(self, action: str, inputs: dict[str, Any]) -> ActionResult:
+        return ActionResult(status=200, output=inputs, duration_ms=0)
+
+
+class EchoGateway:
     async def definition(self, key: str) -> ConnectorDefinition:
         return ECHO
 
-    async def request_auth(self, connection_id: UUID, caller: Caller) -> RequestAuth:
-        return RequestAuth()
-
-    async def run_action(
-        self, definition: ConnectorDefinition, action: str, inputs: dict[str, Any], auth: RequestAuth
-    ) -> Any:
-        return inputs
-
-    async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None:
-        return None
-
-    async def is_end_user(self, connection_id: UUID) -> bool:
-        return False
+    async def open(
+        self, definition: ConnectorDefinition, connection_id: UUID | None, caller: Caller
+    ) -> EchoCall:
+        return EchoCall()
 
 
 def pass_through(steps: int) -> RecipeDefinition:

@@ -126,14 +126,24 @@ def create_app(
         openapi_config=_openapi(),
         state=State({"flash": Flash(settings.secret_key)}),
         lifespan=[lambda app: services_of(app.state).endpoint.running()],
-        on_startup=[lambda app: services_of(app.state).start()],
-        on_shutdown=[lambda app: services_of(app.state).stop()],
+        on_startup=[_start],
+        on_shutdown=[_stop],
         request_max_body_size=MAX_REQUEST_BODY,
         logging_config=None,
         debug=False,
     )
     install(app, services)
     return app
+
+
+async def _start(app: Litestar) -> None:
+    """Connect the services' database and start housekeeping (a coroutine function: Litestar awaits
+    only those)."""
+    await services_of(app.state).start()
+
+
+async def _stop(app: Litestar) -> None:
+    await services_of(app.state).stop()
 
 
 def shell_settings(settings: Settings) -> tuple[object, ...]:

@@ -28,6 +28,10 @@ class Housekeeper:
         self._tasks = dict(tasks)
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
@@ -36,6 +40,7 @@ class Housekeeper:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
 
     async def run_once(self) -> None:
         for name, task in self._tasks.items():

@@ -9,15 +9,12 @@ other area reads identity's tables.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
+from piccolo.querystring import QueryString
 
 from switchboard.identity.tables import GroupMember, User
-
-if TYPE_CHECKING:
-    from piccolo.query import Select
 
 _STANDING = """
 SELECT u.email, u.name, u.is_active, u.kind,
@@ -28,6 +25,11 @@ FROM identity_user u
 LEFT JOIN identity_group_member m ON m."user" = u.id
 LEFT JOIN identity_group g ON g.id = m."group"
 WHERE u.id = {}
+"""
+_IN_ALLOWED_GROUP = """
+SELECT EXISTS (
+  SELECT 1 FROM identity_group_member m WHERE m."user" = {} AND m."group" IN ({})
+) AS allowed
 """
 
 
@@ -42,15 +44,15 @@ class UserStanding(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class StandingService:
-    """``allowed_groups`` is a select of one column, the ids of the groups that may use the resource."""
+    """``allowed_groups`` is a query of one column, the ids of the groups that may use the resource; it
+    runs inside identity's own query."""
 
     async def standing(
-        self, user_id: UUID, client_id: str, *, allowed_groups: Select[Any]
+        self, user_id: UUID, client_id: str, *, allowed_groups: QueryString
     ) -> UserStanding | None:
         """The standing of the user (None: no such user) and the client, read fresh: a deleted client, a
         deactivated user, or a change of either side's groups counts at once."""
-        allowed = allowed_groups.querystrings[0]  # runs as part of this query, as Piccolo's is_in does
-        rows = await User.raw(_STANDING, client_id, allowed, user_id)
+        rows = await User.raw(_STANDING, client_id, allowed_groups, user_id)
         if not rows:
             return None
         first = rows[0]
@@ -65,8 +67,7 @@ class StandingService:
             service_account=first["kind"] == "service",
         )
 
-    async def in_allowed_group(self, user_id: UUID, *, allowed_groups: Select[Any]) -> bool:
+    async def in_allowed_group(self, user_id: UUID, *, allowed_groups: QueryString) -> bool:
         """Whether the user is in one of the allowed groups (one query)."""
-        return await GroupMember.exists().where(
-            (GroupMember.user == user_id) & GroupMember.group.is_in(allowed_groups)
-        )
+        rows = await GroupMember.raw(_IN_ALLOWED_GROUP, user_id, allowed_groups)
+        return bool(rows and rows[0]["allowed"])

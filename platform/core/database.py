@@ -128,6 +128,10 @@ class Database:
         self._connected = False
 
     @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
     def is_sqlite(self) -> bool:
         return isinstance(self.engine, SQLiteEngine)
 

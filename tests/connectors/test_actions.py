@@ -478,6 +478,27 @@ async def test_an_app_refusal_is_reported_in_the_apps_own_words(
     assert failed.value.status == 502
 
 
+@pytest.mark.parametrize(
+    ("challenge", "required"),
+    [
+        ('Bearer error="insufficient_scope", scope="shop:write shop:admin"', ("shop:write", "shop:admin")),
+        ('Bearer error="insufficient_scope"', ()),  # no scope named: nothing to ask for
+        ('Bearer error="invalid_token", scope="shop:write"', ()),  # not a scope refusal
+    ],
+)
+async def test_a_403_carries_the_scopes_its_challenge_asks_for(
+    challenge: str, required: tuple[str, ...], app: LocalServer, runner: ActionRunner
+) -> None:
+    app.handler = lambda request: Reply(403, b"", (("WWW-Authenticate", challenge),))
+
+    with pytest.raises(ActionFailed) as failed:
+        await runner.run(connector(), "get_item", {"item_id": "7"}, at(app))
+
+    assert failed.value.required_scopes == required
+    assert failed.value.http_status == 403
+    assert not failed.value.retryable
+
+
 async def test_an_app_repeating_the_token_does_not_put_it_in_the_message(
     app: LocalServer, runner: ActionRunner
 ) -> None:

@@ -18,10 +18,10 @@ from uuid import UUID
 import httpx
 import pytest
 
-from switchboard.connectors.actions import ActionFailed, RequestAuth
+from switchboard.connectors.actions import ActionFailed
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired, LinkRefused
-from switchboard.connectors.connections.models import Connection, ConnectionInput, Mode
+from switchboard.connectors.connections.models import Connection, ConnectionInput, GrantStatus, Mode
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.remote.discovery import AuthMode
 from switchboard.connectors.remote.models import AuthInput, RemoteServerInput, RemoteServerPatch
@@ -93,15 +93,10 @@ async def connected_for_alice(
 async def call_as(
     connectors: ConnectorServices, connection: Connection, user: UserOut, action: str, inputs: dict[str, Any]
 ) -> object:
-    """A remote tool called with the user's credentials, renewed as a recipe step renews them."""
+    """A remote tool called with the user's credentials, as recipe steps and offered tools call it."""
     definition = await connectors.registry.get(connection.connector)
-    caller = Caller(user.id, user.email)
-    auth = await connectors.credentials.request_auth(connection.id, caller)
-
-    async def reauthorize(scopes: tuple[str, ...]) -> RequestAuth | None:
-        return await connectors.credentials.after_refusal(connection.id, caller, auth, scopes)
-
-    return (await connectors.runner.run(definition, action, inputs, auth, reauthorize)).output
+    call = await connectors.calls.open(definition, connection.id, Caller(user.id, user.email))
+    return (await call.run(action, inputs)).output
 
 
 async def test_each_person_calls_the_remote_tool_with_their_own_token(
@@ -251,12 +246,38 @@ async def test_a_refused_token_is_refreshed_once_and_the_call_repeated(
     assert output == {"query": "q1", "files": ["q1-report.txt", "q1-notes.md"], "caller": "alice"}
     assert await refreshes() == 1  # one refresh, then the same call again
 
+    # Refused again after the refresh: Alice must connect again, and is given her link.
     await refuse(2)
-    with pytest.raises(ActionFailed) as refused:
+    with pytest.raises(ConnectionRequired) as refused:
         await call()
+    link = refused.value.connect_url
+    assert refused.value.reason == "needs_reconnect"
+    assert refused.value.message == (
+        f"This tool needs your Files account. Open {link} to reconnect it (the link works once, for 10 "
+        "minutes), then try again."
+    )
+    assert await refreshes() == 2  # renewed once only
+    [mine] = await connectors.accounts.for_user(alice.id)
+    assert mine.status is GrantStatus.NEEDS_RECONNECT
+    assert mine.reason == "Files did not accept Switchboard's credentials; reconnect."
+
+
+async def test_a_shared_grant_refused_for_good_fails_with_the_app_s_words_and_no_link(
+    app_services: Services, services: IdentityServices, remote: ProtectedFiles
+) -> None:
+    connectors: ConnectorServices = app_services.connectors
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await make_user(services, "alice@example.com")
+    connection = await files_connection(connectors, builder, remote, Mode.SHARED)
+    async with httpx.AsyncClient() as http:
+        await http.post(remote.endpoint.replace("/mcp", "/__refuse?times=2"))
+
+    with pytest.raises(ActionFailed) as refused:
+        await call_as(connectors, connection, alice, "search_files", {"query": "q1"})
+
     assert refused.value.auth_problem is True
     assert refused.value.message == "Files did not accept Switchboard's credentials; reconnect."
-    assert await refreshes() == 2  # renewed once only
+    assert (await connectors.accounts.of_connection(connection.id))[0].status is GrantStatus.CONNECTED
 
 
 async def test_an_answer_without_the_issuer_is_refused_when_the_provider_always_names_itself(

@@ -12,17 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
 from litestar import Litestar
 
-from switchboard.connectors.connections.models import Mode
+from switchboard.connectors.connections.models import Connection, GrantStatus, Mode
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
+from switchboard.platform.mcp.audit import ToolCallFilter
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import McpServer, RemoteToolAttach, ToolAttach
 from switchboard.platform.services import Services
-from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.documents import DOCUMENT_FORMAT, RecipeDocument
 from switchboard.recipes.model import (
     ActionStep,
@@ -33,7 +34,7 @@ from switchboard.recipes.model import (
     ToolTrigger,
 )
 from tests.connectors.conftest import principal_of
-from tests.connectors.test_remote_oauth import files_connection
+from tests.connectors.test_remote_oauth import connect_at_provider, files_connection
 from tests.identity.support import make_user
 from tests.mcp.test_endpoint import _text, mcp_session, signed_in_client
 from tests.support.actors import SETUP
@@ -48,22 +49,10 @@ def remote() -> Iterator[ProtectedFiles]:
         yield files
 
 
-async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the_caller_s_own_token(
-    running: Litestar,
-    app_services: Services,
-    web: Browserless,
-    services: IdentityServices,
-    demo: McpServer,
-    remote: ProtectedFiles,
-) -> None:
-    connectors: ConnectorServices = app_services.connectors
-    recipes: RecipeServices = app_services.recipes
-    mcp: McpServices = app_services.mcp
-    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
-    alice = await services.users.find_by_email("alice@example.com")
-    assert alice is not None
-
-    connection = await files_connection(connectors, builder, remote)
+async def serve_files_both_ways(app_services: Services, demo: McpServer, connection: Connection) -> None:
+    """On the demo server: ``find_my_files``, a recipe whose step calls the remote ``search_files`` through
+    the connection, and the remote tools ``search_files`` and ``delete_file`` offered directly."""
+    connectors, recipes, mcp = app_services.connectors, app_services.recipes, app_services.mcp
     project = await connectors.projects.ensure("Operations")
 
     # A recipe whose step calls the remote tool through the end user's connection...
@@ -97,6 +86,23 @@ async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the
     await mcp.tools.attach_remote(demo.id, offered, connections=connectors.connections, actor=SETUP)
     deleting = RemoteToolAttach(connection_id=connection.id, action="delete_file")
     await mcp.tools.attach_remote(demo.id, deleting, connections=connectors.connections, actor=SETUP)
+
+
+async def test_a_recipe_step_and_an_offered_tool_call_the_remote_server_with_the_caller_s_own_token(
+    running: Litestar,
+    app_services: Services,
+    web: Browserless,
+    services: IdentityServices,
+    demo: McpServer,
+    remote: ProtectedFiles,
+) -> None:
+    connectors: ConnectorServices = app_services.connectors
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await services.users.find_by_email("alice@example.com")
+    assert alice is not None
+
+    connection = await files_connection(connectors, builder, remote)
+    await serve_files_both_ways(app_services, demo, connection)
 
     async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
         before = await session.call_tool("search_files", {"query": "q3"})
@@ -175,3 +181,41 @@ async def test_a_shared_connection_calls_the_remote_server_with_the_grant_the_bu
         "files": ["q3-report.txt", "q3-notes.md"],
         "caller": "builder",
     }
+
+
+async def test_a_token_the_remote_server_refuses_for_good_has_the_person_reconnect_whichever_way_it_runs(
+    running: Litestar,
+    app_services: Services,
+    web: Browserless,
+    services: IdentityServices,
+    demo: McpServer,
+    remote: ProtectedFiles,
+) -> None:
+    connectors = app_services.connectors
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await services.users.find_by_email("alice@example.com")
+    assert alice is not None
+    connection = await files_connection(connectors, builder, remote)
+    await serve_files_both_ways(app_services, demo, connection)
+    await connect_at_provider(connectors, alice.id, connection.id, "alice")
+
+    async with httpx.AsyncClient() as http:  # the next two tokens are refused: before and after a refresh
+        await http.post(remote.endpoint.replace("/mcp", "/__refuse?times=2"))
+    async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
+        direct = await session.call_tool("search_files", {"query": "q3"})
+        through_recipe = await session.call_tool("find_my_files", {"query": "q3"})
+
+    for result in (direct, through_recipe):
+        assert result.is_error
+        link = _text(result).split("Open ")[1].split(" ")[0]
+        assert _text(result).startswith(f"This tool needs your Files account. Open {link} to reconnect it")
+        assert link.startswith("http://testserver.local/connect/")
+    [mine] = [
+        row for row in await connectors.accounts.for_user(alice.id) if row.connection_id == connection.id
+    ]
+    assert mine.status is GrantStatus.NEEDS_RECONNECT
+    calls = await app_services.mcp.calls.search(ToolCallFilter(user="alice@example.com"))
+    assert [(call.tool, call.outcome) for call in calls] == [
+        ("find_my_files", "connection_required"),
+        ("search_files", "connection_required"),
+    ]
