@@ -28,7 +28,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from switchboard.connectors.actions import ActionResult
+from switchboard.connectors.action_answers import ActionResult
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.projects import ProjectService
 from switchboard.connectors.definitions import ConnectorDefinition

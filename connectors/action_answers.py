@@ -279,7 +279,3 @@ def redact(text: str, auth: RequestAuth) -> str:
             if len(secret) >= 8:
                 text = text.replace(secret, "[redacted]")
     return text
-
-
-def _reason(exc: BaseException) -> str:
-    return type(exc).__name__

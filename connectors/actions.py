@@ -48,8 +48,6 @@ from switchboard.platform.core.requests import bearer_token
 
 log = logging.getLogger("switchboard.connectors")
 
-__all__ = ["ActionFailed", "ActionResult", "ActionRunner", "Reauthorize", "RequestAuth", "check_inputs"]
-
 _RETRYABLE_REMOTE = frozenset({"timeout", "network", "server_error", "rate_limited"})
 
 

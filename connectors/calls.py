@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from switchboard.connectors.actions import ActionFailed, ActionResult, ActionRunner, RequestAuth
+from switchboard.connectors.action_answers import ActionFailed, ActionResult
+from switchboard.connectors.action_requests import RequestAuth
+from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.connections.credentials import Caller, CredentialService
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.connections.grants import GrantService
@@ -45,11 +47,19 @@ class ActionCalls:
         ``definition``'s actions. Raises ``ConnectionRequired`` when the caller must connect their account
         first, and the connection's own errors (``PermissionDenied`` for an end user's connection called
         without a user, ``SharedGrantMissing``, ``NotFound``)."""
-        if connection_id is None:
-            return Call(self, definition, None, caller, RequestAuth())
-        connection = await self._connections.get(connection_id)
-        auth = await self._credentials.auth_for(connection, caller)
-        return Call(self, definition, connection, caller, auth)
+        connection, auth = None, RequestAuth()
+        if connection_id is not None:
+            connection = await self._connections.get(connection_id)
+            auth = await self._credentials.auth_for(connection, caller)
+        return Call(
+            definition,
+            connection,
+            caller,
+            auth,
+            runner=self._runner,
+            credentials=self._credentials,
+            grants=self._grants,
+        )
 
 
 class Call:
@@ -57,13 +67,18 @@ class Call:
 
     def __init__(
         self,
-        calls: ActionCalls,
         definition: ConnectorDefinition,
         connection: Connection | None,
         caller: Caller,
         auth: RequestAuth,
+        *,
+        runner: ActionRunner,
+        credentials: CredentialService,
+        grants: GrantService,
     ) -> None:
-        self._calls = calls
+        self._runner = runner
+        self._credentials = credentials
+        self._grants = grants
         self.definition = definition
         self._connection = connection
         self._caller = caller
@@ -74,7 +89,7 @@ class Call:
         help), ``ConnectionRequired`` when the caller must (re)connect, or another ``DomainError``."""
         connection = self._connection
         try:
-            return await self._calls._runner.run(
+            return await self._runner.run(
                 self.definition,
                 action,
                 dict(inputs),
@@ -93,9 +108,7 @@ class Call:
     async def _reauthorize(self, scopes: tuple[str, ...]) -> RequestAuth | None:
         """New credentials after a remote MCP server refused the current ones (see the runner)."""
         assert self._connection is not None
-        renewed = await self._calls._credentials.after_refusal(
-            self._connection.id, self._caller, self._auth, scopes
-        )
+        renewed = await self._credentials.after_refusal(self._connection.id, self._caller, self._auth, scopes)
         if renewed is not None:
             self._auth = renewed
         return renewed
@@ -106,10 +119,9 @@ class Call:
         user_id = self._caller.user_id
         if user_id is None or connection.mode is not Mode.END_USER:
             return failure
-        calls = self._calls
-        await calls._grants.mark_needs_reconnect(user_id, connection.id, failure.message)
+        await self._grants.mark_needs_reconnect(user_id, connection.id, failure.message)
         try:
-            await calls._credentials.request_auth(connection.id, self._caller)
+            await self._credentials.auth_for(connection, self._caller)
         except ConnectionRequired as required:
             return required
         except DomainError:

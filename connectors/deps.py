@@ -47,6 +47,7 @@ class ConnectorServices(msgspec.Struct, frozen=True):
     lifecycle: ConnectionLifecycle
     checks: ConnectionCheck
     grants: GrantService
+    grant_store: GrantStore
     accounts: ConnectedAccounts
     connect: ConnectFlow
     credentials: CredentialService
@@ -79,15 +80,14 @@ class ConnectorServices(msgspec.Struct, frozen=True):
         )
         connections = ConnectionService(box=box, definitions=registry, remote_defaults=remote.client_defaults)
         provider = ProviderClient(timeout=settings.provider_timeout_seconds, transport=transport)
+        grant_store = GrantStore(box=box, audit=audit, users=users)
         grants = GrantService(
-            base_url=settings.base_url,
-            store=GrantStore(box=box, audit=audit, users=users),
-            connections=connections,
-            provider=provider,
+            base_url=settings.base_url, store=grant_store, connections=connections, provider=provider
         )
         credentials = CredentialService(
             issuer=settings.base_url, connections=connections, grants=grants, provider=provider, sign=sign
         )
+        lifecycle = ConnectionLifecycle(connections=connections, grants=grants, credentials=credentials)
         runner = ActionRunner(
             transport=transport,
             network=network,
@@ -97,20 +97,23 @@ class ConnectorServices(msgspec.Struct, frozen=True):
             registry=registry,
             projects=ProjectService(),
             connections=connections,
-            lifecycle=ConnectionLifecycle(connections=connections, grants=grants, credentials=credentials),
+            lifecycle=lifecycle,
             checks=ConnectionCheck(
                 connections=connections, credentials=credentials, provider=provider, runner=runner
             ),
             grants=grants,
+            grant_store=grant_store,
             accounts=ConnectedAccounts(connections=connections, users=users),
-            connect=ConnectFlow(box=box, connections=connections, provider=provider, grants=grants),
+            connect=ConnectFlow(
+                box=box, connections=connections, provider=provider, grants=grants, store=grant_store
+            ),
             credentials=credentials,
             provider=provider,
             runner=runner,
             calls=ActionCalls(connections=connections, credentials=credentials, grants=grants, runner=runner),
             remote=remote,
             remote_connections=RemoteConnections(
-                remote=remote, connections=connections, credentials=credentials
+                remote=remote, connections=connections, lifecycle=lifecycle, credentials=credentials
             ),
         )
 

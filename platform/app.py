@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
@@ -25,11 +24,8 @@ from switchboard.identity.auth.guards import current_principal
 from switchboard.identity.auth.middleware import SESSION_COOKIE, AuthenticationMiddleware
 from switchboard.identity.controllers import API_CONTROLLERS
 from switchboard.identity.oauth.endpoints import CLIENT_ENDPOINTS, OAuthEndpoints
-from switchboard.identity.oauth.metadata_documents import MetadataFetcher
-from switchboard.identity.oauth.resources import ResourceDirectory
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.csrf import BearerExemptCSRFMiddleware
-from switchboard.platform.core.database import Database
 from switchboard.platform.core.health import healthz, readyz
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo_tasks.app import MOUNT_PATH, create_demo_tasks_app, mount_handler
@@ -63,28 +59,14 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
-def create_app(
-    settings: Settings,
-    *,
-    services: Services | None = None,
-    database: Database | None = None,
-    resources: ResourceDirectory | None = None,
-    metadata_fetcher: MetadataFetcher | None = None,
-    provider_transport: httpx.AsyncBaseTransport | None = None,
-) -> Litestar:
-    """Build the app serving ``services`` (by default built from the settings with the other arguments,
-    see ``Services.build``). The database is connected on start-up and closed on shut-down.
+def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
+    """Build the app serving ``services`` (by default ``Services.build(settings)``). The database is
+    connected on start-up and closed on shut-down.
 
-    What the app itself is made of (routes, middleware, CSRF, templates) depends on the settings alone;
-    the services are found per request in ``app.state.services``.
+    What the app itself is made of (routes, middleware, CSRF, templates) depends on the settings alone
+    (``shell_settings``); the services are found per request in ``app.state.services``.
     """
-    services = services or Services.build(
-        settings,
-        database=database,
-        resources=resources,
-        metadata_fetcher=metadata_fetcher,
-        provider_transport=provider_transport,
-    )
+    services = services or Services.build(settings)
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="sb_csrf",

@@ -24,7 +24,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from switchboard.connectors.actions import ActionFailed
+from switchboard.connectors.action_answers import ActionFailed
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.definitions import ConnectorDefinition, NoAuth

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 from uuid import UUID
 
-from switchboard.connectors.actions import ActionResult
+from switchboard.connectors.action_answers import ActionResult
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.definitions import ConnectorDefinition
 from switchboard.connectors.deps import ConnectorServices

@@ -288,23 +288,26 @@ class RecipeService:
         )
 
 
-async def tool_triggers(recipe_ids: Collection[UUID]) -> dict[tuple[UUID, int | None], ToolTrigger]:
-    """What these recipes say as tools: each draft's trigger under (recipe, None), each published
-    version's under (recipe, number). It needs no collaborator, so MCP servers read their tools with it;
-    versions never change, so what a version says may be kept."""
-    ids = list(recipe_ids)
-    if not ids:
+async def draft_trigger(recipe_id: UUID) -> ToolTrigger | None:
+    """The trigger of a recipe's draft (None: no such recipe), as the tool it would become."""
+    row = await RecipeRow.select(RecipeRow.draft).where(RecipeRow.id == recipe_id).first()
+    return decode_definition(row["draft"]).trigger if row is not None else None
+
+
+async def published_triggers(versions: Collection[tuple[UUID, int]]) -> dict[tuple[UUID, int], ToolTrigger]:
+    """The triggers of these published versions, by (recipe, number). They need no collaborator, so MCP
+    servers read their tools with them; versions never change, so what a version says may be kept."""
+    wanted = set(versions)
+    if not wanted:
         return {}
-    drafts = await RecipeRow.select(RecipeRow.id, RecipeRow.draft).where(RecipeRow.id.is_in(ids))
-    versions = await VersionRow.select(VersionRow.recipe, VersionRow.number, VersionRow.definition).where(
-        VersionRow.recipe.is_in(ids)
+    rows = await VersionRow.select(VersionRow.recipe, VersionRow.number, VersionRow.definition).where(
+        VersionRow.recipe.is_in(list({recipe for recipe, _ in wanted}))
     )
-    found: dict[tuple[UUID, int | None], ToolTrigger] = {
-        (row["id"], None): decode_definition(row["draft"]).trigger for row in drafts
+    return {
+        (row["recipe"], row["number"]): decode_definition(row["definition"]).trigger
+        for row in rows
+        if (row["recipe"], row["number"]) in wanted
     }
-    for row in versions:
-        found[(row["recipe"], row["number"])] = decode_definition(row["definition"]).trigger
-    return found
 
 
 _COLUMNS = (

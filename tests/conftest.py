@@ -231,9 +231,21 @@ def services(app_services: Services) -> IdentityServices:
 
 
 @pytest.fixture
-def app_services(settings: Settings, database: Database) -> Services:
-    """Every area's services on the test's database, as a running app holds them."""
-    return Services.build(settings, database=database)
+def build_options() -> dict[str, Any]:
+    """What a test package or module changes in how its services are built: keyword arguments of
+    ``Services.build`` (``resources``, ``metadata_fetcher``, ``provider_transport``)."""
+    return {}
+
+
+@pytest.fixture
+async def app_services(
+    settings: Settings, database: Database, build_options: dict[str, Any]
+) -> AsyncIterator[Services]:
+    """Every area's services on the test's database, as a running app holds them (their HTTP clients
+    closed afterwards; the ``database`` fixture closes the database)."""
+    services = Services.build(settings, database=database, **build_options)
+    yield services
+    await services.connectors.aclose()
 
 
 @pytest.fixture(scope="session")

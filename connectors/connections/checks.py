@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from switchboard.connectors.actions import ActionFailed, ActionRunner
+from switchboard.connectors.action_answers import ActionFailed
+from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.connections.credentials import Caller, CredentialService
 from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.errors import ConnectionRequired, ProviderError

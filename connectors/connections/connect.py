@@ -19,6 +19,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.errors import LinkRefused
+from switchboard.connectors.connections.grant_store import GrantStore
 from switchboard.connectors.connections.grants import LINK_LIFETIME, GrantService
 from switchboard.connectors.connections.models import Connected, Connection, union
 from switchboard.connectors.connections.provider import (
@@ -41,11 +42,13 @@ class ConnectFlow:
         connections: ConnectionService,
         provider: ProviderClient,
         grants: GrantService,
+        store: GrantStore,
     ) -> None:
         self._box = box
         self._connections = connections
         self._provider = provider
         self._grants = grants
+        self._store = store
 
     async def describe_link(self, token: str, user_id: UUID) -> Connection:
         """The connection a link is for, with the scopes it asks for, after every check that opening it
@@ -95,7 +98,7 @@ class ConnectFlow:
         if link is None:
             raise LinkRefused("This sign-in answer does not match a connection in progress; start again.")
         if link["user"] != user_id:
-            await self._grants.store.record_refusal(link["connection"], user_id, "callback for another user")
+            await self._store.record_refusal(link["connection"], user_id, "callback for another user")
             raise LinkRefused("This connection was started by another account; sign in as that account.")
         if link["opened_at"] + LINK_LIFETIME < datetime.now(UTC):
             raise LinkRefused("This connection took too long; ask your assistant for a new link.")
@@ -111,7 +114,7 @@ class ConnectFlow:
         endpoints = endpoints_for(connection, definition)
         if params.get("error"):
             reason = params.get("error_description") or params["error"]
-            await self._grants.store.record(
+            await self._store.record(
                 "connection.connect", connection, user_id, outcome="refused", reason=reason[:300]
             )
             raise LinkRefused(f"{definition.name} did not connect your account: {reason[:200]}.")
@@ -129,10 +132,10 @@ class ConnectFlow:
             endpoints, tokens.access_token, provider.account_label if provider else ()
         )
         scopes = tuple((tokens.scope or " ".join(connection.scopes)).split())
-        await self._grants.store.save(
+        await self._store.save(
             connection, user_id, tokens, account=account, scopes=scopes, issuer=params.get("iss", "")
         )
-        await self._grants.store.record("connection.connect", connection, user_id, scope=" ".join(scopes))
+        await self._store.record("connection.connect", connection, user_id, scope=" ".join(scopes))
         return Connected(
             connection_id=connection.id,
             connection_name=connection.name,
@@ -153,9 +156,7 @@ class ConnectFlow:
         if link is None:
             raise LinkRefused("This connect link is not valid. Ask your assistant for a new one.")
         if link["user"] != user_id:
-            await self._grants.store.record_refusal(
-                link["connection"], user_id, "connect link of another user"
-            )
+            await self._store.record_refusal(link["connection"], user_id, "connect link of another user")
             raise LinkRefused(
                 "This connect link was made for another account. Sign in as the person who asked for it."
             )

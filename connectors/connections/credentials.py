@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from switchboard.connectors.actions import RequestAuth
+from switchboard.connectors.action_requests import RequestAuth
 from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.grants import GrantService
 from switchboard.connectors.connections.models import Connection, Mode, TokenSet, union

@@ -23,7 +23,7 @@ from switchboard.connectors.connections.grant_store import UNREADABLE, GrantStor
 from switchboard.connectors.connections.models import Connection, GrantStatus, Mode, union
 from switchboard.connectors.connections.provider import ClientCredentials, ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
-from switchboard.connectors.tables import ConnectLink, UserGrant
+from switchboard.connectors.tables import ConnectLink
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError, InvalidInput, NotFound
 from switchboard.platform.core.tokens import new_token, token_hash
@@ -49,7 +49,7 @@ class GrantService:
         provider: ProviderClient,
     ) -> None:
         self._base_url = base_url
-        self.store = store
+        self._store = store
         self._connections = connections
         self._provider = provider
         self._refresher = GrantRefresher(store=store, connections=connections, provider=provider)
@@ -101,7 +101,7 @@ class GrantService:
         whoever calls), refreshed first when it is about to expire. Raises ConnectionRequired (with a new
         connect link) when the user must (re)connect, SharedGrantMissing when a builder must."""
         connection = await self._connections.get(connection_id)
-        grant = await self.store.of(connection, user_id)
+        grant = await self._store.of(connection, user_id)
         if grant is None:
             raise await self._required(connection, user_id, "not_connected")
         user_id = grant["user"]
@@ -116,13 +116,13 @@ class GrantService:
         and process (whoever finds the token already replaced uses the replacement). Raises
         ConnectionRequired (SharedGrantMissing) when the grant cannot be refreshed."""
         connection = await self._connections.get(connection_id)
-        grant = await self.store.of(connection, user_id)
+        grant = await self._store.of(connection, user_id)
         if grant is None:
             raise await self._required(connection, user_id, "needs_reconnect")
         user_id = grant["user"]
 
         def still_refused(row: Row) -> bool:
-            stored = self.store.open(row)
+            stored = self._store.open(row)
             return stored is None or stored.access_token == refused_token
 
         return await self._fresh(connection, user_id, grant, refresh=True, stale=still_refused)
@@ -135,7 +135,7 @@ class GrantService:
         §3.1 step-up); for a shared one, a SharedGrantMissing naming the scopes a builder must add."""
         connection = await self._connections.get(connection_id)
         definition = await self._connections.definition_of(connection)
-        grant = await self.store.of(connection, user_id)
+        grant = await self._store.of(connection, user_id)
         held = tuple(grant["scopes"].split()) if grant else ()
         wanted = " ".join(scope for scope in scopes if scope not in held) or " ".join(scopes)
         if connection.mode is Mode.SHARED or user_id is None:
@@ -157,22 +157,22 @@ class GrantService:
 
     async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None:
         """The app refused the token outright (HTTP 401 after a refresh): the user must connect again."""
-        await UserGrant.update(
-            {UserGrant.status: GrantStatus.NEEDS_RECONNECT.value, UserGrant.reason: reason[:300]}
-        ).where((UserGrant.connection == connection_id) & (UserGrant.user == user_id))
+        grant = await self._store.own(connection_id, user_id)
+        if grant is not None:
+            await self._store.mark(grant["id"], reason)
 
     async def disconnect(self, user_id: UUID, connection_id: UUID) -> str:
         """Revoke at the app (RFC 7009) when it can, then delete the tokens. Returns a warning when the app
         could not revoke them (the tokens are deleted here either way)."""
         connection = await self._connections.get(connection_id)
-        grant = await self.store.of(connection, user_id)
+        grant = await self._store.of(connection, user_id)
         if grant is None:
             raise NotFound(f"You have not connected {connection.name}.", field="connection_id")
         user_id = grant["user"]
         warning = ""
         definition = await self._connections.definition_of(connection)
         endpoints = endpoints_for(connection, definition)
-        tokens = self.store.open(grant)
+        tokens = self._store.open(grant)
         if endpoints.revocation_url and tokens is not None:
             credentials = await self._connections.credentials(connection.id)
             client = ClientCredentials(connection.client_id, credentials.client_secret)
@@ -188,8 +188,8 @@ class GrantService:
                         raise
             except ProviderError as exc:
                 warning = f"{exc.message} Remove Switchboard's access in {definition.name} too."
-        await self.store.delete(grant["id"])
-        await self.store.record(
+        await self._store.delete(grant["id"])
+        await self._store.record(
             "connection.disconnect",
             connection,
             user_id,
@@ -218,7 +218,7 @@ class GrantService:
     async def disconnect_everyone(self, connection_id: UUID) -> None:
         """Before a connection goes: ask the app to revoke every grant made through it (best effort: an
         app that cannot be reached does not keep the connection alive here)."""
-        for user_id in await self.store.users_of(connection_id):
+        for user_id in await self._store.users_of(connection_id):
             await self.disconnect(user_id, connection_id)
 
     # -- internals ------------------------------------------------------------------------------------
@@ -238,9 +238,9 @@ class GrantService:
                 grant = await self._refresher.refreshed(connection, grant, stale)
         except GrantUnusable:
             raise await self._required(connection, user_id, "needs_reconnect") from None
-        tokens = self.store.open(grant)
+        tokens = self._store.open(grant)
         if tokens is None:
-            await self.store.mark(grant["id"], UNREADABLE)
+            await self._store.mark(grant["id"], UNREADABLE)
             raise await self._required(connection, user_id, "needs_reconnect")
         return FreshToken(tokens.access_token, tokens.token_type, tuple(grant["scopes"].split()))
 

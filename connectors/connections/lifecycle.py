@@ -1,6 +1,6 @@
-"""Deleting a connection together with what hangs on it: the grants made through it are revoked at the
-app first (best effort: an app that cannot be reached does not keep the connection alive here), then
-its cached tokens are forgotten."""
+"""Changing or deleting a connection together with what hangs on it: its cached tokens are forgotten (the
+next call fetches them with the new settings), and before it is deleted the grants made through it are
+revoked at the app (best effort: an app that cannot be reached does not keep the connection alive here)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from uuid import UUID
 
 from switchboard.connectors.connections.credentials import CredentialService
 from switchboard.connectors.connections.grants import GrantService
+from switchboard.connectors.connections.models import Connection, ConnectionInput
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.identity.principal import Actor
 
@@ -19,6 +20,11 @@ class ConnectionLifecycle:
         self._connections = connections
         self._grants = grants
         self._credentials = credentials
+
+    async def update(self, connection_id: UUID, data: ConnectionInput, *, actor: Actor) -> Connection:
+        connection = await self._connections.update(connection_id, data, actor=actor)
+        self._credentials.forget(connection_id)
+        return connection
 
     async def delete(self, connection_id: UUID, *, actor: Actor) -> None:
         actor.require_builder()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from switchboard.connectors.connections.credentials import Caller, CredentialService
+from switchboard.connectors.connections.lifecycle import ConnectionLifecycle
 from switchboard.connectors.connections.models import ConnectionInput
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.remote.models import RemoteServer, RemoteServerPatch
@@ -16,10 +17,16 @@ from switchboard.platform.core.errors import InvalidInput
 
 class RemoteConnections:
     def __init__(
-        self, *, remote: RemoteServerService, connections: ConnectionService, credentials: CredentialService
+        self,
+        *,
+        remote: RemoteServerService,
+        connections: ConnectionService,
+        lifecycle: ConnectionLifecycle,
+        credentials: CredentialService,
     ) -> None:
         self._remote = remote
         self._connections = connections
+        self._lifecycle = lifecycle
         self._credentials = credentials
 
     async def refresh_tools(
@@ -60,6 +67,5 @@ class RemoteConnections:
                 scopes=connection.scopes,
                 fields=connection.fields,
             )
-            await self._connections.update(connection.id, data, actor=actor)
-            self._credentials.forget(connection.id)
+            await self._lifecycle.update(connection.id, data, actor=actor)
         return after

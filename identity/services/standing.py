@@ -3,8 +3,8 @@
 Asked on every request to such a resource (an MCP server), so it is one query: whether the client still
 exists, whether the user is active, their name and groups, and whether one of those groups may use the
 resource. Which groups may use it belongs to the resource's own area: it comes as a sub-query over that
-area's table and runs inside this query, so who may use the resource is read fresh with the rest, and no
-other area reads identity's tables.
+area's table and runs inside this query, so who may use the resource is read fresh with the rest, and the
+resource's area need not query identity's tables for it.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ def secrets_reencrypt(ctx: click.Context) -> None:
         async with connector_services(ctx, services) as connectors:
             return (
                 await connectors.connections.reencrypt(),
-                await connectors.grants.store.reencrypt(),
+                await connectors.grant_store.reencrypt(),
                 await services.oauth.keys.reencrypt(),
                 await ClientRegistry(settings.secret_key, settings.previous_keys).reencrypt(),
             )

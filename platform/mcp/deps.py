@@ -1,9 +1,8 @@
-"""The MCP services a running app shares, and their dependency provider."""
+"""The MCP services a running app shares, wired."""
 
 from __future__ import annotations
 
 import msgspec
-from litestar.di import Provide
 
 from switchboard.identity.services.groups import GroupService
 from switchboard.identity.services.standing import StandingService
@@ -33,6 +32,3 @@ class McpServices(msgspec.Struct, frozen=True):
         tokens = ServerTokens(records=records)
         servers = ServerService(records=records, cache=cache, groups=groups, tools=tools, tokens=tokens)
         return cls(servers=servers, groups=groups, tools=tools, tokens=tokens, calls=ToolCallLog())
-
-    def dependencies(self) -> dict[str, Provide]:
-        return {"mcp": Provide(lambda: self, sync_to_thread=False)}

@@ -27,7 +27,7 @@ from switchboard.platform.mcp.models import (
 from switchboard.platform.mcp.tables import ServerRemoteTool as RemoteToolRow
 from switchboard.platform.mcp.tables import ServerTool as ServerToolRow
 from switchboard.recipes.model import TOOL_NAME_PATTERN
-from switchboard.recipes.service import tool_triggers
+from switchboard.recipes.service import draft_trigger, published_triggers
 
 if TYPE_CHECKING:
     from switchboard.platform.mcp.servers import ServerRecords, ServingCache
@@ -89,7 +89,7 @@ class ServerTools:
     async def attach(self, server_id: UUID, data: ToolAttach, *, actor: Actor) -> ServerTool:
         actor.require_builder()
         await self._records.get(server_id)
-        draft = (await tool_triggers([data.recipe_id])).get((data.recipe_id, None))
+        draft = await draft_trigger(data.recipe_id)
         if draft is None:
             raise NotFound("There is no such recipe.", field="recipe_id")
         tools = await self.list_all(server_id)
@@ -233,12 +233,8 @@ class ServerTools:
         }
         if not missing:
             return
-        triggers = await tool_triggers({recipe for recipe, _ in missing})
-        for (recipe, version), trigger in triggers.items():
-            if version is not None:
-                self._published[(recipe, version)] = _Published(
-                    trigger.name, trigger.title, trigger.description
-                )
+        for (recipe, version), trigger in (await published_triggers(missing)).items():
+            self._published[(recipe, version)] = _Published(trigger.name, trigger.title, trigger.description)
 
 
 def _scope(scope: str) -> str:

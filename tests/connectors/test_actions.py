@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from switchboard.connectors.actions import ActionFailed, ActionRunner, RequestAuth
+from switchboard.connectors.action_answers import ActionFailed
+from switchboard.connectors.action_requests import RequestAuth
+from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.definitions import ConnectorDefinition, load_definition
 from switchboard.connectors.registry import load_builtins
 from switchboard.platform.core.errors import InvalidInput, NotFound

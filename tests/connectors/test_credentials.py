@@ -90,7 +90,17 @@ async def test_a_client_credentials_connection_steps_up_to_the_scopes_a_server_a
 
     stepped = await connectors.credentials.after_refusal(connection_id, Caller(None), first, ("tasks:write",))
     later = await connectors.credentials.request_auth(connection_id, Caller(None))
-    connectors.credentials.forget(connection_id)  # the connection was edited
+    edited = await connectors.connections.get(connection_id)
+    renamed = ConnectionInput(
+        name="Machine App (renamed)",
+        project_id=edited.project_id,
+        connector=edited.connector,
+        mode=edited.mode,
+        client_id=edited.client_id,
+        scopes=edited.scopes,
+        fields=edited.fields,
+    )
+    await connectors.lifecycle.update(connection_id, renamed, actor=builder)  # the secret kept as it was
     after_edit = await connectors.credentials.request_auth(connection_id, Caller(None))
 
     asked = [r.form["scope"] for r in fake.requests_to("token", grant_type="client_credentials")]

@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from switchboard.connectors.actions import ActionFailed, ActionRunner, RequestAuth
+from switchboard.connectors.action_answers import ActionFailed
+from switchboard.connectors.action_requests import RequestAuth
+from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.definitions import ConnectorDefinition
 from switchboard.connectors.registry import load_builtins
 from switchboard.platform.core.errors import InvalidInput

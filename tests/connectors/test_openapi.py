@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from switchboard.connectors.actions import ActionRunner, RequestAuth
+from switchboard.connectors.action_requests import RequestAuth
+from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.definitions import (
     ApiKeyAuth,
     AuthorizationCodeAuth,

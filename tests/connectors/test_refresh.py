@@ -290,7 +290,7 @@ async def test_stored_tokens_are_not_readable_without_the_key(
 
     assert raw.startswith("v1.")
     assert token.access_token not in raw
-    opened = connectors.grants.store.open(stored)
+    opened = connectors.grant_store.open(stored)
     assert opened is not None
     assert opened.access_token == token.access_token
 

@@ -18,7 +18,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from switchboard.connectors.actions import ActionFailed
+from switchboard.connectors.action_answers import ActionFailed
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired, LinkRefused
 from switchboard.connectors.connections.models import Connection, ConnectionInput, GrantStatus, Mode

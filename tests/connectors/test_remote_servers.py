@@ -12,7 +12,7 @@ import msgspec
 import pytest
 from litestar import Litestar
 
-from switchboard.connectors.actions import ActionFailed
+from switchboard.connectors.action_answers import ActionFailed
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.models import ConnectionInput, Mode
 from switchboard.connectors.deps import ConnectorServices

@@ -22,6 +22,8 @@ from tests.connectors.grant_support import callback_params, connect, fake_connec
 from tests.identity.support import make_user
 from tests.support.fault_provider import FaultProvider
 
+pytestmark = pytest.mark.both_engines
+
 NOT_CONNECTED = (
     "The shared connection Test App is not connected to Test App: a builder connects it with Connect on its "
     "page in the console (Connections)."

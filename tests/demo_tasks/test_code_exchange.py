@@ -12,6 +12,8 @@ from switchboard.platform.demo_tasks.clients import ClientRegistry, DemoClient
 from switchboard.platform.demo_tasks.tables import AuthorizationCode
 from tests.demo_tasks.support import REDIRECT_URI, Authorized, DemoTasksBrowser, basic, pkce_pair
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 async def authorized(browser: DemoTasksBrowser, oauth_client: DemoClient) -> Authorized:

@@ -10,6 +10,8 @@ from switchboard.platform.demo_tasks.clients import ClientRegistry, DemoClient
 from switchboard.platform.demo_tasks.tables import Token
 from tests.demo_tasks.support import REDIRECT_URI, DemoTasksBrowser, basic
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 async def tokens(browser: DemoTasksBrowser, oauth_client: DemoClient) -> dict[str, str]:

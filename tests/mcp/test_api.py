@@ -205,6 +205,7 @@ async def test_members_and_strangers_are_kept_out(
     assert [s.slug for s in await mcp.servers.list_all()] == ["demo"]
 
 
+@pytest.mark.both_engines
 async def test_an_admin_api_token_reads_the_tool_calls_with_filters(
     services: IdentityServices, web: Browserless, mcp: McpServices
 ) -> None:

@@ -16,7 +16,6 @@ from switchboard.identity.oauth.resources import ProtectedResource, StaticResour
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserOut
-from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.services import Services
 from tests.identity.support import make_user, signed_in
@@ -39,8 +38,9 @@ def resources() -> StaticResources:
 
 
 @pytest.fixture
-def app_services(settings: Settings, database: Database, resources: StaticResources) -> Services:
-    return Services.build(settings, database=database, resources=resources)
+def build_options(resources: StaticResources) -> dict[str, Any]:
+    """Tokens are issued for the one protected resource of these tests."""
+    return {"resources": resources}
 
 
 @pytest.fixture

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.schemas import UserUpdate
 from tests.support.actors import SETUP
 from tests.support.oauth import OAuthClient, error_of, verifies
 from tests.support.web import Browserless
+
+pytestmark = pytest.mark.both_engines
 
 
 async def test_deactivation_revokes_access_and_refresh_and_reactivation_allows_new_tokens(

@@ -15,6 +15,7 @@ from switchboard.identity.oauth import spec
 from switchboard.platform.app import create_app
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.services import Services
 from tests.conftest import TEST_SECRET
 from tests.support.oauth import RESOURCE, OAuthClient, decode_jwt
 from tests.support.web import Browserless
@@ -34,7 +35,7 @@ async def _metadata_for(base_url: str, tmp_path: Path) -> dict[str, Any]:
     """The metadata an app serving at ``base_url`` publishes (it reads nothing from the database)."""
     url = f"sqlite:///{tmp_path}/unused.db"
     settings = Settings(secret_key=TEST_SECRET, database_url=url, data_dir=str(tmp_path), base_url=base_url)
-    app = create_app(settings, database=Database(url))
+    app = create_app(settings, services=Services.build(settings, database=Database(url)))
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 51000))
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
         return await _metadata(client)

@@ -11,6 +11,7 @@ import json
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,9 +19,6 @@ from switchboard.identity.oauth.metadata_documents import MetadataDocumentFetche
 from switchboard.identity.oauth.models import ClientKind, ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.resources import StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
-from switchboard.platform.core.database import Database
-from switchboard.platform.core.settings import Settings
-from switchboard.platform.services import Services
 from tests.support.actors import SETUP
 from tests.support.document_server import DocumentServer, answer, certificate, resolving
 from tests.support.oauth import REDIRECT_URI, OAuthClient, error_of, verifies
@@ -68,15 +66,10 @@ async def served(tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> AsyncIterator[Se
 
 
 @pytest.fixture
-def app_services(
-    settings: Settings,
-    database: Database,
-    resources: StaticResources,
-    tls: tuple[ssl.SSLContext, ssl.SSLContext],
-) -> Services:
+def build_options(resources: StaticResources, tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> dict[str, Any]:
     _, trusted = tls
     fetcher = MetadataDocumentFetcher(ssl_context=trusted, resolver=resolving({"app.example": ["127.0.0.1"]}))
-    return Services.build(settings, database=database, resources=resources, metadata_fetcher=fetcher)
+    return {"resources": resources, "metadata_fetcher": fetcher}
 
 
 async def _policy(oauth_server: AuthorizationServer, policy: RegistrationPolicy, *, private: bool) -> None:

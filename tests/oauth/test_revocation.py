@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from switchboard.identity.oauth.server import AuthorizationServer
 from tests.support.oauth import OAuthClient, error_of, verifies
 from tests.support.web import Browserless
+
+pytestmark = pytest.mark.both_engines
 
 
 async def test_revoking_a_refresh_token_ends_the_grant(

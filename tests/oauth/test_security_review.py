@@ -23,10 +23,7 @@ from switchboard.identity.oauth.resources import StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.principal import Principal
 from switchboard.identity.tables import AuditEvent, OAuthClient, OAuthGrant, Revocation, User
-from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import InvalidInput
-from switchboard.platform.core.settings import Settings
-from switchboard.platform.services import Services
 from tests.support.actors import SETUP
 from tests.support.oauth import REDIRECT_URI, decode_jwt, error_of, verifies
 from tests.support.oauth import OAuthClient as Client
@@ -260,10 +257,8 @@ def fetcher() -> CountingFetcher:
 
 
 @pytest.fixture
-def app_services(
-    settings: Settings, database: Database, resources: StaticResources, fetcher: CountingFetcher
-) -> Services:
-    return Services.build(settings, database=database, resources=resources, metadata_fetcher=fetcher)
+def build_options(resources: StaticResources, fetcher: CountingFetcher) -> dict[str, Any]:
+    return {"resources": resources, "metadata_fetcher": fetcher}
 
 
 @pytest.mark.parametrize("settings", [{"registrations_per_hour_per_ip": 2}], indirect=True, ids=["2/h"])

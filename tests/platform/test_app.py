@@ -9,7 +9,21 @@ from piccolo.apps.migrations.tables import Migration
 from switchboard.identity.tables import User
 from switchboard.platform.app import create_app
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.mcp.models import AccessMethod, ServerCreate
 from switchboard.platform.services import services_of
+from tests.support.actors import SETUP
+
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
 
 
 async def test_the_start_up_connects_the_database_and_starts_housekeeping_and_the_shut_down_stops_them(
@@ -25,14 +39,18 @@ async def test_the_start_up_connects_the_database_and_starts_housekeeping_and_th
         assert Migration._meta.db is services.database.engine
         assert services.housekeeper.running
         ready = await client.get("/readyz")
-        tools = await client.post(
-            "/mcp/nope",
-            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-            headers={"Accept": "application/json, text/event-stream"},
+        mcp = services.mcp
+        server = await mcp.servers.create(
+            ServerCreate(slug="ping", name="Ping", access_method=AccessMethod.TOKEN), actor=SETUP
+        )
+        token = await mcp.tokens.create(server.id, "lifespan test", actor=SETUP)
+        # Answered by the MCP SDK, whose task group only the lifespan starts.
+        initialized = await client.post(
+            "/mcp/ping", json=INITIALIZE, headers={**MCP_HEADERS, "Authorization": f"Bearer {token.secret}"}
         )
 
     assert ready.status_code == 200, ready.text
-    assert tools.status_code == 404  # answered by the endpoint the lifespan started
-    assert tools.json()["error_description"] == "There is no MCP server nope."
+    assert initialized.status_code == 200, initialized.text
+    assert initialized.json()["result"]["serverInfo"]["name"]
     assert not services.housekeeper.running
     assert not services.database.connected

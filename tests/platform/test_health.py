@@ -13,6 +13,7 @@ from switchboard.platform.app import create_app
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.migrations import pending_migrations
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.services import Services
 from tests.conftest import TEST_SECRET
 from tests.platform.conftest import on_database
 from tests.support.runner import sqlite_url
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.both_engines
 def app_on(url: str, tmp_path: Path) -> Litestar:
     """The app on a database it has not connected to, as when the database went away after start-up."""
     settings = Settings(secret_key=TEST_SECRET, database_url=url, data_dir=str(tmp_path))
-    return create_app(settings, database=Database(url, pool_size=2))
+    return create_app(settings, services=Services.build(settings, database=Database(url, pool_size=2)))
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_readyz_names_the_pending_migrations_of_an_empty_database(empty_db_url: 
 
     async def ask(database: Database) -> httpx.Response:
         settings = Settings(secret_key=TEST_SECRET, database_url=empty_db_url, data_dir=str(tmp_path))
-        app = create_app(settings, database=database)
+        app = create_app(settings, services=Services.build(settings, database=database))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
             assert (await c.get("/healthz")).status_code == 200

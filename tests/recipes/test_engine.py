@@ -13,7 +13,8 @@ from uuid import UUID
 import msgspec
 import pytest
 
-from switchboard.connectors.actions import ActionResult, ActionRunner
+from switchboard.connectors.action_answers import ActionResult
+from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.calls import ActionCalls
 from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired

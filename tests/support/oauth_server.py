@@ -22,7 +22,7 @@ from litestar import Litestar
 from switchboard.identity.oauth.resources import ProtectedResource, StaticResources
 from switchboard.identity.oauth.verifier import InvalidToken
 from switchboard.platform.core.requests import bearer_token
-from switchboard.platform.services import services_of
+from switchboard.platform.services import Services, services_of
 
 TEST_PATH = "/mcp/test"
 METADATA_PREFIX = "/.well-known/oauth-protected-resource"
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = load_settings()
     resource = make_test_resource(settings.base_url)
-    app = create_app(settings, resources=StaticResources([resource]))
+    app = create_app(settings, services=Services.build(settings, resources=StaticResources([resource])))
     uvicorn.run(with_test_endpoint(app, resource), host=args.host, port=args.port, log_level="warning")
 
 

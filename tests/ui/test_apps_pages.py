@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -12,8 +13,6 @@ from switchboard.identity.oauth.models import RegistrationPolicy
 from switchboard.identity.oauth.resources import ProtectedResource, StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.oauth.verifier import InvalidToken
-from switchboard.platform.core.database import Database
-from switchboard.platform.core.settings import Settings
 from switchboard.platform.services import Services
 from tests.support.actors import SETUP
 from tests.support.oauth import RESOURCE, OAuthClient
@@ -21,16 +20,18 @@ from tests.support.web import Browserless, csrf_from
 from tests.ui.conftest import ALICE, BOB, Demo
 from tests.ui.html import Page
 
+pytestmark = pytest.mark.both_engines
+
 SCOPES = "mcp:tools:echo offline_access"
 
 
 @pytest.fixture
-def app_services(settings: Settings, database: Database) -> Services:
-    """The services of an app with one MCP server that tokens can be issued for."""
+def build_options() -> dict[str, Any]:
+    """An app with one MCP server that tokens can be issued for."""
     resources = StaticResources(
         [ProtectedResource(url=RESOURCE, name="Test server", scopes=("mcp:tools:echo",))]
     )
-    return Services.build(settings, database=database, resources=resources)
+    return {"resources": resources}
 
 
 @pytest.fixture

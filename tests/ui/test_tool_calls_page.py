@@ -90,6 +90,7 @@ def rows(html: str) -> list[list[str]]:
     ]
 
 
+@pytest.mark.both_engines
 async def test_every_call_is_listed_newest_first(as_admin: Browserless, calls: list[ToolCall]) -> None:
     response = await as_admin.client.get(PATH)
     assert response.status_code == 200
@@ -120,6 +121,7 @@ async def test_every_call_is_listed_newest_first(as_admin: Browserless, calls: l
         ({"user": "carol@example.com"}, []),
     ],
 )
+@pytest.mark.both_engines
 async def test_filters_narrow_the_list(
     as_admin: Browserless, calls: list[ToolCall], query: dict[str, str], expected: list[str]
 ) -> None:
@@ -190,6 +192,7 @@ async def test_the_csv_export_holds_the_filtered_calls_and_cannot_run_formulas(
     assert link.attrs["href"] == f"{PATH}/export.csv?user=alice%40example.com"
 
 
+@pytest.mark.both_engines
 async def test_pages_go_on_to_older_calls(as_admin: Browserless, mcp: McpServices, demo: Demo) -> None:
     for minute in range(105):
         await mcp.calls.record(

@@ -158,7 +158,7 @@ class ConnectionPages(Controller):
         action = (await form_fields(request, "action"))["action"]
         try:
             data = form.to_input(connection.connector, await submitted_secrets(request))
-            connection = await connectors.connections.update(connection_id, data, actor=principal)
+            connection = await connectors.lifecycle.update(connection_id, data, actor=principal)
         except DomainError as exc:
             return await self._refused(request, connectors, definition, form, exc, connection=connection)
         return await self._after_save(connectors, principal, connection, action, request, "saved")
