@@ -18,6 +18,7 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 
 import msgspec
@@ -70,7 +71,7 @@ def load_builtins() -> Mapping[str, ConnectorDefinition]:
         if definition.key in found:
             raise DefinitionError(f"built-in {path.name}: the key {definition.key!r} is used twice")
         found[definition.key] = definition
-    return found
+    return MappingProxyType(found)
 
 
 class ConnectorRegistry:

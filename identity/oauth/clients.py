@@ -73,9 +73,6 @@ class ClientService:
     ) -> tuple[Client, str | None, dict[str, Any]]:
         return await self.registration.register(metadata, ip_address=ip_address)
 
-    async def from_metadata_document(self, url: str) -> Client:
-        return await self.metadata_documents.client(url)
-
     # Static clients ----------------------------------------------------------------------------------
 
     async def create_static(self, data: StaticClientCreate, *, actor: Actor) -> ClientWithSecret:
