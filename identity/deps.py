@@ -1,4 +1,4 @@
-"""The identity services a running app shares, and their dependency providers."""
+"""The identity services a running app shares, wired from the settings."""
 
 from __future__ import annotations
 
