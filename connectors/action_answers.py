@@ -9,7 +9,6 @@ repeating the call may help, whether the app refused the credentials (401), whic
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -26,6 +25,7 @@ from switchboard.connectors.action_requests import (
 from switchboard.connectors.definitions import Action, ConnectorDefinition, OutputMapping
 from switchboard.connectors.remote.metadata import bearer_challenge
 from switchboard.platform.core.errors import DomainError
+from switchboard.platform.core.json_nesting import loads as load_json
 
 MAX_TEXT_CHARS = 20_000
 _TEXT_TYPE = re.compile(r"^(text/|application/([\w.+-]*\+)?(xml|x-www-form-urlencoded|javascript))", re.I)
@@ -76,7 +76,7 @@ def tool_output(result: Any) -> Any:
     if all(getattr(item, "type", "") == "text" for item in result.content):
         text = tool_text(result.content)
         try:
-            return json.loads(text)
+            return load_json(text)
         except ValueError:
             return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "\n… (truncated)"
     return [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in result.content]
@@ -95,7 +95,7 @@ def read_output(
     if not JSON_TYPE.match(content_type):
         return _text(content, content_type)
     try:
-        data = json.loads(content)
+        data = load_json(content)
     except ValueError as exc:
         raise ActionFailed(
             f"{definition.name} answered {status} with malformed JSON.",
@@ -208,7 +208,7 @@ def _detail(status: int, headers: httpx.Headers, content: bytes) -> str:
         return shorten(challenge, MAX_DETAIL_CHARS)
     if JSON_TYPE.match(headers.get("content-type", "")) or content.lstrip()[:1] in (b"{", b"["):
         try:
-            data = json.loads(content)
+            data = load_json(content)
         except ValueError:
             data = None
         from_json = _json_detail(data)

@@ -21,6 +21,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from switchboard.connectors.definitions import Action, ConnectorDefinition, is_acceptable_url
 from switchboard.connectors.definitions.model import PLACEHOLDER
 from switchboard.platform.core.errors import InvalidInput
+from switchboard.platform.core.safe_fetch import FetchPolicy, FetchRefused, checked_url
 
 MAX_DETAIL_CHARS = 300
 USER_AGENT = "Switchboard"
@@ -93,7 +94,7 @@ def _field_values(definition: ConnectorDefinition, auth: RequestAuth) -> dict[st
     return values
 
 
-def _fill_template(definition: ConnectorDefinition, template: str, values: dict[str, str]) -> str:
+def fill_template(definition: ConnectorDefinition, template: str, values: dict[str, str]) -> str:
     """A URL template with the connection's field values: URL fields as they are (they were checked as
     URLs), anything else percent-encoded so it stays inside its part of the URL."""
 
@@ -113,7 +114,10 @@ def _fill_template(definition: ConnectorDefinition, template: str, values: dict[
 
 
 def _base_url(definition: ConnectorDefinition, values: dict[str, str]) -> str:
-    base = _fill_template(definition, definition.base_url, values).rstrip("/")
+    base = fill_template(definition, definition.base_url, values).rstrip("/")
+    problem = url_problem(base) if base else None
+    if problem:
+        raise InvalidInput(f"{definition.name}'s address cannot be used: {problem}.", field="fields")
     if base and not is_acceptable_url(base):
         raise InvalidInput(
             f"{definition.name}'s address {display_url(base)} is not an https URL; check the connection.",
@@ -196,6 +200,9 @@ def _raw_request(
     url = str(inputs.get("url", ""))
     method = str(inputs.get("method") or "GET").upper()
     if "://" in url:
+        problem = url_problem(url)
+        if problem:
+            raise InvalidInput(f"url: {problem}.", field="inputs.url")
         if not is_acceptable_url(url):
             raise InvalidInput(f"url: {display_url(url)} is not an https URL.", field="inputs.url")
         if base and _origin(url) != _origin(base):
@@ -273,6 +280,19 @@ def _scalar(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
+
+
+def url_problem(url: str) -> str | None:
+    """Why an http or https ``url`` cannot be sent to, by the outbound policy's check of its form (its host's
+    spelling, its port; the address is checked when connecting). None when it can, and for a URL of another
+    scheme or none, which ``is_acceptable_url`` refuses in its own words."""
+    if not url.lower().startswith(("https://", "http://")):
+        return None
+    try:
+        checked_url(url, FetchPolicy(require_https=False))
+    except FetchRefused as refused:
+        return refused.detail
+    return None
 
 
 def shorten(text: str, limit: int) -> str:

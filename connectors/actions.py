@@ -3,7 +3,9 @@
 An HTTP action's request is built by ``action_requests``, which keeps each input in its place and adds the
 connection's credentials last; its answer is read by ``action_answers``. Redirects are not followed: the
 credentials would go wherever the redirect pointed. One HTTP client serves every caller, so it keeps no
-cookies. A remote MCP server's tool is called in a session kept for the caller's credentials.
+cookies. Every request goes through the outbound policy (``remote.network``): https to public addresses,
+checked on the address connected to, unless an admin allowed the connection's origin onto private
+addresses. A remote MCP server's tool is called in a session kept for the caller's credentials.
 
 Failures are ``ActionFailed``; repeating a call is the recipe engine's decision, not the runner's, and
 renewing refused credentials is the caller's (``connectors.calls``), through ``reauthorize``.
@@ -35,20 +37,22 @@ from switchboard.connectors.action_requests import (
     RequestAuth,
     build_request,
     check_inputs,
+    display_url,
     shorten,
 )
 from switchboard.connectors.definitions import Action, ConnectorDefinition, RemoteMcp
 from switchboard.connectors.remote.errors import RemoteError
 from switchboard.connectors.remote.metadata import Challenge
-from switchboard.connectors.remote.network import Network, NetworkPolicy
+from switchboard.connectors.remote.network import Network, NetworkPolicy, allowed_on_connection
 from switchboard.connectors.remote.session_pool import SessionPool
-from switchboard.platform.core import tls
 from switchboard.platform.core.errors import DomainError, NotFound
 from switchboard.platform.core.requests import bearer_token
+from switchboard.platform.core.safe_fetch import FetchRefused, GuardedClient, Refusal, TrustedOrigin
 
 log = logging.getLogger("switchboard.connectors")
 
 _RETRYABLE_REMOTE = frozenset({"timeout", "network", "server_error", "rate_limited"})
+ADMIN_MAY_ALLOW = "only an admin can allow it onto private addresses"
 
 
 class ActionRunner:
@@ -60,7 +64,10 @@ class ActionRunner:
         max_response_bytes: int = 5 * 1024 * 1024,
         network: Network | None = None,
         on_tools_changed: ToolsChanged | None = None,
+        trusted: TrustedOrigin | None = None,
     ) -> None:
+        """``transport`` replaces the network altogether (tests inject faults with it); ``trusted`` says
+        which origins an admin allowed onto private addresses (by default: those allowed on a connection)."""
         self._timeout = timeout
         self._network = network or Network()
         self._sessions = SessionPool(self._network)
@@ -68,12 +75,12 @@ class ActionRunner:
         self._max_bytes = max_response_bytes
         # One client for all callers: it must not carry cookies from one user's call into another's.
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-        self._http = httpx.AsyncClient(
+        self._http = GuardedClient(
             timeout=timeout,
-            transport=transport,
-            verify=tls.client_context(),
+            transport=transport or self._network.app_transport(trusted or allowed_on_connection),
             follow_redirects=False,
             cookies=no_cookies,
+            trust_env=False,
         )
 
     async def aclose(self) -> None:
@@ -186,6 +193,8 @@ class ActionRunner:
                     if len(content) > self._max_bytes:
                         raise self._too_large(app, response.status_code)
                 return response.status_code, response.headers, bytes(content)
+        except FetchRefused as refused:
+            raise _refusal(app, request, refused) from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             host = urlsplit(request.url).netloc
             raise ActionFailed(
@@ -212,6 +221,25 @@ class ActionRunner:
             app=app,
             http_status=status,
         )
+
+
+class RequestRefused(DomainError):
+    """Switchboard did not send an action's request: its address is outside the outbound policy. Not the
+    app's failure, and no use repeating: the connection (or the step's URL) must change, or an admin allow
+    the address."""
+
+    code = "request_refused"
+    status = 403
+
+
+def _refusal(app: str, request: HttpRequest, refused: FetchRefused) -> DomainError:
+    """The outbound policy refused the request before anything connected: say why, and who can change it."""
+    where = display_url(request.url)
+    if refused.reason is Refusal.UNRESOLVABLE:
+        return ActionFailed(f"{app} cannot be reached at {where}: {refused.detail}.", app=app, retryable=True)
+    log.info("a request to %s was refused: %s", where, refused.detail)
+    hint = f"; {ADMIN_MAY_ALLOW}" if refused.waivable else ""
+    return RequestRefused(f"{app} was not called at {where}: {refused.detail}{hint}.")
 
 
 ToolsChanged = Callable[[str, dict[str, str]], Awaitable[object]]

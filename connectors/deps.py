@@ -24,7 +24,7 @@ from switchboard.connectors.remote.connections import RemoteConnections
 from switchboard.connectors.remote.network import Network
 from switchboard.connectors.remote.registration import CLIENT_METADATA_PATH, ClientProfile, Registrar
 from switchboard.connectors.remote.service import RemoteServerService
-from switchboard.identity.oauth.audit import AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.platform.core.crypto import SecretBox
 from switchboard.platform.core.settings import Settings
 

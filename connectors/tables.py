@@ -55,6 +55,11 @@ class Connection(Table, tablename="connectors_connection"):
     settings = JSON(help_text="Non-secret settings: field values, client ID, scopes.")
     secrets = Text(default="", secret=True, help_text="Encrypted JSON of the credentials.")
     scopes_version = Integer(default=1, help_text="Raised when scopes change, so grants re-consent.")
+    private_origins = Text(
+        default="",
+        help_text="The origins (scheme://host:port, space-separated) an admin allowed onto private "
+        "addresses and plain http for this connection; empty: none.",
+    )
     created_by = Varchar(length=254, default="")
     created_at = Timestamptz()
     updated_at = Timestamptz()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import msgspec
 
-from switchboard.identity.oauth.audit import AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth.clients import ClientService
 from switchboard.identity.oauth.consent import ConsentService
 from switchboard.identity.oauth.keys import SigningKeys
@@ -45,21 +45,23 @@ class IdentityServices(msgspec.Struct, frozen=True):
             max_failures_per_ip=settings.login_max_failures_per_ip,
             lockout_minutes=settings.login_lockout_minutes,
         )
+        audit = AuditLog()
         return cls(
-            users=UserService(),
-            groups=GroupService(),
+            users=UserService(audit),
+            groups=GroupService(audit),
             sessions=SessionService(
                 secret_key=settings.secret_key,
                 lifetime=timedelta(hours=settings.session_lifetime_hours),
                 throttler=SignInThrottler(policy),
+                audit=audit,
             ),
-            api_tokens=ApiTokenService(),
-            oauth=_authorization_server(settings, resources or StaticResources(), metadata_fetcher),
+            api_tokens=ApiTokenService(audit),
+            oauth=_authorization_server(settings, resources or StaticResources(), metadata_fetcher, audit),
         )
 
 
 def _authorization_server(
-    settings: Settings, resources: ResourceDirectory, fetcher: MetadataFetcher | None
+    settings: Settings, resources: ResourceDirectory, fetcher: MetadataFetcher | None, audit: AuditLog
 ) -> AuthorizationServer:
     lifetimes = Lifetimes(
         access_token=timedelta(minutes=settings.access_token_lifetime_minutes),
@@ -67,7 +69,6 @@ def _authorization_server(
         code=timedelta(seconds=settings.authorization_code_lifetime_seconds),
         refresh_reuse_grace=timedelta(seconds=settings.refresh_reuse_grace_seconds),
     )
-    audit = AuditLog()
     revocations = RevocationList(lifetimes.access_token)
     keys = SigningKeys(settings.secret_key, lifetimes.access_token, settings.previous_keys)
     return AuthorizationServer(

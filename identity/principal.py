@@ -12,7 +12,11 @@ from switchboard.platform.core.errors import PermissionDenied
 
 
 class Principal(msgspec.Struct, frozen=True):
-    """A signed-in user, reached through a console session or an admin API token."""
+    """A signed-in user, reached through a console session or an admin API token.
+
+    ``ip_address`` and ``user_agent`` are those of the request the principal acts in (the authentication
+    middleware fills them in): the audit trail records them with every change the principal makes.
+    """
 
     user_id: UUID
     email: str
@@ -20,6 +24,8 @@ class Principal(msgspec.Struct, frozen=True):
     role: Role
     via: Literal["session", "api_token"]
     session_id: UUID | None = None
+    ip_address: str = ""
+    user_agent: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -49,6 +55,8 @@ class SystemActor(msgspec.Struct, frozen=True):
     session_id: None = None
     email: str = ""
     role: Role = Role.OWNER
+    ip_address: str = ""
+    user_agent: str = ""
 
     @property
     def is_admin(self) -> bool:

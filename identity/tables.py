@@ -94,6 +94,11 @@ class OAuthClient(Table, tablename="identity_oauth_client"):
     token_endpoint_auth_method = Varchar(length=32, default="none")
     secret_hash = Varchar(length=64, null=True, default=None, secret=True)
     scope = Varchar(length=2000, default="", help_text="Scopes the client registered for; empty: any.")
+    scope_cap = Varchar(
+        length=2000,
+        default="",
+        help_text="The scopes an admin allows the client at most, space-separated; empty: no cap.",
+    )
     client_uri = Varchar(length=500, default="")
     logo_uri = Varchar(length=500, default="")
     status = Varchar(length=16, default="pending", help_text="'pending', 'approved' or 'refused'.")
@@ -148,6 +153,13 @@ class OAuthRefreshToken(Table, tablename="identity_oauth_refresh_token"):
     created_at = Timestamptz()
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None, help_text="When it was exchanged for its successor.")
+    rotated_from = UUID(
+        null=True,
+        default=None,
+        index=True,
+        help_text="The refresh token it was issued for (None: the grant's first), to tell whether its "
+        "successor has been used when a spent token is presented again.",
+    )
 
 
 class OAuthConsent(Table, tablename="identity_oauth_consent"):
@@ -196,6 +208,12 @@ class AuditEvent(Table, tablename="identity_audit_event"):
     scope = Varchar(length=2000, default="")
     reason = Varchar(length=500, default="")
     ip_address = Varchar(length=64, default="")
+    user_agent = Varchar(length=300, default="")
+    object_type = Varchar(
+        length=32, default="", index=True, help_text="What was acted on: user, group, server, client, …"
+    )
+    object_id = Varchar(length=200, default="", help_text="Its id, slug or e-mail.")
+    object_name = Varchar(length=254, default="", help_text="Its name when the change was made.")
 
 
 class IdentitySetting(Table, tablename="identity_setting"):

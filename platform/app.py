@@ -106,7 +106,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(),
         openapi_config=_openapi(),
-        state=State({"flash": Flash(settings.secret_key)}),
+        state=State({"flash": Flash(settings.secret_key, secure=settings.secure_cookies)}),
         lifespan=[lambda app: services_of(app.state).endpoint.running()],
         on_startup=[_start],
         on_shutdown=[_stop],

@@ -99,6 +99,9 @@ async def seed_demo_tasks(settings: Settings, connectors: ConnectorServices) -> 
         client_secret=client.client_secret,
         scopes=("tasks:read", "tasks:write"),
         fields={"host": host},
+        # Demo Tasks runs inside Switchboard, at its base URL: often localhost or a private address, which
+        # a connection reaches only with an admin's allowance. The seed is the operator's own command.
+        allow_private=True,
     )
     existing = next(
         (
@@ -113,6 +116,7 @@ async def seed_demo_tasks(settings: Settings, connectors: ConnectorServices) -> 
         created.append(f"connection {DEMO_TASKS_CONNECTION}")
     elif (
         existing.fields != data.fields
+        or not existing.allow_private
         or existing.client_id != data.client_id
         or (await connectors.connections.credentials(existing.id)).client_secret != data.client_secret
     ):

@@ -2,7 +2,8 @@
 
 Run records keep each step's input and output so a builder can see what happened. Those values come from
 callers and from apps, so they can hold tokens, passwords or megabytes of data: ``mask`` returns a copy
-that is safe and small enough to store and show. It never raises, whatever the value holds.
+that is safe and small enough to store and show (a connect link keeps its address, not its token). It
+never raises, whatever the value holds.
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ _SECRET_KEY = re.compile(
     r"password|passwd|secret|token|api[-_ ]?key|authorization|cookie|private[-_ ]?key|credential",
     re.IGNORECASE,
 )
+
+
+# A connect link (``GrantService.connect_link``) is ``<base URL>/connect/<token>``, the token 43 URL-safe
+# characters; shorter paths are not links of Switchboard's.
+_LINK_TOKEN = re.compile(r"(?<=/connect/)[A-Za-z0-9_-]{32,}")
+
+
+def without_link_tokens(text: str) -> str:
+    """``text`` with the token of every connect link in it replaced by ``…``. Records that others read
+    (run history, the tool-call log) keep a link this way: the address says what was asked, the token is
+    a secret of the person the link was made for. The caller's own answer keeps the link whole."""
+    return _LINK_TOKEN.sub("…", text) if "/connect/" in text else text
 
 
 def is_secret_key(key: object) -> bool:
@@ -75,7 +88,7 @@ def _masked(value: Any, depth: int, secrets: tuple[str, ...] = ()) -> Any:
         for secret in secrets:
             if secret in value:
                 value = value.replace(secret, MASK)
-        return _cut(value)
+        return _cut(without_link_tokens(value))
     if depth >= MAX_DEPTH:
         return "… (nested too deeply to keep)"
     if isinstance(value, dict):

@@ -2,8 +2,9 @@
 
 A run is written in a single INSERT when it ends: a tool call must cost one database write besides the
 reads it needs, so nothing else (no "last run" column on the recipe) is updated; the recipes list asks
-``last_runs`` instead. What is stored goes through ``mask``: secrets hidden, large values cut. The report
-the engine hands back to its caller is not masked (the caller gets the real tool result).
+``last_runs`` instead. What is stored goes through ``mask``: secrets hidden, large values cut, connect
+links kept without their token (and read back without it, whatever a row holds). The report the engine
+hands back to its caller is not masked (the caller gets the real tool result and its connect link).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from uuid import UUID
 import msgspec
 
 from switchboard.platform.core.errors import NotFound
-from switchboard.recipes.masking import mask, secrets_in
+from switchboard.recipes.masking import mask, secrets_in, without_link_tokens
 from switchboard.recipes.outcomes import Outcome, RunReport, StepRun, ToolResult
 from switchboard.recipes.tables import RecipeRun
 
@@ -89,7 +90,7 @@ class RunStore:
             started_at=row["started_at"],
             duration_ms=row["duration_ms"],
             outcome=Outcome(row["outcome"]),
-            message=row["message"],
+            message=without_link_tokens(row["message"]),
             input=_loaded(row["input"]),
             result=msgspec.convert(result, ToolResult) if isinstance(result, dict) else None,
             steps=msgspec.convert(_loaded(row["steps"]) or [], tuple[StepRun, ...]),
@@ -137,7 +138,7 @@ def _summary(row: dict[str, Any]) -> RunSummary:
         started_at=row["started_at"],
         duration_ms=row["duration_ms"],
         outcome=Outcome(row["outcome"]),
-        message=row["message"],
+        message=without_link_tokens(row["message"]),
     )
 
 
@@ -164,7 +165,21 @@ def _json(value: Any) -> str:
 
 
 def _loaded(value: Any) -> Any:
-    """JSON columns come back as text (both engines); tolerate an already decoded value."""
-    if isinstance(value, str | bytes):
-        return msgspec.json.decode(value)
+    """A JSON column's value, its strings without connect link tokens. JSON columns come back as text
+    (both engines); tolerate an already decoded value."""
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, str):
+        decoded = msgspec.json.decode(value)
+        return _without_link_tokens(decoded) if "/connect/" in value else decoded
+    return _without_link_tokens(value)
+
+
+def _without_link_tokens(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_link_tokens(value)
+    if isinstance(value, list):
+        return [_without_link_tokens(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_link_tokens(item) for key, item in value.items()}
     return value

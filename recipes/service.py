@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from switchboard.connectors.connections.models import Connection, Project
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Actor
 from switchboard.platform.core.database import is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
@@ -56,10 +57,21 @@ class Projects(Protocol):
 
 
 class RecipeService:
-    def __init__(self, *, validator: Validator, connections: Connections, projects: Projects) -> None:
+    """Recipes and their versions; creating, importing, publishing and deleting one is audited (saving a
+    draft is not: it changes nothing a tool runs)."""
+
+    def __init__(
+        self,
+        *,
+        validator: Validator,
+        connections: Connections,
+        projects: Projects,
+        audit: AuditLog | None = None,
+    ) -> None:
         self._validator = validator
         self._connections = connections
         self._projects = projects
+        self._audit = audit or AuditLog()
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -130,7 +142,9 @@ class RecipeService:
         definition = RecipeDefinition(
             trigger=trigger, steps=(ResultStep(id="step_1", title="Return result", text="Done."),)
         )
-        return await self._insert(data.project_id, definition, actor)
+        recipe = await self._insert(data.project_id, definition, actor)
+        await self._changed(actor, "recipe.created", recipe, f"project {recipe.project_name}")
+        return recipe
 
     async def save_draft(self, recipe_id: UUID, definition: RecipeDefinition, *, actor: Actor) -> SavedDraft:
         actor.require_builder()
@@ -180,6 +194,7 @@ class RecipeService:
         await RecipeRow.update({RecipeRow.published_version: number, RecipeRow.updated_at: now}).where(
             RecipeRow.id == recipe_id
         )
+        await self._changed(actor, "recipe.published", recipe, f"version {number}")
         return await self.version(recipe_id, number)
 
     async def restore(self, recipe_id: UUID, number: int, *, actor: Actor) -> SavedDraft:
@@ -189,8 +204,9 @@ class RecipeService:
 
     async def delete(self, recipe_id: UUID, *, actor: Actor) -> None:
         actor.require_builder()
-        await self._row(recipe_id)
+        recipe = await self.get(recipe_id)
         await RecipeRow.delete().where(RecipeRow.id == recipe_id)
+        await self._changed(actor, "recipe.deleted", recipe, f"project {recipe.project_name}")
 
     # -- export and import ---------------------------------------------------------------------------
 
@@ -224,12 +240,25 @@ class RecipeService:
                     "import it with replace to make the document its draft.",
                     field="name",
                 )
-            return await self.save_draft(existing["id"], definition, actor=actor)
+            saved = await self.save_draft(existing["id"], definition, actor=actor)
+            await self._changed(actor, "recipe.imported", saved.recipe, "the document replaced the draft")
+            return saved
         recipe = await self._insert(project_id, definition, actor)
+        await self._changed(actor, "recipe.imported", recipe, f"new in project {recipe.project_name}")
         problems = await self._validator.check(definition, project_id=project_id)
         return SavedDraft(recipe=recipe, problems=problems)
 
     # -- storage -------------------------------------------------------------------------------------
+
+    async def _changed(self, actor: Actor, action: str, recipe: Recipe, reason: str) -> None:
+        await self._audit.change(
+            actor,
+            action,
+            object_type="recipe",
+            object_id=recipe.id,
+            object_name=recipe.tool_name,
+            reason=reason,
+        )
 
     async def _insert(self, project_id: UUID, definition: RecipeDefinition, actor: Actor) -> Recipe:
         await self._projects.get(project_id)  # NotFound when there is no such project

@@ -4,12 +4,12 @@ conditions checked, and what was wrong with a tool's input said in a few words.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from switchboard.platform.core.json_nesting import loads as load_json
 from switchboard.recipes.conditions import holds
 from switchboard.recipes.model import Condition
 from switchboard.recipes.run_state import StepError
@@ -41,7 +41,7 @@ def coerced(value: str, json_type: Any, field: str) -> Any:
     if expected is None:
         return value
     try:
-        parsed = json.loads(value)
+        parsed = load_json(value)
     except ValueError:
         parsed = _NOT_JSON
     if isinstance(parsed, expected) and not (json_type != "boolean" and isinstance(parsed, bool)):

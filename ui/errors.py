@@ -1,8 +1,15 @@
-"""One place that turns errors into responses: JSON for the API, friendly pages for the browser."""
+"""One place that turns errors into responses: JSON for the API, friendly pages for the browser.
+
+An error nothing else handled is logged here, with its traceback and a request id that the answer carries
+too (``X-Request-Id``, the page, ``request_id`` in the API's JSON), so that what a person reports can be
+found in the log. The log names the request by its method and path alone, a connect link's token taken
+out of the path: never its query, headers, cookies or body.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -13,14 +20,17 @@ from litestar.types import ExceptionHandlersMap
 
 from switchboard.platform.core.errors import DomainError, NotAuthenticated
 from switchboard.platform.core.http_errors import (
+    api_error,
     domain_error_json,
     http_error_json,
-    internal_error_json,
     validation_error_json,
 )
+from switchboard.recipes.masking import without_link_tokens
 from switchboard.ui.rendering import page
 
 log = logging.getLogger("switchboard.errors")
+
+REQUEST_ID_HEADER = "X-Request-Id"
 
 _API_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz")
 
@@ -42,7 +52,12 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
 
 
 def _error_page(
-    request: Request[Any, Any, Any], status: int, message: str, *, title: str | None = None
+    request: Request[Any, Any, Any],
+    status: int,
+    message: str,
+    *,
+    title: str | None = None,
+    request_id: str | None = None,
 ) -> Response[Any]:
     return page(
         request,
@@ -50,7 +65,22 @@ def _error_page(
         status_code=status,
         title=title or _TITLES.get(status, "Error"),
         message=message,
+        request_id=request_id,
     )
+
+
+def _new_request_id() -> str:
+    return secrets.token_hex(8)
+
+
+def _logged_path(request: Request[Any, Any, Any]) -> str:
+    """The path as the log may keep it: a connect link's token is its owner's secret."""
+    return without_link_tokens(request.url.path)
+
+
+def _with_request_id(response: Response[Any], request_id: str) -> Response[Any]:
+    response.headers[REQUEST_ID_HEADER] = request_id
+    return response
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -70,10 +100,10 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
 
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code >= 500:
-        log.error("HTTP %s on %s %s: %s", exc.status_code, request.method, request.url.path, exc.detail)
+        return _server_error(request, exc)
     if _wants_json(request):
         return http_error_json(exc)
-    message = exc.detail if exc.status_code < 500 else "Please try again in a moment."
+    message = exc.detail
     title = None
     if exc.status_code == 403 and "CSRF" in exc.detail:
         # Not a permission problem: the form's token is stale (or the post is forged).
@@ -86,11 +116,49 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return _error_page(request, exc.status_code, message, title=title)
 
 
-def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+def _server_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """A 5xx raised on purpose (its detail is for the log, not for the person): logged without a
+    traceback, answered with a request id."""
+    request_id = _new_request_id()
+    log.error(
+        "HTTP %s on %s %s (request id %s): %s",
+        exc.status_code,
+        request.method,
+        _logged_path(request),
+        request_id,
+        exc.detail,
+    )
     if _wants_json(request):
-        return internal_error_json()
-    return _error_page(request, 500, "Please try again in a moment. The error has been logged.")
+        response = http_error_json(exc)
+        response.content = {**response.content, "request_id": request_id}
+    else:
+        response = _error_page(
+            request, exc.status_code, "Please try again in a moment.", request_id=request_id
+        )
+    return _with_request_id(response, request_id)
+
+
+def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    request_id = _new_request_id()
+    log.error(
+        "unhandled error on %s %s (request id %s)",
+        request.method,
+        _logged_path(request),
+        request_id,
+        exc_info=exc,
+    )
+    if _wants_json(request):
+        response = api_error(
+            500,
+            "internal_error",
+            "Something went wrong on our side; the error has been logged.",
+            request_id=request_id,
+        )
+    else:
+        response = _error_page(
+            request, 500, "Please try again in a moment. The error has been logged.", request_id=request_id
+        )
+    return _with_request_id(response, request_id)
 
 
 def on_recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:

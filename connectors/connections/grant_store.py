@@ -18,7 +18,7 @@ import msgspec
 from switchboard.connectors.connections.models import Connection, GrantStatus, Mode, TokenSet
 from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import UserGrant
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.platform.core.crypto import DecryptionFailed, SecretBox
 
 log = logging.getLogger("switchboard.connectors")
@@ -142,21 +142,26 @@ class GrantStore:
 
     # -- audit ----------------------------------------------------------------------------------------
 
+    async def email_of(self, user_id: UUID) -> str:
+        return await self._users.email_of(user_id)
+
     async def record(
         self,
         action: str,
         connection: Connection,
-        user_id: UUID,
+        actor_id: UUID | None,
         *,
         outcome: str = "ok",
         reason: str = "",
         scope: str = "",
     ) -> None:
+        """Audit what ``actor_id`` did to a grant of ``connection``: always the person who acted, whoever
+        the grant is of (None: Switchboard acted on its own, and the record names nobody)."""
         await self._audit.record(
             AuditEntry(
                 action=action,
                 outcome=outcome,
-                actor=await self._users.email_of(user_id),
+                actor=await self._users.email_of(actor_id) if actor_id is not None else "",
                 subject=connection.name,
                 client_name=connection.connector,
                 scope=scope,

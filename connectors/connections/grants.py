@@ -24,13 +24,15 @@ from switchboard.connectors.connections.models import Connection, GrantStatus, M
 from switchboard.connectors.connections.provider import ClientCredentials, ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.tables import ConnectLink
-from switchboard.identity.principal import Principal
+from switchboard.identity.principal import Actor, Principal, SystemActor
 from switchboard.platform.core.errors import DomainError, InvalidInput, NotFound
 from switchboard.platform.core.tokens import new_token, token_hash
 
 LINK_LIFETIME = timedelta(minutes=10)
 CALLBACK_PATH = "/connections/callback"
 CONNECT_PATH = "/connect/"
+CONNECTION_DELETED = SystemActor("connection deleted")
+"""Who revokes the grants of a connection being deleted, when the deletion names nobody."""
 
 
 class FreshToken(msgspec.Struct, frozen=True):
@@ -162,13 +164,57 @@ class GrantService:
             await self._store.mark(grant["id"], reason)
 
     async def disconnect(self, user_id: UUID, connection_id: UUID) -> str:
-        """Revoke at the app (RFC 7009) when it can, then delete the tokens. Returns a warning when the app
-        could not revoke them (the tokens are deleted here either way)."""
+        """The person's own grant for an end user's connection: revoked at the app (RFC 7009) when it can
+        be, then its tokens deleted. Returns a warning when the app could not revoke them (the tokens are
+        deleted here either way). A shared connection is nobody's own: only a builder disconnects it
+        (``disconnect_shared``)."""
         connection = await self._connections.get(connection_id)
-        grant = await self._store.of(connection, user_id)
+        if not connection.is_end_user:
+            raise NotFound(f"{connection.name} is not connected by each user.", field="connection_id")
+        grant = await self._store.own(connection.id, user_id)
         if grant is None:
             raise NotFound(f"You have not connected {connection.name}.", field="connection_id")
-        user_id = grant["user"]
+        return await self._revoke(connection, grant, actor_id=user_id)
+
+    async def shared_connect_link(self, connection_id: UUID, principal: Principal, *, return_to: str) -> str:
+        """A builder's link to connect a shared connection with their own account, for every caller."""
+        principal.require_builder()
+        return await self.connect_link(principal.user_id, connection_id, return_to=return_to, shared=True)
+
+    async def disconnect_shared(self, connection_id: UUID, principal: Principal) -> str:
+        """Revoke and forget a shared connection's grant, whoever connected it; returns a warning when the
+        app could not revoke it. The audit names ``principal``, who acted."""
+        principal.require_builder()
+        connection = await self._connections.get(connection_id)
+        if connection.is_end_user:
+            raise InvalidInput(
+                f"{connection.name} is connected by each end user; they disconnect under My connections.",
+                field="connection_id",
+            )
+        grant = await self._store.of(connection, None)
+        if grant is None:
+            raise NotFound(f"You have not connected {connection.name}.", field="connection_id")
+        return await self._revoke(connection, grant, actor_id=principal.user_id)
+
+    async def disconnect_everyone(self, connection_id: UUID, *, actor: Actor = CONNECTION_DELETED) -> None:
+        """Before a connection goes: ask the app to revoke every grant made through it (best effort: an
+        app that cannot be reached does not keep the connection alive here). ``actor`` is who deletes the
+        connection, named by the audit of each grant (the caller has checked they may)."""
+        connection = await self._connections.get(connection_id)
+        for user_id in await self._store.users_of(connection_id):
+            grant = await self._store.own(connection_id, user_id)
+            if grant is not None:
+                await self._revoke(
+                    connection, grant, actor_id=actor.user_id, why="the connection was deleted"
+                )
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    async def _revoke(
+        self, connection: Connection, grant: Row, *, actor_id: UUID | None, why: str = ""
+    ) -> str:
+        """Revoke ``grant`` at the app when it can (RFC 7009), delete it, and audit it as ``actor_id``'s
+        doing (None: Switchboard's own). Returns a warning when the app could not revoke the tokens."""
         warning = ""
         definition = await self._connections.definition_of(connection)
         endpoints = endpoints_for(connection, definition)
@@ -189,39 +235,18 @@ class GrantService:
             except ProviderError as exc:
                 warning = f"{exc.message} Remove Switchboard's access in {definition.name} too."
         await self._store.delete(grant["id"])
+        # The audit names who acted; whose grant it was is said when that is someone else.
+        owner = (
+            "" if grant["user"] == actor_id else f"the grant of {await self._store.email_of(grant['user'])}"
+        )
         await self._store.record(
             "connection.disconnect",
             connection,
-            user_id,
+            actor_id,
             outcome="partial" if warning else "ok",
-            reason=warning,
+            reason="; ".join(part for part in (why, owner, warning) if part),
         )
         return warning
-
-    async def shared_connect_link(self, connection_id: UUID, principal: Principal, *, return_to: str) -> str:
-        """A builder's link to connect a shared connection with their own account, for every caller."""
-        principal.require_builder()
-        return await self.connect_link(principal.user_id, connection_id, return_to=return_to, shared=True)
-
-    async def disconnect_shared(self, connection_id: UUID, principal: Principal) -> str:
-        """Revoke and forget a shared connection's grant, whoever connected it; returns a warning when the
-        app could not revoke it."""
-        principal.require_builder()
-        connection = await self._connections.get(connection_id)
-        if connection.is_end_user:
-            raise InvalidInput(
-                f"{connection.name} is connected by each end user; they disconnect under My connections.",
-                field="connection_id",
-            )
-        return await self.disconnect(principal.user_id, connection_id)
-
-    async def disconnect_everyone(self, connection_id: UUID) -> None:
-        """Before a connection goes: ask the app to revoke every grant made through it (best effort: an
-        app that cannot be reached does not keep the connection alive here)."""
-        for user_id in await self._store.users_of(connection_id):
-            await self.disconnect(user_id, connection_id)
-
-    # -- internals ------------------------------------------------------------------------------------
 
     async def _fresh(
         self,

@@ -28,6 +28,6 @@ class ConnectionLifecycle:
 
     async def delete(self, connection_id: UUID, *, actor: Actor) -> None:
         actor.require_builder()
-        await self._grants.disconnect_everyone(connection_id)
+        await self._grants.disconnect_everyone(connection_id, actor=actor)
         await self._connections.delete(connection_id, actor=actor)
         self._credentials.forget(connection_id)

@@ -75,7 +75,12 @@ class Credentials(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ConnectionInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The connection form (and API body). Secrets left empty on an edit keep their stored value."""
+    """The connection form (and API body). Secrets left empty on an edit keep their stored value.
+
+    ``allow_private`` is an admin's decision: Switchboard may reach the connection's addresses (the
+    origins of its URLs as they are now) even when they are private or loopback ones, or plain http.
+    None keeps it as it is (a new connection: not allowed).
+    """
 
     name: Name
     project_id: UUID
@@ -90,6 +95,7 @@ class ConnectionInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     token: Secret = ""
     scopes: tuple[str, ...] = ()
     fields: dict[str, str] = {}
+    allow_private: bool | None = None
 
 
 class Connection(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,10 +117,16 @@ class Connection(msgspec.Struct, frozen=True, kw_only=True):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    # The origins (scheme://host:port) an admin allowed onto private addresses for this connection.
+    private_origins: tuple[str, ...] = ()
 
     @property
     def is_end_user(self) -> bool:
         return self.mode is Mode.END_USER
+
+    @property
+    def allow_private(self) -> bool:
+        return bool(self.private_origins)
 
 
 class TokenSet(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,8 +2,10 @@
 
 RFC 6749 §4.1 (authorization code) with RFC 7636 PKCE S256, §6 (refresh), §4.4 (client credentials),
 RFC 8693 (token exchange), RFC 7009 (revocation), RFC 8707 (``resource``), RFC 9207 (``iss`` is checked by
-the grant service). Requests go out with httpx; every failure becomes a ``ProviderError`` whose message
-names the app and what went wrong, and never holds a token or secret.
+the grant service). Requests go out with httpx, through the outbound policy that every request on a
+builder's behalf follows (``remote.network``: https to public addresses, checked on the address connected
+to, unless an admin allowed the connection's origin onto private addresses); every failure becomes a
+``ProviderError`` whose message names the app and what went wrong, and never holds a token or secret.
 
 Client authentication (RFC 6749 §2.3.1): the configured method is tried first; when the app refuses it
 with ``invalid_client`` the other of client_secret_basic / client_secret_post is tried once, and the one
@@ -24,7 +26,9 @@ import msgspec
 
 from switchboard.connectors.connections.errors import ProviderError
 from switchboard.connectors.connections.models import TokenSet
-from switchboard.platform.core import tls
+from switchboard.connectors.remote.network import Network, allowed_on_connection_or_server
+from switchboard.platform.core.json_nesting import loads as load_json
+from switchboard.platform.core.safe_fetch import FetchRefused, GuardedClient, Refusal, TrustedOrigin
 
 log = logging.getLogger("switchboard.connectors")
 
@@ -55,15 +59,24 @@ class ClientCredentials(msgspec.Struct, frozen=True):
 
 
 class ProviderClient:
-    def __init__(self, *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        trusted: TrustedOrigin | None = None,
+    ) -> None:
+        """``transport`` replaces the network altogether (a remote server's guarded one; tests' faults);
+        ``trusted`` says which origins an admin allowed onto private addresses (by default: those allowed
+        on a connection, and a remote server's token and revocation endpoints)."""
+        self._http = GuardedClient(
             timeout=timeout,
-            transport=transport,
-            verify=tls.client_context(),
+            transport=transport or Network().app_transport(trusted or allowed_on_connection_or_server),
             follow_redirects=False,
             headers={"Accept": "application/json"},
             # One client serves every user: it must never keep an app's cookies between their requests.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            trust_env=False,
         )
         self._timeout = timeout
         self._working_method: dict[str, AuthMethod] = {}
@@ -130,7 +143,10 @@ class ProviderClient:
             response = await self._http.get(
                 endpoints.userinfo_url, headers={"Authorization": f"Bearer {access_token}"}
             )
-            data = response.json() if response.status_code == httpx.codes.OK else None
+            data = load_json(response.content) if response.status_code == httpx.codes.OK else None
+        except FetchRefused as refused:
+            log.info("userinfo of %s was not asked for: %s", endpoints.app_name, refused.detail)
+            return ""
         except (httpx.HTTPError, ValueError):
             log.info("userinfo of %s could not be read", endpoints.app_name)
             return ""
@@ -192,6 +208,8 @@ class ProviderClient:
                             problem="malformed",
                         )
                 return httpx.Response(response.status_code, headers=response.headers, content=content)
+        except FetchRefused as refused:
+            raise _policy_refusal(endpoints, url, what, refused) from None
         except httpx.TimeoutException as exc:
             raise ProviderError(
                 f"{endpoints.app_name} did not answer within {self._timeout:g} s at its {what} endpoint; "
@@ -203,6 +221,29 @@ class ProviderClient:
                 f"{endpoints.app_name}'s {what} endpoint cannot be reached ({type(exc).__name__}).",
                 problem="unreachable",
             ) from exc
+
+
+def _policy_refusal(endpoints: Endpoints, url: str, what: str, refused: FetchRefused) -> ProviderError:
+    """The outbound policy refused the request before anything connected: say why, and who can change it."""
+    app = endpoints.app_name
+    where = _without_query(url)
+    if refused.reason is Refusal.UNRESOLVABLE:
+        return ProviderError(
+            f"{app}'s {what} endpoint cannot be reached at {where}: {refused.detail}.", problem="unreachable"
+        )
+    log.info("a %s request of %s to %s was refused: %s", what, app, where, refused.detail)
+    hint = "; only an admin can allow it onto private addresses" if refused.waivable else ""
+    return ProviderError(
+        f"{app}'s {what} endpoint was not called at {where}: {refused.detail}{hint}.", problem="refused"
+    )
+
+
+def _without_query(url: str) -> str:
+    """A URL for a message: no query or fragment (they may hold a key), no user name or password."""
+    scheme, separator, rest = url.partition("://")
+    rest = rest.split("?", 1)[0].split("#", 1)[0]
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}{separator}{authority.rpartition('@')[2]}{slash}{path}"[:200]
 
 
 def authorization_url(
@@ -243,7 +284,7 @@ def _body(response: httpx.Response) -> dict[str, Any] | None:
     try:
         if "application/x-www-form-urlencoded" in content_type or "text/plain" in content_type:
             return dict(parse_qsl(response.text))
-        data = response.json()
+        data = load_json(response.content)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None

@@ -3,6 +3,11 @@
 A connection binds a connector to a project with its settings (field values such as the Host, a client ID,
 scopes) and its secrets (client secret, API key, token or password), which are kept only as ciphertext
 made with a key derived from the secret key (``SecretBox``; previous keys still open old values).
+
+Switchboard calls a connection's app only at https and public addresses (``remote.network``), unless an
+admin allowed the connection onto private addresses: the allowance is kept as the origins of the
+connection's URLs at that moment, so it covers the addresses the admin saw and no others. A builder's
+change that would point the connection at another origin is refused; an admin's moves the allowance along.
 """
 
 from __future__ import annotations
@@ -15,6 +20,13 @@ from uuid import UUID
 
 import msgspec
 
+from switchboard.connectors.action_requests import fill_template, url_problem
+from switchboard.connectors.connections.audit import (
+    describe_changes,
+    describe_new,
+    record_connection_change,
+)
+from switchboard.connectors.connections.endpoints import fill
 from switchboard.connectors.connections.models import (
     END_USER_AUTH_TYPES,
     SHARED_AUTH_TYPES,
@@ -26,11 +38,13 @@ from switchboard.connectors.connections.models import (
 from switchboard.connectors.definitions import ConnectorDefinition, is_acceptable_url
 from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import Project as ProjectRow
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Actor
 from switchboard.identity.services.users import validate_text
 from switchboard.platform.core.crypto import DecryptionFailed, SecretBox
 from switchboard.platform.core.database import is_unique_violation
-from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
+from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from switchboard.platform.core.safe_fetch import FetchPolicy, FetchRefused, checked_url, origin
 
 # The generic HTTP connector takes its auth from the connection rather than from its definition.
 GENERIC_CONNECTORS = frozenset({"http"})
@@ -49,11 +63,17 @@ RemoteDefaults = Callable[[str], Awaitable[tuple[str, Credentials] | None]]
 
 class ConnectionService:
     def __init__(
-        self, *, box: SecretBox, definitions: Definitions, remote_defaults: RemoteDefaults | None = None
+        self,
+        *,
+        box: SecretBox,
+        definitions: Definitions,
+        remote_defaults: RemoteDefaults | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._box = box
         self._definitions = definitions
         self._remote_defaults = remote_defaults
+        self._audit = audit or AuditLog()
 
     async def list_all(self, *, project_id: UUID | None = None) -> list[Connection]:
         query = ConnectionRow.select(*_COLUMNS).order_by(ConnectionRow.name_key)
@@ -87,6 +107,7 @@ class ConnectionService:
         actor.require_builder()
         definition = await self._definition(data.connector)
         clean = await self._checked(data, definition, stored=Credentials())
+        origins = _allowance(clean, definition, None, actor)
         now = datetime.now(UTC)
         row = ConnectionRow(
             project=data.project_id,
@@ -98,12 +119,17 @@ class ConnectionService:
             settings=json.dumps(_settings(clean)),
             secrets=self._box.encrypt(msgspec.json.encode(_credentials(clean)).decode()),
             scopes_version=1,
+            private_origins=" ".join(origins),
             created_by=actor.email,
             created_at=now,
             updated_at=now,
         )
         await self._save(row.save(), clean.name)
-        return await self.get(row.id)
+        connection = await self.get(row.id)
+        await record_connection_change(
+            self._audit, actor, "connection.created", connection, describe_new(connection)
+        )
+        return connection
 
     async def update(self, connection_id: UUID, data: ConnectionInput, *, actor: Actor) -> Connection:
         """Edit a connection. Secrets left blank keep their value; a change of scopes, client ID or field
@@ -118,6 +144,7 @@ class ConnectionService:
         # Secrets sealed with a key no longer configured count as not set: the builder enters them again.
         stored = self._open((await self._row(connection_id))["secrets"]) or Credentials()
         clean = await self._checked(data, definition, stored=stored)
+        origins = _allowance(clean, definition, current, actor)
         regrant = (
             set(clean.scopes) != set(current.scopes)
             or clean.client_id != current.client_id
@@ -137,17 +164,22 @@ class ConnectionService:
                         msgspec.json.encode(_credentials(clean)).decode()
                     ),
                     ConnectionRow.scopes_version: current.scopes_version + (1 if regrant else 0),
+                    ConnectionRow.private_origins: " ".join(origins),
                     ConnectionRow.updated_at: datetime.now(UTC),
                 }
             ).where(ConnectionRow.id == connection_id),
             clean.name,
         )
-        return await self.get(connection_id)
+        changed = await self.get(connection_id)
+        if what := describe_changes(current, changed, data):
+            await record_connection_change(self._audit, actor, "connection.changed", changed, what)
+        return changed
 
     async def delete(self, connection_id: UUID, *, actor: Actor) -> None:
         actor.require_builder()
-        await self._row(connection_id)
+        connection = await self.get(connection_id)
         await ConnectionRow.delete().where(ConnectionRow.id == connection_id)
+        await record_connection_change(self._audit, actor, "connection.deleted", connection)
 
     async def reencrypt(self) -> int:
         """Move every connection's secrets to the current key; returns how many changed."""
@@ -261,6 +293,7 @@ class ConnectionService:
             created_by=row["created_by"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            private_origins=tuple(str(row["private_origins"]).split()),
         )
 
 
@@ -275,6 +308,7 @@ _COLUMNS = (
     ConnectionRow.settings,
     ConnectionRow.secrets,
     ConnectionRow.scopes_version,
+    ConnectionRow.private_origins,
     ConnectionRow.created_by,
     ConnectionRow.created_at,
     ConnectionRow.updated_at,
@@ -332,6 +366,9 @@ def _fields(values: dict[str, str], definition: ConnectorDefinition) -> dict[str
         value = (values.get(field.key) or "").strip() or field.default
         if field.kind == "url":
             value = value.rstrip("/")
+            problem = url_problem(value) if value else None
+            if problem:
+                raise InvalidInput(f"{field.label} cannot be used: {problem}.", field=f"fields.{field.key}")
             if value and not is_acceptable_url(value):
                 raise InvalidInput(
                     f"{field.label} must be an https URL such as {field.placeholder or 'https://app.example.com'}.",
@@ -343,6 +380,56 @@ def _fields(values: dict[str, str], definition: ConnectorDefinition) -> dict[str
             raise InvalidInput(f"{field.label} is too long.", field=f"fields.{field.key}")
         clean[field.key] = value
     return clean
+
+
+def _allowance(
+    data: ConnectionInput, definition: ConnectorDefinition, current: Connection | None, actor: Actor
+) -> tuple[str, ...]:
+    """The origins the connection may reach on private addresses: granting or withdrawing the allowance
+    is an admin's decision; while it holds, it covers the origins the connection had when an admin last
+    saved it, and a builder's change that would point it at another is refused."""
+    approved = current.private_origins if current is not None else ()
+    wanted = bool(approved) if data.allow_private is None else data.allow_private
+    if wanted != bool(approved):
+        actor.require_admin()
+    if not wanted:
+        return ()
+    origins = _origins(data, definition)
+    if not origins:
+        raise InvalidInput(
+            f"{data.name} names no address of its own to allow onto private addresses; enter its URL first.",
+            field="allow_private",
+        )
+    if approved and not set(origins) <= set(approved) and not actor.is_admin:
+        raise PermissionDenied(
+            f"An admin allowed {current.name if current else data.name} onto private addresses at "
+            f"{', '.join(approved)} only; only owners and admins can change where it connects.",
+            field="fields",
+        )
+    return origins
+
+
+def _origins(data: ConnectionInput, definition: ConnectorDefinition) -> tuple[str, ...]:
+    """The origins of the URLs Switchboard calls for the connection: its base URL, its OAuth endpoints (not
+    the authorize URL: a browser goes there), and its URL fields, filled in as the calls fill them."""
+    values = data.fields
+    urls = [
+        fill_template(definition, definition.base_url, values),
+        *(values.get(field.key, "") for field in definition.fields if field.kind == "url"),
+    ]
+    provider = definition.provider
+    if provider is not None:
+        urls += [
+            fill(template, values)
+            for template in (provider.token_url, provider.revocation_url, provider.userinfo_url)
+        ]
+    found: list[str] = []
+    for url in urls:
+        try:
+            found.append(origin(checked_url(url, FetchPolicy(require_https=False))))
+        except FetchRefused:
+            continue  # empty, or no URL to call: nothing to allow
+    return tuple(dict.fromkeys(found))
 
 
 def _require_credentials(data: ConnectionInput) -> None:

@@ -2,6 +2,7 @@
 
 from switchboard.connectors.definitions.loading import (
     DefinitionError,
+    DocumentTooLarge,
     dump_definition,
     is_acceptable_url,
     load_definition,
@@ -37,6 +38,7 @@ __all__ = [
     "ConnectionField",
     "ConnectorDefinition",
     "DefinitionError",
+    "DocumentTooLarge",
     "NoAuth",
     "OAuthProvider",
     "OutputMapping",

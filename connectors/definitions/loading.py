@@ -1,4 +1,11 @@
-"""Reading connector definitions from YAML or JSON, with errors that name the field at fault."""
+"""Reading connector definitions from YAML or JSON, with errors that name the field at fault.
+
+A document is refused before anything else reads it when it is larger than ``MAX_DEFINITION_BYTES``,
+nests deeper than ``MAX_DEPTH`` or holds more than ``MAX_VALUES`` values once its YAML aliases are expanded;
+an action's input schema when following its references would visit more than ``MAX_SCHEMA_VALUES`` (see
+``limits``). Everything here is CPU work that grows with the document: callers serving requests run it in
+a worker thread.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,15 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from switchboard.connectors.definitions.limits import (
+    MAX_DEFINITION_BYTES,
+    MAX_DEPTH,
+    MAX_SCHEMA_VALUES,
+    MAX_VALUES,
+    TooMuch,
+    check_size,
+    schema_problem,
+)
 from switchboard.connectors.definitions.model import (
     PLACEHOLDER,
     Action,
@@ -17,8 +33,21 @@ from switchboard.connectors.definitions.model import (
     OAuthProvider,
 )
 from switchboard.platform.core.errors import InvalidInput
+from switchboard.platform.core.safe_fetch import FetchPolicy, FetchRefused, checked_url
 
-MAX_DEFINITION_BYTES = 1024 * 1024
+__all__ = [
+    "MAX_DEFINITION_BYTES",
+    "MAX_DEPTH",
+    "MAX_SCHEMA_VALUES",
+    "MAX_VALUES",
+    "DefinitionError",
+    "DocumentTooLarge",
+    "dump_definition",
+    "is_acceptable_url",
+    "load_definition",
+    "parse_document",
+]
+
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -26,23 +55,53 @@ class DefinitionError(InvalidInput):
     """A connector definition is malformed; the message names where (``$.actions[2].path``) and why."""
 
 
+class DocumentTooLarge(DefinitionError):
+    """A document past one of the limits on its size: refused as a bad request, before any more work."""
+
+    status = 400
+
+
 def parse_document(text: str | bytes, *, source: str) -> Any:
     """YAML (a superset of JSON) into plain data, refusing oversized or unparsable documents."""
-    if len(text) > MAX_DEFINITION_BYTES:
-        raise DefinitionError(f"{source}: the document is larger than {MAX_DEFINITION_BYTES // 1024} KiB")
+    size = len(text) if isinstance(text, bytes) or text.isascii() else len(text.encode("utf-8"))
+    if size > MAX_DEFINITION_BYTES:
+        raise DocumentTooLarge(f"{source}: the document is larger than {MAX_DEFINITION_BYTES // 1024} KiB")
     try:
         # libyaml's safe loader when PyYAML was built with it: the same documents, several times faster.
-        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 (a safe loader)
+        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
+        if "nesting depth" in problem:  # libyaml's own limit, far past ours
+            raise DocumentTooLarge(f"{source}: the document nests deeper than {MAX_DEPTH} levels") from None
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
         raise DefinitionError(f"{source}: {problem}{where}") from exc
+    except RecursionError:  # the pure-Python parser, without libyaml
+        raise DocumentTooLarge(f"{source}: the document nests deeper than {MAX_DEPTH} levels") from None
+    _check_size(data, source=source, what="the document")
+    return data
+
+
+class _PastLimit(str):
+    """A problem that is a limit passed, not a mistake: refused as ``DocumentTooLarge``."""
+
+    __slots__ = ()
+
+
+def _check_size(data: Any, *, source: str, what: str) -> None:
+    try:
+        check_size(data, what=what)
+    except TooMuch as exc:
+        raise DocumentTooLarge(f"{source}: {exc}") from None
 
 
 def load_definition(data: str | bytes | dict[str, Any], *, source: str = "definition") -> ConnectorDefinition:
     """Check a definition (text or already-parsed data) and return it."""
-    raw = parse_document(data, source=source) if isinstance(data, str | bytes) else data
+    if isinstance(data, str | bytes):
+        raw = parse_document(data, source=source)
+    else:
+        raw = data
+        _check_size(raw, source=source, what="the definition")
     if not isinstance(raw, dict):
         raise DefinitionError(f"{source}: a connector definition must be a mapping of fields")
     try:
@@ -51,7 +110,8 @@ def load_definition(data: str | bytes | dict[str, Any], *, source: str = "defini
         raise DefinitionError(f"{source}: {exc}") from exc
     problems = list(_problems(definition))
     if problems:
-        raise DefinitionError(f"{source}: {problems[0]}")
+        error = DocumentTooLarge if isinstance(problems[0], _PastLimit) else DefinitionError
+        raise error(f"{source}: {problems[0]}")
     return definition
 
 
@@ -130,7 +190,11 @@ def _action_problems(action: Action, where: str) -> Any:
     try:
         Draft202012Validator.check_schema(action.input_schema)
     except SchemaError as exc:
-        yield f"not a valid JSON Schema: {exc.message} - at `{where}.input_schema`"
+        yield f"not a valid JSON Schema: {_clip(exc.message, 300)} - at `{where}.input_schema`"
+        return
+    costly = schema_problem(action.input_schema)
+    if costly is not None:
+        yield _PastLimit(f"{costly} - at `{where}.input_schema`")
         return
     if action.input_schema.get("type", "object") != "object":
         yield f'an action\'s input schema must have type "object" - at `{where}.input_schema.type`'
@@ -155,11 +219,17 @@ def _action_problems(action: Action, where: str) -> Any:
         yield f"a GET request has no body - at `{where}.request.body`"
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def is_acceptable_url(url: str) -> bool:
-    """An absolute https URL, or http for this machine (local development and tests)."""
+    """An absolute https URL, or http for this machine (local development and tests), that the outbound
+    policy's check of a URL's form passes (a host spelt as DNS or a plain IP address, a port in range)."""
     try:
         parts = urlsplit(url)
-    except ValueError:
+        checked_url(url, FetchPolicy(require_https=False))
+    except (ValueError, FetchRefused):
         return False
     if not parts.hostname or parts.username or parts.password or parts.fragment:
         return False

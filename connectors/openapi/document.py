@@ -1,9 +1,9 @@
 """An OpenAPI document's references, and its schemas as JSON Schema 2020-12 for an action's inputs.
 
-Local references (``#/components/...``) are followed, with a limit on their depth and on the size of what
-inlining them makes; a reference back to a schema being inlined (a recursive type) becomes an "any value"
-schema. OpenAPI 3.0's ``nullable`` and boolean ``exclusiveMinimum``/``exclusiveMaximum`` become their 2020-12
-forms; annotations that mean nothing to validation are dropped.
+Local references (``#/components/...``) are followed, with a limit on their depth and on the size and
+nesting of what inlining them makes; a reference back to a schema being inlined (a recursive type) becomes
+an "any value" schema. OpenAPI 3.0's ``nullable`` and boolean ``exclusiveMinimum``/``exclusiveMaximum``
+become their 2020-12 forms; annotations that mean nothing to validation are dropped.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from switchboard.connectors.definitions import DefinitionError
+from switchboard.connectors.definitions.limits import MAX_DEPTH
 
 METHODS = ("get", "post", "put", "patch", "delete")
 MAX_REF_DEPTH = 32
@@ -65,15 +66,19 @@ class Document:
 
     def schema(self, schema: Any, where: str, *, for_request: bool = False) -> Any:
         """A schema as JSON Schema 2020-12: references inlined, OpenAPI 3.0 forms translated."""
-        return self._convert(schema, where, (), for_request)
+        return self._convert(schema, where, (), for_request, 0)
 
-    def _convert(self, node: Any, where: str, stack: tuple[str, ...], for_request: bool) -> Any:
+    def _convert(self, node: Any, where: str, stack: tuple[str, ...], for_request: bool, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_SCHEMA_NODES:
             raise problem("the schemas are too large once their references are expanded", where)
+        if depth > MAX_DEPTH:
+            raise problem(
+                f"the schemas nest deeper than {MAX_DEPTH} levels once their references are expanded", where
+            )
         if isinstance(node, list):
             return [
-                self._convert(item, f"{where}[{index}]", stack, for_request)
+                self._convert(item, f"{where}[{index}]", stack, for_request, depth + 1)
                 for index, item in enumerate(node)
             ]
         if not isinstance(node, dict):
@@ -84,7 +89,9 @@ class Document:
                 return {"$comment": f"refers back to {ref}"}
             if len(stack) >= MAX_REF_DEPTH:
                 raise problem(f"references nest more than {MAX_REF_DEPTH} deep", where)
-            target = self._convert(self._target(ref, where), _place_of(ref), (*stack, ref), for_request)
+            target = self._convert(
+                self._target(ref, where), _place_of(ref), (*stack, ref), for_request, depth
+            )
             siblings = {k: v for k, v in node.items() if k != "$ref" and k in ("description", "title")}
             return {**target, **siblings} if isinstance(target, dict) else target
         converted: dict[str, Any] = {}
@@ -95,11 +102,11 @@ class Document:
                 converted[key] = value
             elif key == "properties" and isinstance(value, dict):
                 converted[key] = {
-                    str(name): self._convert(sub, f"{where}.properties.{name}", stack, for_request)
+                    str(name): self._convert(sub, f"{where}.properties.{name}", stack, for_request, depth + 2)
                     for name, sub in value.items()
                 }
             else:
-                converted[key] = self._convert(value, f"{where}.{key}", stack, for_request)
+                converted[key] = self._convert(value, f"{where}.{key}", stack, for_request, depth + 1)
         _translate_30(node, converted)
         if for_request:
             _drop_read_only(converted)

@@ -11,7 +11,8 @@ A server that answers 401 but publishes no protected resource metadata is taken,
 revision did, to be its own authorization server.
 
 Every URL is fetched under the server's network policy (``network.Network``), so metadata cannot point
-Switchboard at private addresses unless an admin allowed them.
+Switchboard at private addresses unless an admin allowed them; every URL a document names is checked as the
+fetcher checks URLs before it is used or kept, so a malformed one is refused naming the document.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from switchboard.connectors.remote.metadata import (
 )
 from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.platform.core.errors import InvalidInput
-from switchboard.platform.core.safe_fetch import FetchRefused, Refusal
+from switchboard.platform.core.safe_fetch import FetchPolicy, FetchRefused, Refusal, checked_url
 
 PROTOCOL_VERSION = "2025-11-25"
 _PROBE = {
@@ -51,6 +52,8 @@ _PROBE = {
 }
 # Refusals that say "this URL is not where the document is": try the next place.
 _NOT_HERE = frozenset({Refusal.STATUS, Refusal.NOT_JSON})
+# The URLs of authorization server metadata that Switchboard sends requests (or people) to.
+_SERVER_URLS = ("authorization_endpoint", "token_endpoint", "registration_endpoint", "revocation_endpoint")
 
 
 class AuthMode(enum.StrEnum):
@@ -142,6 +145,9 @@ class Discoverer:
         resource, resource_url = await self._protected_resource(endpoint, policy, challenge, warnings)
         if resource is not None and resource.authorization_servers:
             issuer = resource.authorization_servers[0]
+            _check_named(
+                issuer, f"The protected resource metadata at {resource_url} names an authorization server"
+            )
         else:
             issuer = origin_of(endpoint)
             if resource is None:
@@ -219,6 +225,10 @@ class Discoverer:
                     f"The authorization server metadata at {url} names the issuer {server.issuer!r}, "
                     f"not {issuer!r}; Switchboard will not trust it (RFC 8414 §3.3)."
                 )
+            for member in _SERVER_URLS:
+                value = getattr(server, member)
+                if value:
+                    _check_named(value, f"The authorization server metadata at {url} names a {member}")
             return server
         if has_resource:
             detail = f"Its authorization server {issuer} publishes no metadata (tried {', '.join(tried)})."
@@ -241,6 +251,14 @@ class Discoverer:
             if refused.reason in _NOT_HERE:
                 return None
             raise DiscoveryFailed(refused.message) from None
+
+
+def _check_named(url: str, named: str) -> None:
+    """A URL a document names, checked as the fetcher checks URLs (the address waits for the request)."""
+    try:
+        checked_url(url, FetchPolicy(require_https=False))
+    except FetchRefused as refused:
+        raise DiscoveryFailed(f"{named} that cannot be used ({url[:200]}: {refused.detail}).") from None
 
 
 async def _end_session(client: httpx.AsyncClient, endpoint: str, session: str) -> None:

@@ -126,7 +126,10 @@ def same_issuer(advertised: str, expected: str) -> bool:
     """RFC 8414 §3.3: identical; a lone trailing slash on an empty path is the same URL (RFC 3986 §6.2.3)."""
     if advertised == expected:
         return True
-    a, e = urlsplit(advertised), urlsplit(expected)
+    try:
+        a, e = urlsplit(advertised), urlsplit(expected)
+    except ValueError:  # not even a URL
+        return False
     return (a.scheme, a.netloc.lower(), a.path or "/", a.query) == (
         e.scheme,
         e.netloc.lower(),
@@ -139,7 +142,10 @@ def resource_covers(resource: str, endpoint: str) -> bool:
     """Whether metadata naming ``resource`` may speak for ``endpoint``: same origin, and the resource's
     path is the endpoint's path or one of its parent paths (a server's metadata at its root names the root).
     """
-    r, e = urlsplit(resource), urlsplit(endpoint)
+    try:
+        r, e = urlsplit(resource), urlsplit(endpoint)
+    except ValueError:  # not even a URL
+        return False
     if (r.scheme.lower(), r.netloc.lower()) != (e.scheme.lower(), e.netloc.lower()) or r.query or r.fragment:
         return False
     resource_path, endpoint_path = r.path.rstrip("/"), e.path.rstrip("/")

@@ -18,6 +18,7 @@ import msgspec
 from switchboard.connectors.remote.metadata import AuthorizationServer
 from switchboard.connectors.remote.network import Network, NetworkPolicy, send
 from switchboard.platform.core.errors import InvalidInput
+from switchboard.platform.core.json_nesting import loads as load_json
 from switchboard.platform.core.safe_fetch import FetchRefused
 
 CLIENT_METADATA_PATH = "/oauth/client-metadata.json"  # Switchboard's client ID metadata document
@@ -169,7 +170,7 @@ class Registrar:
 
 def _json(response: httpx.Response) -> dict[str, object] | None:
     try:
-        data = response.json()
+        data = load_json(response.content)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None

@@ -2,9 +2,11 @@
 actions = its tools) up to date.
 
 Builders add and change remote servers; allowing private addresses (and plain http) is an admin's
-decision. How the auth settings are completed from discovery and Switchboard registered is
-``configuration``'s business; how secrets are stored, ``store``'s; how a server becomes a connector,
-``connector``'s.
+decision, and it covers the addresses the admin approved: while it holds, only an admin may point the
+server (its endpoint, its authorization server URLs) elsewhere. Every URL given is checked as the guarded
+fetcher checks it before anything is stored or called. How the auth settings are completed from discovery
+and Switchboard registered is ``configuration``'s business; how secrets are stored, ``store``'s; how a
+server becomes a connector, ``connector``'s.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import msgspec
 
 from switchboard.connectors.connections.models import Credentials
 from switchboard.connectors.registry import ConnectorRegistry
+from switchboard.connectors.remote.audit import describe_changes, describe_new, record_remote_change
 from switchboard.connectors.remote.configuration import AuthConfigurator
 from switchboard.connectors.remote.connector import connector_definition, remote_tools
 from switchboard.connectors.remote.credentials import NoCredentials
@@ -35,9 +38,14 @@ from switchboard.connectors.remote.session import remote_session
 from switchboard.connectors.remote.store import RemoteServerStore, settings_of
 from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import RemoteServer as RemoteServerRow
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Actor
 from switchboard.platform.core.crypto import SecretBox
-from switchboard.platform.core.errors import Conflict, InvalidInput
+from switchboard.platform.core.errors import Conflict, InvalidInput, PermissionDenied
+from switchboard.platform.core.safe_fetch import FetchPolicy, FetchRefused, checked_url
+
+# The URLs of ``AuthInput`` that Switchboard sends requests to, or sends people to.
+_AUTH_URLS = ("auth_url", "token_url", "register_url")
 
 
 class RemoteServerService:
@@ -48,7 +56,9 @@ class RemoteServerService:
         registry: ConnectorRegistry,
         network: Network,
         registrar: Registrar,
+        audit: AuditLog | None = None,
     ) -> None:
+        self._audit = audit or AuditLog()
         self._store = RemoteServerStore(box)
         self._registry = registry
         self._network = network
@@ -81,6 +91,7 @@ class RemoteServerService:
                 f"The key {data.key!r} belongs to a {taken} connector; choose another key.", field="key"
             )
         endpoint = _endpoint(data.endpoint)
+        _check_auth_urls(data.auth)
         name = " ".join(data.name.split())
         policy = NetworkPolicy(allow_private=data.allow_private)
         settings, secrets, registration, warnings = await self._configurator.configure(
@@ -103,6 +114,7 @@ class RemoteServerService:
         await row.save()
         server = self._store.server(await self._store.row(data.key))
         await self._registry.save_remote(connector_definition(server), actor=server.created_by)
+        await record_remote_change(self._audit, actor, "remote_server.created", server, describe_new(server))
         server = await self._try_refresh(server)
         return msgspec.structs.replace(server, warnings=warnings + server.warnings)
 
@@ -113,8 +125,11 @@ class RemoteServerService:
         if allow_private != row["allow_private"]:
             actor.require_admin()
         endpoint = _endpoint(patch.endpoint) if patch.endpoint is not None else row["endpoint"]
-        stored = self._store.secrets(row)
         given_auth = patch.auth or AuthInput()
+        _check_auth_urls(given_auth)
+        if row["allow_private"] and allow_private and not actor.is_admin:
+            _keeps_address(row, endpoint, given_auth)
+        stored = self._store.secrets(row)
         merged = msgspec.structs.replace(
             given_auth,
             mode=given_auth.mode or AuthMode(row["auth_mode"]),
@@ -141,17 +156,29 @@ class RemoteServerService:
         ).where(RemoteServerRow.key == key)
         server = self._store.server(await self._store.row(key))
         await self._registry.save_remote(connector_definition(server), actor=server.created_by)
+        if changed := describe_changes(self._store.server(row), server, patch):
+            await record_remote_change(self._audit, actor, "remote_server.changed", server, changed)
+        if server.allow_private != row["allow_private"]:
+            allowance = (
+                "private addresses allowed" if server.allow_private else "private addresses no longer allowed"
+            )
+            await record_remote_change(
+                self._audit, actor, "remote_server.allowance_changed", server, allowance
+            )
         return msgspec.structs.replace(server, warnings=warnings)
 
     async def delete(self, key: str, *, actor: Actor) -> None:
         actor.require_builder()
-        await self._store.row(key)
+        server = self._store.server(await self._store.row(key))
         used = await ConnectionRow.count().where(ConnectionRow.connector == key)
         if used:
             plural = "s" if used != 1 else ""
             raise Conflict(f"{used} connection{plural} use {key!r}; delete them first.", field="key")
         await RemoteServerRow.delete().where(RemoteServerRow.key == key)
         await self._registry.delete_remote(key)
+        await record_remote_change(
+            self._audit, actor, "remote_server.deleted", server, f"endpoint {server.endpoint}"
+        )
 
     async def refresh_tools(self, key: str, *, headers: dict[str, str]) -> RemoteServer:
         """Lists the server's tools with these request headers (a connection's credentials) and makes
@@ -229,12 +256,52 @@ def _check_actor(actor: Actor, *, allow_private: bool) -> None:
 
 def _endpoint(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.fragment:
+    try:
+        parts = urlsplit(url)
+        usable = bool(
+            parts.scheme in ("https", "http") and parts.hostname and not parts.username and not parts.fragment
+        )
+    except ValueError:
+        usable = True  # unparsable: the fetcher's check says why
+    if not usable:
         raise InvalidInput(
             "Enter the server's MCP endpoint URL, such as https://mcp.example.com/mcp.", field="endpoint"
         )
+    _check_url(url, field="endpoint")
     return url
+
+
+def _check_auth_urls(auth: AuthInput) -> None:
+    for name in _AUTH_URLS:
+        url = getattr(auth, name).strip()
+        if url:
+            _check_url(url, field=f"auth.{name}")
+
+
+def _check_url(url: str, *, field: str) -> None:
+    """The guarded fetcher's check of a URL's form (scheme http or https, host spelling, port), so that a
+    URL that can never be fetched is refused here, cleanly, rather than when it is first called."""
+    try:
+        checked_url(url, FetchPolicy(require_https=False))
+    except FetchRefused as refused:
+        raise InvalidInput(refused.message, field=field) from None
+
+
+def _keeps_address(row: dict[str, Any], endpoint: str, auth: AuthInput) -> None:
+    """A builder's change to a server an admin allowed onto private addresses keeps the addresses the admin
+    approved: its endpoint and its authorization server URLs. Raises PermissionDenied naming why."""
+    settings = settings_of(row)
+    moved = [("endpoint", endpoint != row["endpoint"])] + [
+        (f"auth.{name}", bool(getattr(auth, name)) and getattr(auth, name).strip() != settings.get(name, ""))
+        for name in _AUTH_URLS
+    ]
+    field = next((name for name, changed in moved if changed), None)
+    if field is not None:
+        raise PermissionDenied(
+            f"An admin allowed {row['name']} onto private addresses at {row['endpoint']} only; only owners "
+            "and admins can change where it connects.",
+            field=field,
+        )
 
 
 def _token_headers(header: str, token: str) -> dict[str, str]:

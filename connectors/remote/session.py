@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
@@ -33,6 +32,7 @@ from switchboard.connectors.remote.errors import RemoteError, http_error
 from switchboard.connectors.remote.metadata import bearer_challenge
 from switchboard.connectors.remote.network import Network, NetworkPolicy
 from switchboard.connectors.remote.streamable_http import GuardedStream, events, read_limited
+from switchboard.platform.core.json_nesting import loads as load_json
 from switchboard.platform.core.safe_fetch import FetchRefused
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
@@ -284,7 +284,7 @@ class RemoteSession:
             raise RemoteError(f"{self._name} ended its answer without a result.", problem="malformed")
         body = await read_limited(response)
         try:
-            data = json.loads(body)
+            data = load_json(body)
         except ValueError:
             raise RemoteError(
                 f"{self._name} answered with something other than JSON.", problem="malformed"

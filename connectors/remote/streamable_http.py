@@ -7,13 +7,13 @@ network failures and policy refusals become a ``RemoteError``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from switchboard.connectors.remote.errors import RemoteError
+from switchboard.platform.core.json_nesting import loads as load_json
 from switchboard.platform.core.safe_fetch import FetchRefused
 
 MAX_EVENT_BYTES = 4 * 1024 * 1024
@@ -81,6 +81,6 @@ async def read_limited(response: httpx.Response) -> bytes:
 
 def _json_or_none(text: str) -> Any:
     try:
-        return json.loads(text)
+        return load_json(text)
     except ValueError:
         return None

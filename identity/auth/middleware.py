@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import msgspec
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
 from switchboard.identity.principal import Principal
-from switchboard.platform.core.requests import bearer_token
+from switchboard.platform.core.requests import bearer_token, client_ip
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -35,7 +37,16 @@ class AuthenticationMiddleware(ASGIMiddleware):
         self.identity_of = identity_of
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        scope["user"] = await self.resolve(self.identity_of(scope), Headers.from_scope(scope))
+        headers = Headers.from_scope(scope)
+        principal = await self.resolve(self.identity_of(scope), headers)
+        if principal is not None:
+            # Where the request came from goes with whoever makes it, into the audit of their changes.
+            principal = msgspec.structs.replace(
+                principal,
+                ip_address=client_ip(ASGIConnection(scope)),
+                user_agent=headers.get("user-agent", ""),
+            )
+        scope["user"] = principal
         await next_app(scope, receive, send)
 
     @staticmethod

@@ -16,8 +16,8 @@ from uuid import UUID
 
 import msgspec
 
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth import redirects, scopes, spec
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.client_store import ClientStore
 from switchboard.identity.oauth.errors import OAuthError, PageError, RedirectError
 from switchboard.identity.oauth.metadata_documents import (
@@ -29,6 +29,7 @@ from switchboard.identity.oauth.models import Client, ClientStatus
 from switchboard.identity.oauth.parameters import single
 from switchboard.identity.oauth.rate_limits import EndpointLimits
 from switchboard.identity.oauth.resources import ProtectedResource, ResourceDirectory, requested_resource
+from switchboard.identity.oauth.scope_caps import within_cap
 from switchboard.identity.oauth.tokens import Lifetimes
 from switchboard.identity.tables import OAuthCode
 from switchboard.platform.core.tokens import new_token, token_hash
@@ -174,10 +175,14 @@ class AuthorizationEndpoint:
             raise fail("invalid_request", "The code_challenge is malformed.")
         try:
             resource = await requested_resource(self._resources, params)
-            requested = scopes.requested(
-                single(params, "scope"),
-                registered=client.scope,
-                catalogue=resource.scopes if resource else (),
+            # The consent page offers only what the client's scope cap allows.
+            requested = within_cap(
+                client,
+                scopes.requested(
+                    single(params, "scope"),
+                    registered=client.scope,
+                    catalogue=resource.scopes if resource else (),
+                ),
             )
         except OAuthError as exc:
             raise fail(exc.code, exc.description) from None

@@ -4,20 +4,23 @@ The registration policy decides what becomes of a dynamically registered or meta
 ``open`` approves it at once, ``admin_approval`` (the default) keeps it pending until an owner or admin
 approves it (in the console, or by completing its first authorization), ``closed`` refuses it. A refused
 client loses its grants; a deleted one loses everything it holds; a self-described client never used
-within the configured time is removed.
+within the configured time is removed. An admin may also cap the scopes a client can get (``scope_caps``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditEntry, AuditLog
+from switchboard.identity.oauth import scopes
 from switchboard.identity.oauth.client_store import ClientStore, json_value, now, record_admin_event
 from switchboard.identity.oauth.consent import revoke_grant
 from switchboard.identity.oauth.models import Client, ClientKind, ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.revocation_list import RevocationList, Revoked
+from switchboard.identity.oauth.scope_caps import clean_cap
 from switchboard.identity.principal import Actor, Principal
 from switchboard.identity.tables import IdentitySetting, OAuthClient, OAuthGrant, User
 
@@ -88,6 +91,34 @@ class ClientLifecycle:
         # Its grants, not its client ID: approved again later, it can be given new tokens at once.
         await self._revoke_grants(client, reason="client refused")
         await record_admin_event(self._audit, "client.refused", client, actor)
+        return await self._store.get(client_id)
+
+    async def cap_scopes(self, client_id: str, cap: Sequence[str], *, actor: Actor) -> Client:
+        """Allow the client at most the scopes of ``cap`` (empty: no cap), from its next token on
+        (``scope_caps``)."""
+        actor.require_admin()
+        client = await self._store.get(client_id)
+        cleaned = clean_cap(cap)
+        await OAuthClient.update({OAuthClient.scope_cap: scopes.join(cleaned)}).where(
+            OAuthClient.id == client.id
+        )
+        before = scopes.join(client.scope_cap)
+        reason = "no cap before" if not before else f"{'' if cleaned else 'cap removed; '}was {before}"
+        await self._audit.record(
+            AuditEntry(
+                action="client.scopes_capped",
+                actor=actor.email,
+                client_id=client.client_id,
+                client_name=client.name,
+                scope=scopes.join(cleaned),
+                reason=reason,
+                ip_address=actor.ip_address,
+                user_agent=actor.user_agent,
+                object_type="client",
+                object_id=client.client_id,
+                object_name=client.name,
+            )
+        )
         return await self._store.get(client_id)
 
     async def delete(self, client_id: str, *, actor: Actor, reason: str = "") -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.models import Client, ClientGroup, ClientKind, ClientStatus
 from switchboard.identity.principal import Actor
 from switchboard.identity.tables import OAuthClient
@@ -163,4 +163,5 @@ def _client(row: Mapping[str, Any]) -> Client:
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
         has_secret=bool(row.get("secret_hash")),
+        scope_cap=tuple(str(row.get("scope_cap", "")).split()),
     )

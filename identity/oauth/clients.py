@@ -2,18 +2,18 @@
 
 Each concern has its own module: ``client_store`` (lookups), ``registration`` (RFC 7591 dynamic
 registration), ``metadata_documents`` (client ID metadata documents), ``static_clients`` (clients admins
-create, service accounts) and ``client_lifecycle`` (registration policy, approval, refusal, deletion,
-removal of unused clients).
+create, service accounts) and ``client_lifecycle`` (registration policy, approval, refusal, scope caps,
+deletion, removal of unused clients).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from switchboard.identity.oauth.audit import AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth.client_lifecycle import ClientLifecycle
 from switchboard.identity.oauth.client_store import ClientStore
 from switchboard.identity.oauth.metadata_documents import MetadataDocumentClients, MetadataFetcher
@@ -105,6 +105,9 @@ class ClientService:
 
     async def refuse(self, client_id: str, *, actor: Principal) -> Client:
         return await self.lifecycle.refuse(client_id, actor=actor)
+
+    async def cap_scopes(self, client_id: str, cap: Sequence[str], *, actor: Actor) -> Client:
+        return await self.lifecycle.cap_scopes(client_id, cap, actor=actor)
 
     async def delete(self, client_id: str, *, actor: Actor, reason: str = "") -> None:
         await self.lifecycle.delete(client_id, actor=actor, reason=reason)

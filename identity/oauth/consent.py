@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth import scopes
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.models import AppGrant, ClientKind
 from switchboard.identity.oauth.revocation_list import RevocationList, Revoked
 from switchboard.identity.tables import OAuthClient, OAuthConsent, OAuthGrant, OAuthRefreshToken

@@ -14,10 +14,12 @@ import msgspec
 from litestar import Controller, Request, Response, post, route
 from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from switchboard.identity.oauth.errors import OAuthError, invalid_request
 from switchboard.identity.oauth.parameters import RequestContext
 from switchboard.identity.oauth.server import AuthorizationServer
+from switchboard.platform.core.json_nesting import nested_deeper_than
 from switchboard.platform.core.requests import client_ip
 
 CLIENT_ENDPOINTS = ("/oauth/token", "/oauth/register", "/oauth/revoke", "/oauth/introspect")
@@ -31,6 +33,8 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _MAX_FORM = 64 * 1024
 # Client metadata is a few hundred bytes; client ID metadata documents are held to the same size.
 MAX_CLIENT_METADATA = 16 * 1024
+# And a few levels deep (a JSON Web Key Set is the deepest: five).
+MAX_CLIENT_METADATA_DEPTH = 16
 
 
 def oauth_error_response(exc: OAuthError) -> Response[Any]:
@@ -51,9 +55,7 @@ async def _context(request: Request[Any, Any, Any]) -> RequestContext:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise invalid_request("Send the parameters as application/x-www-form-urlencoded.")
-    body = await request.body()
-    if len(body) > _MAX_FORM:
-        raise invalid_request("The request is too large.")
+    body = await _body(request, _MAX_FORM, invalid_request("The request is too large."))
     try:
         form = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=False, max_num_fields=100)
     except (UnicodeDecodeError, ValueError):
@@ -61,6 +63,17 @@ async def _context(request: Request[Any, Any, Any]) -> RequestContext:
     if any("\x00" in key or any("\x00" in value for value in values) for key, values in form.items()):
         raise invalid_request("The request contains NUL characters.")
     return RequestContext(form=form, headers=dict(request.headers), ip_address=client_ip(request))
+
+
+async def _body(request: Request[Any, Any, Any], limit: int, too_large: OAuthError) -> bytes:
+    """The request body, read up to ``limit`` bytes (the handler's own limit), else ``too_large``."""
+    try:
+        body = await request.body()
+    except RequestEntityTooLarge:
+        raise too_large from None
+    if len(body) > limit:
+        raise too_large
+    return body
 
 
 class OAuthEndpoints(Controller):
@@ -92,7 +105,7 @@ class OAuthEndpoints(Controller):
             return Response(None, status_code=204, headers=_CORS)
         return _json(await oauth.keys.jwks(), cacheable=False)
 
-    @post("/oauth/token", status_code=200)
+    @post("/oauth/token", status_code=200, request_max_body_size=_MAX_FORM)
     async def token(
         self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
     ) -> Response[Any]:
@@ -102,7 +115,7 @@ class OAuthEndpoints(Controller):
             return oauth_error_response(exc)
         return _json(msgspec.to_builtins(answer))
 
-    @post("/oauth/register", status_code=201)
+    @post("/oauth/register", status_code=201, request_max_body_size=MAX_CLIENT_METADATA)
     async def register(
         self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
     ) -> Response[Any]:
@@ -110,12 +123,11 @@ class OAuthEndpoints(Controller):
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":
                 raise OAuthError("invalid_client_metadata", "Send the client metadata as application/json.")
-            body = await request.body()
-            if len(body) > MAX_CLIENT_METADATA:
-                raise OAuthError(
-                    "invalid_client_metadata",
-                    f"The client metadata is larger than {MAX_CLIENT_METADATA // 1024} KiB.",
-                )
+            too_large = f"The client metadata is larger than {MAX_CLIENT_METADATA // 1024} KiB."
+            body = await _body(request, MAX_CLIENT_METADATA, OAuthError("invalid_client_metadata", too_large))
+            if nested_deeper_than(MAX_CLIENT_METADATA_DEPTH, body):
+                too_deep = f"The client metadata is nested more than {MAX_CLIENT_METADATA_DEPTH} levels deep."
+                raise OAuthError("invalid_client_metadata", too_deep)
             try:
                 metadata = msgspec.json.decode(body)
             except msgspec.DecodeError:
@@ -125,7 +137,7 @@ class OAuthEndpoints(Controller):
             return oauth_error_response(exc)
         return _json(answer, status=201)
 
-    @post("/oauth/revoke", status_code=200)
+    @post("/oauth/revoke", status_code=200, request_max_body_size=_MAX_FORM)
     async def revoke(
         self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
     ) -> Response[Any]:
@@ -135,7 +147,7 @@ class OAuthEndpoints(Controller):
             return oauth_error_response(exc)
         return Response(b"", status_code=200, headers={**_CORS, **_NO_STORE})
 
-    @post("/oauth/introspect", status_code=200)
+    @post("/oauth/introspect", status_code=200, request_max_body_size=_MAX_FORM)
     async def introspect(
         self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
     ) -> Response[Any]:

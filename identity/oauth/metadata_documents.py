@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.client_lifecycle import ClientLifecycle
 from switchboard.identity.oauth.client_store import ClientStore, fingerprint, json_value, registered_row
 from switchboard.identity.oauth.errors import OAuthError

@@ -58,6 +58,8 @@ class Client(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     last_used_at: datetime | None
     has_secret: bool
+    scope_cap: tuple[str, ...] = ()
+    """The scopes an admin allows the client at most (``offline_access`` aside); empty: no cap."""
 
     @property
     def is_confidential(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from switchboard.identity.oauth.errors import OAuthError
 
@@ -17,6 +17,8 @@ _FORBIDDEN_SCHEMES = frozenset(
 )
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+# A host name (a trailing dot allowed), an IPv4 address, or an IPv6 address in brackets.
+_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\]")
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -28,6 +30,19 @@ def is_loopback_host(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def names_just_a_host(parts: SplitResult) -> bool:
+    """Whether an http(s) URI's authority is a host and an optional port, spelled as one: urllib reads the
+    host of ``http://[::1].evil.example`` or ``http://127.0.0.1:80.evil.example`` as a loopback address
+    and stops there, where a browser reads another host (or no URL at all)."""
+    host = parts.hostname
+    if not host:
+        return False
+    spelled = f"[{host}]" if ":" in host else host
+    if not _HOST.fullmatch(spelled):
+        return False
+    return parts.netloc.lower() == (spelled if parts.port is None else f"{spelled}:{parts.port}")
 
 
 def problem(uri: str) -> str | None:
@@ -52,8 +67,10 @@ def problem(uri: str) -> str | None:
         return "must be an absolute URI"
     if scheme in _FORBIDDEN_SCHEMES:
         return f"uses the forbidden scheme {scheme}:"
+    if scheme in ("https", "http") and not names_just_a_host(parts):
+        return "must name a host, and a port if any, and nothing else"
     if scheme == "https":
-        return None if parts.hostname else "must name a host"
+        return None
     if scheme == "http":
         if is_loopback_host(parts.hostname):
             return None
@@ -72,9 +89,10 @@ def is_web_url(value: str) -> bool:
         return False
     try:
         parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         return False
-    return parts.scheme in ("https", "http") and bool(parts.hostname) and "@" not in parts.netloc
+    return parts.scheme in ("https", "http") and names_just_a_host(parts)
 
 
 def check_all(uris: list[str]) -> None:
@@ -97,6 +115,7 @@ def matches(requested: str, registered: list[str]) -> bool:
     if (
         asked.scheme != "http"
         or not is_loopback_host(asked.hostname)
+        or not names_just_a_host(asked)
         or "#" in requested
         or "@" in asked.netloc
     ):

@@ -10,8 +10,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth import redirects, scopes, spec
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.client_authentication import AUTH_METHODS
 from switchboard.identity.oauth.client_lifecycle import ClientLifecycle
 from switchboard.identity.oauth.client_store import ClientStore, new_client_id, new_secret, registered_row
@@ -19,6 +19,7 @@ from switchboard.identity.oauth.errors import OAuthError
 from switchboard.identity.oauth.models import Client, ClientKind, ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.rate_limits import EndpointLimits
 from switchboard.identity.services.users import validate_text
+from switchboard.identity.tables import OAuthClient
 from switchboard.platform.core.errors import InvalidInput
 
 USER_GRANTS = frozenset({"authorization_code", "refresh_token"})
@@ -156,18 +157,33 @@ class DynamicRegistration:
         secret = new_secret() if confidential else None
         status = ClientStatus.APPROVED if policy is RegistrationPolicy.OPEN else ClientStatus.PENDING
         row = registered_row(new_client_id(), ClientKind.DYNAMIC, name, cleaned, status, secret)
+        # A client registering again (a new machine, lost credentials) stays within the scope cap an
+        # admin gave its earlier registration (same name and redirect URIs).
+        row.scope_cap = await _cap_of_earlier_registration(row.fingerprint)
         await row.save()
         client = await self._store.get(row.client_id)
+        capped = f"; scopes capped to {row.scope_cap} as before" if row.scope_cap else ""
         await self._audit.record(
             AuditEntry(
                 action="client.registered",
                 client_id=client.client_id,
                 client_name=client.name,
-                reason=f"dynamic registration, {status.value}",
+                reason=f"dynamic registration, {status.value}{capped}",
                 ip_address=ip_address,
             )
         )
         return client, secret, cleaned
+
+
+async def _cap_of_earlier_registration(fingerprint: str) -> str:
+    """The scope cap of the newest earlier registration of the same client that has one, else ""."""
+    row = (
+        await OAuthClient.select(OAuthClient.scope_cap)
+        .where((OAuthClient.fingerprint == fingerprint) & (OAuthClient.scope_cap != ""))
+        .order_by(OAuthClient.created_at, ascending=False)
+        .first()
+    )
+    return str(row["scope_cap"]) if row else ""
 
 
 class RegistrationEndpoint:

@@ -7,7 +7,7 @@ client's is answered like a revoked one (§2.2), so the answer tells nothing abo
 
 from __future__ import annotations
 
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.client_authentication import ClientAuthenticator
 from switchboard.identity.oauth.consent import revoke_grant
 from switchboard.identity.oauth.errors import invalid_request

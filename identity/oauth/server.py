@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from switchboard.identity.oauth.audit import AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth.authorization_endpoint import AuthorizationEndpoint, AuthorizationRequest
 from switchboard.identity.oauth.client_authentication import ClientAuthenticator
 from switchboard.identity.oauth.clients import ClientService

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth import redirects
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.client_store import (
     CLIENT_ID_PREFIX,
     ClientStore,

@@ -1,16 +1,16 @@
 """The token endpoint (RFC 6749 §3.2): authenticates the client (§2.3), holds it to the request limits
-and to the grant types it registered, and hands the request to the grant (``grants``). Every token
-issued or refused is audited."""
+and to the grant types it registered, and hands the request to the grant (``grants``), with an
+``audience`` parameter taken for ``resource`` (RFC 8707). Every token issued or refused is audited."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from switchboard.identity.oauth.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth.client_authentication import ClientAuthenticator
 from switchboard.identity.oauth.client_store import ClientStore
-from switchboard.identity.oauth.errors import OAuthError, invalid_request, unauthorized_client
-from switchboard.identity.oauth.grants.base import Grant
+from switchboard.identity.oauth.errors import OAuthError, invalid_request, invalid_target, unauthorized_client
+from switchboard.identity.oauth.grants.base import Grant, RefusedFor
 from switchboard.identity.oauth.models import Client
 from switchboard.identity.oauth.parameters import RequestContext, single
 from switchboard.identity.oauth.rate_limits import EndpointLimits
@@ -55,13 +55,17 @@ class TokenEndpoint:
                 )
             if grant_type not in client.grant_types:
                 raise unauthorized_client(f"This client may not use the {grant_type} grant.")
-            issued = await grant.issue(client, form)
+            issued = await grant.issue(client, _audience_as_resource(form))
         except OAuthError as exc:
             await self._audit.record(
                 AuditEntry(
                     action="token.refused",
                     outcome="refused",
-                    subject=await _subject_of_refused(grant_type, form, client),
+                    subject=(
+                        exc.subject
+                        if isinstance(exc, RefusedFor)
+                        else await _subject_of_refused(grant_type, form, client)
+                    ),
                     client_id=client.client_id if client else (_first(form, "client_id") or ""),
                     client_name=client.name if client else "",
                     grant_type=(grant_type or "")[:40],
@@ -83,6 +87,24 @@ class TokenEndpoint:
             )
         )
         return issued.response
+
+
+def _audience_as_resource(form: Mapping[str, Sequence[str]]) -> Mapping[str, Sequence[str]]:
+    """The request with ``audience``, which some machine clients send instead of ``resource`` (RFC 8707),
+    taken for it, to be checked as it is. Never ignored: the client means to present the token there, and
+    a token for another audience would be refused where it is used. Naming another resource than
+    ``resource`` does is ``invalid_target``."""
+    audience = form.get("audience") or []
+    if not audience:
+        return form
+    if len(audience) > 1:
+        raise invalid_target("Ask for one audience per request.")
+    resource = form.get("resource") or []
+    if not resource:
+        return {**form, "resource": [audience[0]]}
+    if any(value != audience[0] for value in resource):
+        raise invalid_target("audience and resource name different resources.")
+    return form
 
 
 async def _subject_of_refused(

@@ -3,16 +3,21 @@ have one, a refresh token, stored only as its hash; and how long codes and token
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import msgspec
 
 from switchboard.identity.oauth import scopes
+from switchboard.identity.oauth.errors import invalid_grant
 from switchboard.identity.oauth.keys import SigningKeys
 from switchboard.identity.oauth.models import Client
-from switchboard.identity.tables import OAuthGrant, OAuthRefreshToken
+from switchboard.identity.oauth.revocation_list import user_revoked_since
+from switchboard.identity.oauth.scope_caps import capped
+from switchboard.identity.tables import OAuthGrant, OAuthRefreshToken, User
 from switchboard.platform.core.tokens import new_token, token_hash
 
 REFRESH_PREFIX = "sbr_"
@@ -40,13 +45,21 @@ class TokenIssuer:
         self._lifetimes = lifetimes
 
     async def issue(
-        self, client: Client, grant: OAuthGrant, *, with_refresh: bool, scope: Sequence[str] | None = None
+        self,
+        client: Client,
+        grant: OAuthGrant,
+        *,
+        with_refresh: bool,
+        scope: Sequence[str] | None = None,
+        rotated_from: UUID | None = None,
     ) -> TokenResponse:
-        """Tokens for ``grant``, for its scopes unless ``scope`` narrows them. The access token names the
-        grant (``gid``), so that revoking the grant reaches it; a refresh token comes only with
-        ``offline_access`` to a client registered for the refresh grant."""
-        granted = tuple(scope) if scope is not None else scopes.parse(grant.scope)
-        issued_at = int(time.time())
+        """Tokens for ``grant``, for its scopes unless ``scope`` narrows them, and never beyond the
+        client's scope cap (the grants refuse a request the cap leaves nothing of before they get here).
+        The access token names the grant (``gid``), so that revoking the grant reaches it; a refresh
+        token comes only with ``offline_access`` to a client registered for the refresh grant, and names
+        the refresh token it was issued for (``rotated_from``)."""
+        granted = capped(scope if scope is not None else scopes.parse(grant.scope), client.scope_cap)
+        issued_at = await _issue_second(grant.user)
         lifetime = int(self._lifetimes.access_token.total_seconds())
         claims = {
             "iss": self._issuer,
@@ -69,6 +82,7 @@ class TokenIssuer:
                 grant=grant.id,
                 created_at=now,
                 expires_at=now + self._lifetimes.refresh_token,
+                rotated_from=rotated_from,
             ).save()
         return TokenResponse(
             access_token=access_token,
@@ -77,3 +91,20 @@ class TokenIssuer:
             scope=scopes.join(granted),
             refresh_token=refresh_token,
         )
+
+
+async def _issue_second(user_id: UUID) -> int:
+    """The ``iat`` of an access token issued now for the user ``user_id``.
+
+    A revocation of a user's tokens refuses those issued up to its moment, and ``iat`` counts whole
+    seconds: a token issued after it within the same second (the user deactivated and at once
+    reactivated) would be refused with the earlier ones for its whole life. It is signed in the next
+    second instead, once the user is seen active then.
+    """
+    second = int(time.time())
+    while await user_revoked_since(str(user_id), datetime.fromtimestamp(second, UTC)):
+        await asyncio.sleep(second + 1 - time.time())
+        second = int(time.time())
+        if not await User.exists().where((User.id == user_id) & (User.is_active == True)):  # noqa: E712
+            raise invalid_grant("The account this grant belongs to is deactivated.")
+    return second

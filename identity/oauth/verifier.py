@@ -1,7 +1,8 @@
 """Verifying access tokens: what a resource server (the MCP layer) does on every request.
 
 Signature, ``typ``, issuer, audience, expiry and revocation are all checked in memory; the database is
-read only to learn of a new signing key or, at most twice a second, of new revocations.
+read only for the signing keys (a new one at once, the others every minute) and, at most twice a second
+or after this process revoked something, for new revocations.
 """
 
 from __future__ import annotations

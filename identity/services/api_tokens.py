@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import ApiTokenCreated, ApiTokenOut
@@ -21,6 +22,9 @@ _TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 class ApiTokenService:
+    def __init__(self, audit: AuditLog | None = None) -> None:
+        self._audit = audit or AuditLog()
+
     async def create(self, name: str, *, actor: Principal) -> ApiTokenCreated:
         actor.require_admin()
         name = validate_text(name.strip(), field="name")
@@ -37,6 +41,9 @@ class ApiTokenService:
             created_at=datetime.now(UTC),
         )
         await row.save()
+        await self._audit.change(
+            actor, "api_token.created", object_type="api_token", object_id=row.id, object_name=row.name
+        )
         return ApiTokenCreated(id=row.id, name=row.name, token=token)
 
     async def list_all(self, *, actor: Principal) -> list[ApiTokenOut]:
@@ -63,9 +70,20 @@ class ApiTokenService:
 
     async def revoke(self, token_id: UUID, *, actor: Principal) -> None:
         actor.require_admin()
-        if not await ApiToken.exists().where(ApiToken.id == token_id):
+        token = (
+            await ApiToken.select(ApiToken.name, ApiToken.user.email).where(ApiToken.id == token_id).first()
+        )
+        if token is None:
             raise NotFound("No such API token.")
         await ApiToken.delete().where(ApiToken.id == token_id)
+        await self._audit.change(
+            actor,
+            "api_token.revoked",
+            object_type="api_token",
+            object_id=token_id,
+            object_name=token["name"],
+            subject=token["user.email"],
+        )
 
     async def authenticate(self, token: str) -> Principal | None:
         """The admin behind a bearer token; None if the token is unknown or its owner no longer qualifies."""

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from uuid import UUID
 
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Actor
 from switchboard.identity.schemas import GroupCreate, GroupOut, GroupUpdate, MemberOut
 from switchboard.identity.services.users import is_possible_email, normalize_email, validate_text
@@ -28,6 +29,11 @@ def _taken(name: str) -> Conflict:
 
 
 class GroupService:
+    """Groups and their members; every change is recorded in the audit trail, by whoever made it."""
+
+    def __init__(self, audit: AuditLog | None = None) -> None:
+        self._audit = audit or AuditLog()
+
     async def list_all(self) -> list[GroupOut]:
         groups = await Group.objects().order_by(Group.name_key)
         members = await self._members([group.id for group in groups])
@@ -67,11 +73,13 @@ class GroupService:
             if is_unique_violation(exc):
                 raise _taken(name) from exc
             raise
+        await self._changed(actor, "group.created", group)
         return self._out(group, [])
 
     async def update(self, group_id: UUID, data: GroupUpdate, *, actor: Actor) -> GroupOut:
         actor.require_admin()
         group = await self._load(group_id)
+        name_before, description_before = group.name, group.description
         if isinstance(data.name, str):
             name = _clean_name(data.name)
             clash = await Group.exists().where((Group.name_key == name.lower()) & (Group.id != group.id))
@@ -86,6 +94,10 @@ class GroupService:
             if is_unique_violation(exc):
                 raise _taken(group.name) from exc
             raise
+        if group.name != name_before:
+            await self._changed(actor, "group.renamed", group, reason=f"{name_before} → {group.name}")
+        if group.description != description_before:
+            await self._changed(actor, "group.changed", group, reason="description changed")
         return await self.get(group.id)
 
     async def delete(self, group_id: UUID, *, actor: Actor) -> None:
@@ -93,6 +105,7 @@ class GroupService:
         group = await self._load(group_id)
         await GroupMember.delete().where(GroupMember.group == group.id)
         await Group.delete().where(Group.id == group.id)
+        await self._changed(actor, "group.deleted", group)
 
     async def add_member(self, group_id: UUID, email: str, *, actor: Actor) -> GroupOut:
         actor.require_admin()
@@ -109,6 +122,7 @@ class GroupService:
             if is_unique_violation(exc):
                 raise Conflict(f"{user.email} is already a member of {group.name}.", field="email") from exc
             raise
+        await self._changed(actor, "group.member_added", group, subject=user.email)
         return await self.get(group.id)
 
     async def remove_member(self, group_id: UUID, email: str, *, actor: Actor) -> GroupOut:
@@ -121,7 +135,21 @@ class GroupService:
         if not await membership:
             raise NotFound(f"{user.email} is not a member of {group.name}.", field="email")
         await GroupMember.delete().where((GroupMember.group == group.id) & (GroupMember.user == user.id))
+        await self._changed(actor, "group.member_removed", group, subject=user.email)
         return await self.get(group.id)
+
+    async def _changed(
+        self, actor: Actor, action: str, group: Group, *, subject: str = "", reason: str = ""
+    ) -> None:
+        await self._audit.change(
+            actor,
+            action,
+            object_type="group",
+            object_id=group.id,
+            object_name=group.name,
+            subject=subject,
+            reason=reason,
+        )
 
     async def _load(self, group_id: UUID) -> Group:
         group = await Group.objects().where(Group.id == group_id).first()

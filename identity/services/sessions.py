@@ -11,13 +11,14 @@ from uuid import UUID
 
 import msgspec
 
+from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.passwords import hash_password, needs_rehash, verify_password
 from switchboard.identity.principal import Principal
 from switchboard.identity.roles import Role
 from switchboard.identity.services.throttle import SignInThrottler
 from switchboard.identity.services.users import is_possible_email, normalize_email
 from switchboard.identity.tables import LoginSession, User
-from switchboard.platform.core.errors import NotAuthenticated
+from switchboard.platform.core.errors import NotAuthenticated, Throttled
 from switchboard.platform.core.tokens import Signer, new_token, token_hash
 
 WRONG_CREDENTIALS = "Wrong e-mail or password."
@@ -32,19 +33,37 @@ class NewSession(msgspec.Struct, frozen=True):
 
 
 class SessionService:
-    def __init__(self, *, secret_key: str, lifetime: timedelta, throttler: SignInThrottler) -> None:
+    """Sign-ins and sign-outs, each recorded in the audit trail: a refused sign-in with the e-mail tried
+    and why it was refused (never the password)."""
+
+    def __init__(
+        self,
+        *,
+        secret_key: str,
+        lifetime: timedelta,
+        throttler: SignInThrottler,
+        audit: AuditLog | None = None,
+    ) -> None:
         self.signer = Signer(secret_key, "login-session")
         self.lifetime = lifetime
         self.throttler = throttler
+        self._audit = audit or AuditLog()
 
     async def sign_in(self, email: str, password: str, *, ip_address: str, user_agent: str) -> NewSession:
         """Check the credentials and open a session. Every refusal reads the same to the caller."""
         email = normalize_email(email)
-        await self.throttler.check(email, ip_address)
+        attempt = AuditEntry(action="", subject=email, ip_address=ip_address, user_agent=user_agent)
+        try:
+            await self.throttler.check(email, ip_address)
+        except Throttled:
+            await self._refused(attempt, None, "too many failed sign-ins from this account or address")
+            raise
         user = await User.objects().where(User.email == email).first() if is_possible_email(email) else None
         password_ok = await verify_password(user.password_hash if user else None, password)
-        if user is None or not password_ok or not user.is_active or user.kind != "person":
+        refusal = _refusal(user, password_ok)
+        if user is None or refusal:
             await self.throttler.record_failure(email, ip_address)
+            await self._refused(attempt, user, refusal)
             raise NotAuthenticated(WRONG_CREDENTIALS)
         await self.throttler.record_success(email, ip_address)
 
@@ -64,6 +83,9 @@ class SessionService:
         if needs_rehash(user.password_hash):
             changes[User.password_hash] = await hash_password(password)
         await User.update(changes).where(User.id == user.id)  # type: ignore[arg-type]
+        await self._audit.record(
+            msgspec.structs.replace(attempt, action="auth.signed_in", actor=user.email, **_object(user))
+        )
         return NewSession(
             cookie_value=self.signer.sign(token),
             principal=_principal(user, session.id),
@@ -102,10 +124,46 @@ class SessionService:
             session_id=row["id"],
         )
 
-    async def sign_out(self, session_id: UUID) -> None:
+    async def sign_out(self, principal: Principal) -> None:
+        """End the principal's session (one reached through a session cookie)."""
+        if principal.session_id is None:
+            return
         await LoginSession.update({LoginSession.revoked_at: datetime.now(UTC)}).where(
-            (LoginSession.id == session_id) & LoginSession.revoked_at.is_null()
+            (LoginSession.id == principal.session_id) & LoginSession.revoked_at.is_null()
         )
+        await self._audit.change(
+            principal,
+            "auth.signed_out",
+            object_type="user",
+            object_id=principal.user_id,
+            object_name=principal.email,
+        )
+
+    async def _refused(self, attempt: AuditEntry, user: User | None, reason: str) -> None:
+        await self._audit.record(
+            msgspec.structs.replace(
+                attempt, action="auth.sign_in_refused", outcome="refused", reason=reason, **_object(user)
+            )
+        )
+
+
+def _refusal(user: User | None, password_ok: bool) -> str:
+    """Why a sign-in is refused, for the audit trail alone: the person is told the same in every case."""
+    if user is None:
+        return "no user has this e-mail"
+    if not password_ok:
+        return "wrong password"
+    if not user.is_active:
+        return "the account is deactivated"
+    if user.kind != "person":
+        return "a service account cannot sign in"
+    return ""
+
+
+def _object(user: User | None) -> dict[str, str]:
+    if user is None:
+        return {}
+    return {"object_type": "user", "object_id": str(user.id), "object_name": user.email}
 
 
 def _principal(user: User, session_id: UUID) -> Principal:

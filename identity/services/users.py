@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from uuid import UUID
 
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth.revocation_list import (
     LONGEST_ACCESS_TOKEN_LIFETIME,
     Revoked,
@@ -89,7 +90,11 @@ def _out(user: User, groups: list[GroupRef]) -> UserOut:
 
 
 class UserService:
-    """User administration. Every method that changes a user takes the acting principal."""
+    """User administration. Every method that changes a user takes the acting principal, and records the
+    change in the audit trail."""
+
+    def __init__(self, audit: AuditLog | None = None) -> None:
+        self._audit = audit or AuditLog()
 
     async def list_all(self) -> list[UserOut]:
         users = await User.objects().order_by(User.email)
@@ -136,6 +141,7 @@ class UserService:
             if is_unique_violation(exc):
                 raise Conflict(f"A user with the e-mail {email} already exists.", field="email") from exc
             raise
+        await self._changed(actor, "user.created", user, reason=f"role {user.role}")
         return _out(user, [])
 
     async def update(self, user_id: UUID, data: UserUpdate, *, actor: Actor) -> UserOut:
@@ -152,6 +158,7 @@ class UserService:
                 raise PermissionDenied("You cannot change your own role.", field="role")
             if data.is_active is False:
                 raise PermissionDenied("You cannot deactivate your own account.", field="is_active")
+        before = (user.name, current_role, user.is_active)
         losing_owner = (
             current_role is Role.OWNER
             and user.is_active
@@ -176,6 +183,7 @@ class UserService:
             # Their OAuth access tokens stop too, in every process within a second (refreshes and
             # client-credentials requests already refuse a deactivated account).
             await record_revocation(Revoked.USER, str(user.id), LONGEST_ACCESS_TOKEN_LIFETIME)
+        await self._record_update(actor, user, before)
         return await self.get(user.id)
 
     async def reset_password(self, user_id: UUID, password: str, *, actor: Actor) -> None:
@@ -189,6 +197,21 @@ class UserService:
         validate_password(password)
         await User.update({User.password_hash: await hash_password(password)}).where(User.id == user.id)
         await end_sessions(user.id, keep=actor.session_id if actor.user_id == user.id else None)
+        await self._changed(actor, "user.password_reset", user)
+
+    async def _record_update(self, actor: Actor, user: User, before: tuple[str, Role, bool]) -> None:
+        name, role, active = before
+        if user.name != name:
+            await self._changed(actor, "user.renamed", user, reason=f"{name or '(no name)'} → {user.name}")
+        if user.role != role.value:
+            await self._changed(actor, "user.role_changed", user, reason=f"{role.value} → {user.role}")
+        if user.is_active != active:
+            await self._changed(actor, "user.reactivated" if user.is_active else "user.deactivated", user)
+
+    async def _changed(self, actor: Actor, action: str, user: User, *, reason: str = "") -> None:
+        await self._audit.change(
+            actor, action, object_type="user", object_id=user.id, object_name=user.email, reason=reason
+        )
 
     async def _load(self, user_id: UUID) -> User:
         user = await User.objects().where(User.id == user_id).first()

@@ -56,6 +56,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from switchboard.platform.app import create_app
+    from switchboard.platform.core.logging import send_to_stderr
+    from switchboard.recipes.masking import without_link_tokens
 
     settings = settings_of(ctx)
     if port is not None and not 1 <= port <= 65535:
@@ -74,6 +76,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             f"warning: {len(pending)} migration(s) not applied; run `switchboard db migrate`", err=True
         )
     click.echo(f"Switchboard is serving on http://{host}:{port} (public URL {settings.base_url})")
+    # Unhandled errors (with the request id their answer shows) and housekeeping reach the server's output.
+    send_to_stderr(redact=without_link_tokens)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=True)
 
 

@@ -342,6 +342,26 @@ def clients_approve(ctx: click.Context, client_id: str) -> None:
     click.echo(f"Client {run(ctx, work)} approved.")
 
 
+@clients.command("cap")
+@click.argument("client_id")
+@click.argument("scopes", nargs=-1)
+@click.option("--remove", is_flag=True, help="Remove the cap: the client may get any scope people allow it.")
+@click.pass_context
+def clients_cap(ctx: click.Context, client_id: str, scopes: tuple[str, ...], remove: bool) -> None:
+    """Allow CLIENT_ID at most SCOPES (such as mcp:tools:search_tickets), from its next token on."""
+    if bool(scopes) == remove:
+        raise click.UsageError("Give the scopes to allow, or --remove.")
+
+    async def work(services: IdentityServices, _: Database) -> Client:
+        return await services.oauth.clients.cap_scopes(client_id, scopes, actor=COMMAND_LINE)
+
+    client = run(ctx, work)
+    if client.scope_cap:
+        click.echo(f"Client {client.name} may now get at most: {' '.join(client.scope_cap)}.")
+    else:
+        click.echo(f"Client {client.name} may get any scope people allow it.")
+
+
 @click.group()
 def keys() -> None:
     """Token signing keys."""

@@ -83,6 +83,22 @@ async def _connection(connectors: ConnectorServices, name: str, project: str | N
     return found[0].id
 
 
+def _client_limits(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[str, int], ...]:
+    """``CLIENT_ID=REQUESTS_A_MINUTE`` values (a client id may hold ``=`` itself: the last one counts)."""
+    parsed = []
+    for value in values:
+        client_id, _, limit = value.rpartition("=")
+        try:
+            parsed.append((client_id, int(limit)))
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not CLIENT_ID=REQUESTS_A_MINUTE") from None
+        if not client_id:
+            raise click.BadParameter(f"{value!r} is not CLIENT_ID=REQUESTS_A_MINUTE")
+    return tuple(parsed)
+
+
 @click.group()
 def servers() -> None:
     """MCP servers: /mcp/<slug>, their end-user groups, tools and API tokens."""
@@ -111,7 +127,13 @@ def servers_list(ctx: click.Context) -> None:
     default="identity",
     show_default=True,
 )
-@click.option("--rate-limit", type=int, default=60, show_default=True, help="Tool calls a minute per person.")
+@click.option(
+    "--rate-limit",
+    type=int,
+    default=60,
+    show_default=True,
+    help="Requests a minute per person and client (0: no limit).",
+)
 @click.pass_context
 def servers_create(
     ctx: click.Context,
@@ -145,7 +167,22 @@ def servers_create(
 @click.option("--description", help="What the server is for.")
 @click.option("--instructions", help="Instructions for the model.")
 @click.option("--access-method", type=click.Choice([m.value for m in AccessMethod]))
-@click.option("--rate-limit", type=int, help="Tool calls a minute per person (0: no limit).")
+@click.option("--rate-limit", type=int, help="Requests a minute per person and client (0: no limit).")
+@click.option(
+    "--client-limit",
+    "client_limits",
+    multiple=True,
+    callback=_client_limits,
+    metavar="CLIENT_ID=REQUESTS_A_MINUTE",
+    help="Give a client a rate limit of its own on the server (0: no limit); repeatable.",
+)
+@click.option(
+    "--no-client-limit",
+    "no_client_limits",
+    multiple=True,
+    metavar="CLIENT_ID",
+    help="Take a client's own limit away (it has the server's again); repeatable.",
+)
 @click.pass_context
 def servers_update(
     ctx: click.Context,
@@ -155,6 +192,8 @@ def servers_update(
     instructions: str | None,
     access_method: str | None,
     rate_limit: int | None,
+    client_limits: tuple[tuple[str, int], ...],
+    no_client_limits: tuple[str, ...],
 ) -> None:
     """Change the server SLUG; options left out stay as they are (the slug cannot change)."""
     data = ServerUpdate(
@@ -164,17 +203,28 @@ def servers_update(
         access_method=AccessMethod(access_method) if access_method else None,
         rate_limit_per_minute=rate_limit,
     )
-    if data == ServerUpdate():
+    if data == ServerUpdate() and not client_limits and not no_client_limits:
         raise click.UsageError(
-            "say what to change: --name, --description, --instructions, --access-method or --rate-limit"
+            "say what to change: --name, --description, --instructions, --access-method, --rate-limit, "
+            "--client-limit or --no-client-limit"
         )
 
     async def work(_: IdentityServices, __: Database) -> McpServer:
-        servers = McpServices.create().servers
-        return await servers.update((await servers.get_by_slug(slug)).id, data, actor=COMMAND_LINE)
+        mcp = McpServices.create()
+        server = await mcp.servers.get_by_slug(slug)
+        if data != ServerUpdate():
+            server = await mcp.servers.update(server.id, data, actor=COMMAND_LINE)
+        for client_id, limit in client_limits:
+            server = await mcp.limits.set_for_client(server.id, client_id, limit, actor=COMMAND_LINE)
+        for client_id in no_client_limits:
+            server = await mcp.limits.remove_for_client(server.id, client_id, actor=COMMAND_LINE)
+        return server
 
     server = run(ctx, work)
     click.echo(_line(server))
+    if client_limits or no_client_limits:
+        for limit in server.client_rate_limits:
+            click.echo(f"client limit\t{limit.client_id}\t{limit.rate_limit_per_minute}")
 
 
 @servers.command("delete")

@@ -1,7 +1,8 @@
 """Fixed-window rate limits kept in the database, so that every process counts the same requests.
 
 ``RateLimiter.hit`` counts a request under a key and raises ``Throttled`` once the key's limit is
-passed; each caller answers that in its own terms (an OAuth ``too_many_requests``, a tool error).
+passed; each caller answers that in its own terms (an OAuth ``too_many_requests``, a JSON-RPC error).
+``RateLimiter.count`` counts and tells how many the window holds, for callers that decide themselves.
 ``RateLimiter.remove_old_windows`` is a housekeeping task of its own (``platform/services.py``).
 
 The table is this module's alone, yet the identity Piccolo app lists it: this layer has no Piccolo app,
@@ -16,6 +17,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from piccolo.columns import Integer, Timestamptz, Varchar
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
@@ -51,10 +53,26 @@ def client_network(ip_address: str) -> str:
     return str(address)
 
 
+class Counted(msgspec.Struct, frozen=True):
+    """A key's window as one more request left it: the requests it holds, the seconds until it ends."""
+
+    hits: int
+    retry_after: int
+
+
 class RateLimiter:
     async def hit(self, key: str, *, limit: int, window: timedelta) -> None:
         """Count a request under ``key``; raise ``Throttled`` once more than ``limit`` were counted in
         the key's window, with the seconds until the window ends."""
+        counted = await self.count(key, window=window)
+        if counted.hits > limit:
+            raise Throttled(
+                f"Too many requests; try again in {counted.retry_after} seconds.",
+                retry_after=counted.retry_after,
+            )
+
+    async def count(self, key: str, *, window: timedelta) -> Counted:
+        """Count a request under ``key``: how many its window holds now, this one included."""
         now = datetime.now(UTC)
         key = key.replace("\x00", "")[:600]
         # Usually the key's window is open: one statement counts the request.
@@ -67,11 +85,10 @@ class RateLimiter:
                 {RateLimitWindow.hits: 0, RateLimitWindow.window_started_at: now}
             ).where((RateLimitWindow.key == key) & (RateLimitWindow.window_started_at <= now - window))
             rows = await self._count(key)
-        if rows and int(rows[0]["hits"]) > limit:
-            retry_after = max(1, math.ceil((rows[0]["window_started_at"] + window - now).total_seconds()))
-            raise Throttled(
-                f"Too many requests; try again in {retry_after} seconds.", retry_after=retry_after
-            )
+        if not rows:  # removed between the statements by the housekeeping of old windows
+            return Counted(hits=1, retry_after=max(1, math.ceil(window.total_seconds())))
+        retry_after = max(1, math.ceil((rows[0]["window_started_at"] + window - now).total_seconds()))
+        return Counted(hits=int(rows[0]["hits"]), retry_after=retry_after)
 
     async def remove_old_windows(self) -> int:
         """Remove the windows that started over a day ago (no limit has a window that long), so that keys

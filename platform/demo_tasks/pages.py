@@ -21,11 +21,16 @@ from switchboard.platform.demo_tasks.authorization import PageError, RedirectErr
 from switchboard.platform.demo_tasks.deps import DemoTasks
 from switchboard.platform.demo_tasks.sessions import SESSION_COOKIE
 
-# No page may be framed by another site: the consent page least of all (clickjacking).
+# No page may be framed by another site: the consent page least of all (clickjacking). Pages run no
+# script at all.
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Content-Security-Policy": (
+        "script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
 }
 MAX_QUERY = 4096
 

@@ -6,13 +6,14 @@ that its client still exists, its user is still active and still in one of the s
 Token access method it carries one of the server's API tokens, and there is no end user.
 
 A refusal is an HTTP answer (401 or 403) with the ``WWW-Authenticate`` challenge MCP clients follow:
-``resource_metadata`` leads them to the protected resource metadata, ``scope`` to what to ask for.
+``resource_metadata`` leads them to the protected resource metadata, ``scope`` to what to ask for. It also
+carries what the audit trail records of it: why, in a few words, and who asked when the token told.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -75,6 +76,8 @@ class McpCaller(msgspec.Struct, frozen=True, kw_only=True):
     client_id: str
     scopes: tuple[str, ...]
     service_account: bool = False
+    ip_address: str = ""  # where the request came from, and its User-Agent, for the records
+    user_agent: str = ""
 
     @property
     def end_user_id(self) -> UUID | None:
@@ -86,16 +89,34 @@ class McpCaller(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Refusal(Exception):
-    """An answer instead of MCP: status, an OAuth-style error body and the headers a client follows."""
+    """An answer instead of MCP: status, an OAuth-style error body and the headers a client follows.
 
-    def __init__(self, status: int, error: str, description: str, headers: dict[str, str]) -> None:
+    ``reason`` says why in a few words of a fixed set, for the audit trail; ``email``, ``client_id`` and
+    ``scopes`` are the token's when it was verified but refused all the same."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        description: str,
+        headers: dict[str, str],
+        *,
+        reason: str = "",
+        email: str = "",
+        client_id: str = "",
+        scopes: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.error = error
         self.description = description
         self.headers = headers
+        self.reason = reason or description
+        self.email = email
+        self.client_id = client_id
+        self.scopes = scopes
 
-    def body(self) -> dict[str, str]:
+    def body(self) -> dict[str, Any]:
         return {"error": self.error, "error_description": self.description}
 
 
@@ -130,19 +151,29 @@ class AccessGate:
         """The verified caller of ``server``, or ``Refusal``."""
         token = bearer_token(authorization)
         if token is None:
-            raise self._refused(server, 401, "invalid_token", "This MCP server needs an access token.")
+            raise self._refused(
+                server,
+                401,
+                "invalid_token",
+                "This MCP server needs an access token.",
+                reason="no access token",
+            )
         if server.access_method is AccessMethod.TOKEN:
             return await self._token_caller(server, token)
         return await self._user_caller(server, token)
 
     def insufficient_scope(self, server: McpServer, scope: str, tool: str) -> Refusal:
         description = f"Calling {tool} needs the scope {scope}: sign in again and allow it."
-        return self._refused(server, 403, "insufficient_scope", description, scope=scope)
+        reason = f"{tool} needs the scope {scope}"
+        return self._refused(server, 403, "insufficient_scope", description, scope=scope, reason=reason)
 
     async def _token_caller(self, server: McpServer, token: str) -> McpCaller:
         found = await self._servers.verify_token(server.id, token)
         if found is None:
-            raise self._refused(server, 401, "invalid_token", "The API token is not valid for this server.")
+            description = "The API token is not valid for this server."
+            raise self._refused(
+                server, 401, "invalid_token", description, reason="not an API token of this server"
+            )
         return McpCaller(server=server, user_id=None, email="", client_id=f"token:{found.name}", scopes=())
 
     async def _user_caller(self, server: McpServer, token: str) -> McpCaller:
@@ -151,7 +182,7 @@ class AccessGate:
             access = await self._verifier.verify(token, audience=url)
         except InvalidToken as exc:
             raise self._refused(
-                server, 401, "invalid_token", f"The access token is not valid: {exc}."
+                server, 401, "invalid_token", f"The access token is not valid: {exc}.", reason=str(exc)
             ) from None
         try:
             user_id: UUID | None = UUID(access.subject)
@@ -161,13 +192,38 @@ class AccessGate:
             None if user_id is None else await self._servers.standing(server.id, user_id, access.client_id)
         )
         if standing is None:
-            raise self._refused(server, 401, "invalid_token", "The user of this token no longer exists.")
+            raise self._refused(
+                server,
+                401,
+                "invalid_token",
+                "The user of this token no longer exists.",
+                reason="the token's user no longer exists",
+                client_id=access.client_id,
+            )
+        email = standing.email
+
+        def refused(status: int, error: str, description: str, reason: str) -> Refusal:
+            return self._refused(
+                server,
+                status,
+                error,
+                description,
+                reason=reason,
+                email=email,
+                client_id=access.client_id,
+                scopes=access.scopes,
+            )
+
         if not standing.client_exists:
-            raise self._refused(server, 401, "invalid_token", "The client of this token was deleted.")
+            deleted = "The client of this token was deleted."
+            raise refused(401, "invalid_token", deleted, "the token's client was deleted")
         if not standing.is_active:
-            raise self._refused(server, 401, "invalid_token", "The user of this token is deactivated.")
+            deactivated = "The user of this token is deactivated."
+            raise refused(401, "invalid_token", deactivated, "the token's user is deactivated")
         if not standing.may_use:
-            raise self._refused(server, 403, "access_denied", no_access_message(server))
+            raise refused(
+                403, "access_denied", no_access_message(server), "not in a group that may use the server"
+            )
         return McpCaller(
             server=server,
             user_id=user_id,
@@ -180,10 +236,29 @@ class AccessGate:
         )
 
     def _refused(
-        self, server: McpServer, status: int, error: str, description: str, *, scope: str = ""
+        self,
+        server: McpServer,
+        status: int,
+        error: str,
+        description: str,
+        *,
+        scope: str = "",
+        reason: str,
+        email: str = "",
+        client_id: str = "",
+        scopes: tuple[str, ...] = (),
     ) -> Refusal:
         header = self.challenge(server, error=error, description=description, scope=scope)
-        return Refusal(status, error, description, {"www-authenticate": header})
+        return Refusal(
+            status,
+            error,
+            description,
+            {"www-authenticate": header},
+            reason=reason,
+            email=email,
+            client_id=client_id,
+            scopes=scopes,
+        )
 
 
 def offered_scopes(tools: Iterable[ServerTool | RemoteTool]) -> tuple[str, ...]:

@@ -1,25 +1,49 @@
 """The audit log of tool calls: who called which tool of which server, through which client, and how it went.
 
-One row per ``tools/call`` that reached a tool (refusals before it are the identity layer's audit events),
-written once when the call ends, with the run's id to open its job history. Admins read it with filters
-and export it as CSV.
+One row per ``tools/call`` that reached a tool, or that the server's rate limit refused (other refusals
+are the audit trail's ``mcp.refused`` records), written once when the call ends, with the run's id to
+open its job history. A row keeps where the call came from: the client's name as the registry had it
+then, the caller's address and user agent, and the scopes of the token. Admins read it with filters and
+export it as CSV. A message keeps a connect link without its token, which is its caller's alone.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
 from piccolo.columns import UUID as UUIDColumn
 from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
+from switchboard.identity.audit import safe_cell
+from switchboard.recipes.masking import without_link_tokens
+
 PAGE_SIZE = 100
 CSV_LIMIT = 100_000
+CSV_BATCH = 1000  # rows read, and written out, at a time
+CSV_COLUMNS = [
+    "time",
+    "server",
+    "tool",
+    "user",
+    "client",
+    "outcome",
+    "duration_ms",
+    "run_id",
+    "message",
+    "client_name",
+    "scope",
+    "ip_address",
+    "user_agent",
+]
 
 # How a call ended: the run's outcome, or refused before the run by the server's rate limit.
 OUTCOMES: dict[str, str] = {
@@ -43,6 +67,10 @@ class ToolCallRow(Table, tablename="mcp_tool_call"):
     duration_ms = Integer(default=0)
     run_id = UUIDColumn(null=True, default=None)
     message = Text(default="")
+    client_name = Varchar(length=200, default="", help_text="The client's name in the registry at the time.")
+    scope = Text(default="", help_text="The scopes of the token the call was made with, space-separated.")
+    ip_address = Varchar(length=64, default="")
+    user_agent = Varchar(length=300, default="")
 
 
 class ToolCall(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,12 +84,18 @@ class ToolCall(msgspec.Struct, frozen=True, kw_only=True):
     duration_ms: int
     run_id: UUID | None = None
     message: str = ""
+    client_name: str = ""  # "" when the registry did not know the client
+    scope: str = ""  # the token's scopes, space-separated ("" for a server API token)
+    ip_address: str = ""
+    user_agent: str = ""
 
 
 class ToolCallFilter(msgspec.Struct, frozen=True, kw_only=True):
-    """Every field narrows the list; empty ones do not. ``user`` matches the e-mail exactly (any case)."""
+    """Every field narrows the list; empty ones do not. ``user`` matches the e-mail exactly (any case);
+    ``client`` the client's id exactly, or its name in any case."""
 
     user: str = ""
+    client: str = ""
     server: str = ""
     tool: str = ""
     outcome: str = ""
@@ -71,7 +105,14 @@ class ToolCallFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 class ToolCallLog:
     async def record(self, call: ToolCall) -> None:
-        await ToolCallRow.insert(ToolCallRow(**msgspec.structs.asdict(call)))
+        kept = msgspec.structs.replace(
+            call,
+            message=without_link_tokens(call.message),
+            client_name=call.client_name[:200],
+            ip_address=call.ip_address[:64],
+            user_agent=call.user_agent[:300],
+        )
+        await ToolCallRow.insert(ToolCallRow(**msgspec.structs.asdict(kept)))
 
     async def search(
         self, where: ToolCallFilter, *, limit: int = PAGE_SIZE, before: datetime | None = None
@@ -81,36 +122,78 @@ class ToolCallLog:
         for condition in _conditions(where, before):
             query = query.where(condition)
         rows = await query.order_by(ToolCallRow.at, ascending=False).limit(limit)
-        return [msgspec.convert(row, ToolCall) for row in rows]
+        return [_call(row) for row in rows]
+
+    async def export(self, where: ToolCallFilter) -> AsyncIterator[str]:
+        """The calls matching ``where`` as CSV, newest first, in pieces of up to ``CSV_BATCH`` rows (read a
+        batch at a time, so that neither the database nor this process holds them all at once). Past
+        ``CSV_LIMIT`` rows a last line says the export was cut short."""
+        yield _csv([CSV_COLUMNS])
+        written = 0
+        last: dict[str, Any] | None = None
+        while True:
+            query = ToolCallRow.select()
+            for condition in _conditions(where, None):
+                query = query.where(condition)
+            if last is not None:  # on from the last row written: (at, id) orders every row
+                query = query.where(
+                    (ToolCallRow.at < last["at"])
+                    | ((ToolCallRow.at == last["at"]) & (ToolCallRow.id < last["id"]))
+                )
+            rows = await query.order_by(ToolCallRow.at, ToolCallRow.id, ascending=False).limit(CSV_BATCH)
+            kept = rows[: CSV_LIMIT - written]
+            if kept:
+                yield _csv([_csv_row(_call(row)) for row in kept])
+            if len(kept) < len(rows):
+                yield _csv(
+                    [[f"Only the newest {CSV_LIMIT} matching calls are in this file: narrow the filters."]]
+                )
+                return
+            if len(rows) < CSV_BATCH:
+                return
+            written += len(rows)
+            last = rows[-1]
 
     async def export_csv(self, where: ToolCallFilter) -> str:
-        calls = await self.search(where, limit=CSV_LIMIT)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(
-            ["time", "server", "tool", "user", "client", "outcome", "duration_ms", "run_id", "message"]
-        )
-        for call in calls:
-            writer.writerow(
-                [
-                    call.at.isoformat(),
-                    _cell(call.server_slug),
-                    _cell(call.tool),
-                    _cell(call.user_email),
-                    _cell(call.client_id),
-                    _cell(call.outcome),
-                    call.duration_ms,
-                    str(call.run_id or ""),
-                    _cell(call.message),
-                ]
-            )
-        return out.getvalue()
+        return "".join([piece async for piece in self.export(where)])
+
+
+def _call(row: dict[str, Any]) -> ToolCall:
+    return msgspec.convert(row | {"message": without_link_tokens(row["message"])}, ToolCall)
+
+
+def _csv_row(call: ToolCall) -> list[str | int]:
+    return [
+        call.at.isoformat(),
+        safe_cell(call.server_slug),
+        safe_cell(call.tool),
+        safe_cell(call.user_email),
+        safe_cell(call.client_id),
+        safe_cell(call.outcome),
+        call.duration_ms,
+        str(call.run_id or ""),
+        safe_cell(call.message),
+        safe_cell(call.client_name),
+        safe_cell(call.scope),
+        safe_cell(call.ip_address),
+        safe_cell(call.user_agent),
+    ]
+
+
+def _csv(rows: Sequence[Sequence[str | int]]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
 
 
 def _conditions(where: ToolCallFilter, before: datetime | None) -> list[Combinable]:
     conditions: list[Combinable] = []
     if where.user:
         conditions.append(ToolCallRow.user_email == where.user.strip().lower())
+    if client := where.client.strip():
+        # lower() on both sides: blind to case on both engines.
+        same_name = WhereRaw('lower("client_name") = lower({})', client)
+        conditions.append((ToolCallRow.client_id == client) | same_name)
     if where.server:
         conditions.append(ToolCallRow.server_slug == where.server.strip())
     if where.tool:
@@ -124,8 +207,3 @@ def _conditions(where: ToolCallFilter, before: datetime | None) -> list[Combinab
     if before is not None:
         conditions.append(ToolCallRow.at < before)
     return conditions
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet must not run what a cell holds (CSV injection): formulas start with = + - @."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -25,6 +25,7 @@ from switchboard.platform.mcp.audit import OUTCOMES, PAGE_SIZE, ToolCall, ToolCa
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import (
     AccessMethod,
+    ClientRateLimit,
     McpServer,
     NewServerToken,
     RemoteTool,
@@ -47,7 +48,8 @@ class ServerOut(msgspec.Struct, frozen=True, kw_only=True):
     description: str
     instructions: str
     access_method: AccessMethod
-    rate_limit_per_minute: int
+    rate_limit_per_minute: int  # requests a minute per person and client; 0: no limit
+    client_rate_limits: list[ClientRateLimit]  # clients with a limit of their own instead
     groups: list[ServerGroup]
     tools: list[ServerTool]
     remote_tools: list[RemoteTool]
@@ -63,6 +65,11 @@ class TokenCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     name: str
 
 
+class ClientRateLimitSet(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    client_id: Annotated[str, msgspec.Meta(max_length=600)]
+    rate_limit_per_minute: int
+
+
 async def _out(settings: Settings, mcp: McpServices, server: McpServer) -> ServerOut:
     return ServerOut(
         id=server.id,
@@ -73,6 +80,7 @@ async def _out(settings: Settings, mcp: McpServices, server: McpServer) -> Serve
         instructions=server.instructions,
         access_method=server.access_method,
         rate_limit_per_minute=server.rate_limit_per_minute,
+        client_rate_limits=list(server.client_rate_limits),
         groups=list(server.groups),
         tools=await mcp.tools.list_all(server.id),
         remote_tools=await mcp.tools.list_remote(server.id),
@@ -160,6 +168,42 @@ class ServerController(Controller):
         principal: NamedDependency[Principal],
     ) -> ServerOut:
         server = await mcp.groups.remove(server_id, group_id, actor=principal)
+        return await _out(settings, mcp, server)
+
+    @post(
+        "/{server_id:uuid}/client-rate-limits",
+        guards=[requires_admin],
+        status_code=200,
+        summary="Give a client a rate limit of its own on the server, or change it",
+    )
+    async def set_client_rate_limit(
+        self,
+        server_id: FromPath[UUID],
+        data: JSONBody[ClientRateLimitSet],
+        mcp: NamedDependency[McpServices],
+        settings: NamedDependency[Settings],
+        principal: NamedDependency[Principal],
+    ) -> ServerOut:
+        server = await mcp.limits.set_for_client(
+            server_id, data.client_id, data.rate_limit_per_minute, actor=principal
+        )
+        return await _out(settings, mcp, server)
+
+    @delete(
+        "/{server_id:uuid}/client-rate-limits",
+        guards=[requires_admin],
+        status_code=200,
+        summary="Take a client's own rate limit away (it has the server's again)",
+    )
+    async def remove_client_rate_limit(
+        self,
+        server_id: FromPath[UUID],
+        client_id: Annotated[str, QueryParameter(max_length=600)],
+        mcp: NamedDependency[McpServices],
+        settings: NamedDependency[Settings],
+        principal: NamedDependency[Principal],
+    ) -> ServerOut:
+        server = await mcp.limits.remove_for_client(server_id, client_id, actor=principal)
         return await _out(settings, mcp, server)
 
     @get("/{server_id:uuid}/tools", summary="The server's tools")
@@ -279,6 +323,7 @@ class ToolCallController(Controller):
         self,
         mcp: NamedDependency[McpServices],
         user: _Filter = "",
+        client: Annotated[str, QueryParameter(max_length=600)] = "",
         server: _Filter = "",
         tool: _Filter = "",
         outcome: _Filter = "",
@@ -289,7 +334,9 @@ class ToolCallController(Controller):
     ) -> list[ToolCall]:
         if outcome and outcome not in OUTCOMES:
             raise InvalidInput(f"outcome is one of {', '.join(OUTCOMES)}.", field="outcome")
-        where = ToolCallFilter(user=user, server=server, tool=tool, outcome=outcome, since=since, until=until)
+        where = ToolCallFilter(
+            user=user, client=client, server=server, tool=tool, outcome=outcome, since=since, until=until
+        )
         return await mcp.calls.search(where, limit=limit, before=before)
 
 

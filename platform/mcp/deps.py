@@ -8,20 +8,22 @@ from switchboard.identity.services.groups import GroupService
 from switchboard.identity.services.standing import StandingService
 from switchboard.platform.mcp.audit import ToolCallLog
 from switchboard.platform.mcp.server_groups import ServerGroups
+from switchboard.platform.mcp.server_limits import ServerLimits
 from switchboard.platform.mcp.server_tokens import ServerTokens
 from switchboard.platform.mcp.server_tools import ServerTools
 from switchboard.platform.mcp.servers import ServerRecords, ServerService, ServingCache
 
 
 class McpServices(msgspec.Struct, frozen=True):
-    """Servers, who may use them (``groups``), their ``tools`` and API ``tokens``, and the audit log of
-    tool calls. ``servers`` is also what the MCP endpoint reads (``ServerLookup``); all of them share one
-    serving cache, which any change made through them clears."""
+    """Servers, who may use them (``groups``), their ``tools``, API ``tokens`` and clients' own rate
+    ``limits``, and the audit log of tool calls. ``servers`` is also what the MCP endpoint reads
+    (``ServerLookup``); all of them share one serving cache, which any change made through them clears."""
 
     servers: ServerService
     groups: ServerGroups
     tools: ServerTools
     tokens: ServerTokens
+    limits: ServerLimits
     calls: ToolCallLog
 
     @classmethod
@@ -31,4 +33,7 @@ class McpServices(msgspec.Struct, frozen=True):
         tools = ServerTools(records=records, cache=cache)
         tokens = ServerTokens(records=records)
         servers = ServerService(records=records, cache=cache, groups=groups, tools=tools, tokens=tokens)
-        return cls(servers=servers, groups=groups, tools=tools, tokens=tokens, calls=ToolCallLog())
+        limits = ServerLimits(records=records, cache=cache)
+        return cls(
+            servers=servers, groups=groups, tools=tools, tokens=tokens, limits=limits, calls=ToolCallLog()
+        )

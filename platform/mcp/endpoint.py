@@ -2,9 +2,10 @@
 
 Each request is handled on its own (the SDK's stateless mode): any process behind a load balancer can
 answer it, with no sticky sessions. In front of the SDK this module checks what the SDK cannot know:
-the Origin (DNS-rebinding protection), the caller (``AccessGate``) and, for ``tools/call``, the tool's
-scope, so that a missing scope is the HTTP 403 ``insufficient_scope`` an OAuth client can step up from.
-The verified caller travels to the tool handlers in the ASGI scope of the request.
+the Origin (DNS-rebinding protection), the caller (``AccessGate``), the server's rate limit
+(``RequestLimits``) and, for ``tools/call``, the tool's scope, so that a missing scope is the HTTP 403
+``insufficient_scope`` an OAuth client can step up from. Every refusal goes to the audit trail
+(``RefusalLog``). The verified caller travels to the tool handlers in the ASGI scope of the request.
 
 ``tools/list`` lists the published recipes attached to the server whose scope the caller holds;
 ``tools/call`` runs the published version as the caller (``ToolRunner``).
@@ -12,11 +13,9 @@ The verified caller travels to the tool handlers in the ASGI scope of the reques
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import mcp_types as types
 import msgspec
@@ -27,7 +26,11 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.mcp.access import AccessGate, McpCaller, Refusal, ServerLookup, server_url
+from switchboard.platform.mcp.messages import MAX_BODY_BYTES, read_message
 from switchboard.platform.mcp.models import McpServer, RemoteTool, ServerTool
+from switchboard.platform.mcp.origins import OriginPolicy
+from switchboard.platform.mcp.rate_limits import RateLimited, RequestLimits
+from switchboard.platform.mcp.refusals import RefusalLog
 from switchboard.platform.mcp.sessions import SessionIds, SessionNote
 from switchboard.platform.mcp.tools import ToolRunner
 
@@ -36,11 +39,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-MAX_BODY_BYTES = 1024 * 1024
 _CALLER = "switchboard.mcp.caller"
 _SESSION = "switchboard.mcp.session"
 _TOOL = "switchboard.mcp.tool"
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 
 
 class McpEndpoint:
@@ -54,10 +55,14 @@ class McpEndpoint:
         gate: AccessGate,
         tools: ToolRunner,
         sessions: SessionIds,
+        limits: RequestLimits,
+        refusals: RefusalLog,
     ) -> None:
         self._base_url = base_url
+        self._limits = limits
+        self._refusals = refusals
         self._sessions = sessions
-        self._origin = _origin_of(base_url)
+        self._origins = OriginPolicy(base_url)
         self._servers = servers
         self._gate = gate
         self._tools = tools
@@ -90,18 +95,31 @@ class McpEndpoint:
         server = await self._server(slug)
         if server is None:
             description = f"There is no MCP server {slug}."
+            await self._refused(
+                scope, slug, None, Refusal(404, "not_found", description, {}, reason="no such MCP server")
+            )
             await _send_json(send, 404, {"error": "not_found", "error_description": description})
             return
-        if not self._origin_allowed(scope):
+        if not self._origins.allows(_header(scope, b"origin")):
             description = "Requests from this Origin are not allowed."
+            reason = f"requests from the Origin {_header(scope, b'origin')} are not allowed"
+            await self._refused(
+                scope, slug, server, Refusal(403, "forbidden", description, {}, reason=reason)
+            )
             await _send_json(send, 403, {"error": "forbidden", "error_description": description})
             return
+        caller: McpCaller | None = None
         try:
             caller = await self._gate.caller(server, _header(scope, b"authorization"))
+            caller = msgspec.structs.replace(
+                caller, ip_address=_client_ip(scope), user_agent=_header(scope, b"user-agent") or ""
+            )
             # Read only for a verified caller: strangers cannot make the server buffer bodies.
-            message, receive = await _message(scope, receive)
+            message, receive = await read_message(scope, receive)
+            await self._limits.count(caller, message)
             tool = await self._tool_in_scope(caller, message)
         except Refusal as refusal:
+            await self._refused(scope, slug, server, refusal, caller)
             await _send_json(send, refusal.status, refusal.body(), refusal.headers)
             return
         scope[_CALLER] = caller
@@ -130,6 +148,27 @@ class McpEndpoint:
         # The SDK serves its endpoint at the mount's root.
         scope = {**scope, "path": "/", "raw_path": b"/"}
         await self._manager.handle_request(scope, receive, send)
+
+    async def _refused(
+        self,
+        scope: Scope,
+        slug: str,
+        server: McpServer | None,
+        refusal: Refusal,
+        caller: McpCaller | None = None,
+    ) -> None:
+        """Record a refusal in the audit trail, and a ``tools/call`` over the rate limit in the tool-call log
+        too (as rationed as the audit trail's records: see ``RefusalLog``)."""
+        recorded = await self._refusals.refused(
+            refusal,
+            slug=slug,
+            server=server,
+            ip_address=_client_ip(scope),
+            user_agent=_header(scope, b"user-agent") or "",
+            caller=caller,
+        )
+        if recorded and caller is not None and isinstance(refusal, RateLimited) and refusal.tool:
+            await self._tools.rate_limited(caller, refusal.tool, refusal.description)
 
     def _with_session_id(self, send: Send, initialize: dict[str, Any]) -> Send:
         """``send`` adding the session id, noting the client's capabilities, to the ``initialize`` answer."""
@@ -163,17 +202,6 @@ class McpEndpoint:
             return await self._servers.serving(slug)
         except NotFound:
             return None
-
-    def _origin_allowed(self, scope: Scope) -> bool:
-        """Browsers send an Origin; only Switchboard's own (and a loopback one, for local tools such as the
-        MCP Inspector) may call. Clients outside a browser send none."""
-        origin = _header(scope, b"origin")
-        if origin is None:
-            return True
-        if origin == self._origin:
-            return True
-        host = urlsplit(origin).hostname or ""
-        return host in _LOOPBACK
 
     async def _tool_in_scope(
         self, caller: McpCaller, message: dict[str, Any] | None
@@ -240,9 +268,9 @@ def _slug(scope: Scope) -> str:
     return slug if slug and "/" not in slug else ""
 
 
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -250,38 +278,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return cast("bytes", value).decode("latin-1")
     return None
-
-
-async def _message(scope: Scope, receive: Receive) -> tuple[dict[str, Any] | None, Receive]:
-    """The JSON-RPC message a POST carries (None for anything else), and a ``receive`` that plays the
-    body again for the SDK. Past ``MAX_BODY_BYTES`` the body is not parsed: the SDK answers 413."""
-    if scope.get("method") != "POST":
-        return None, receive
-    messages: list[Message] = []
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= MAX_BODY_BYTES:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-
-    async def replay() -> Message:
-        return messages.pop(0) if messages else await receive()
-
-    if size > MAX_BODY_BYTES:
-        return None, replay
-    try:
-        parsed = json.loads(b"".join(chunks))
-    except ValueError:
-        return None, replay
-    return (parsed if isinstance(parsed, dict) else None), replay
 
 
 def _declares_url_elicitation(initialize: dict[str, Any]) -> bool:

@@ -1,4 +1,5 @@
-"""MCP hosting as the app assembles it: the endpoint with its access gate and tool runner."""
+"""MCP hosting as the app assembles it: the endpoint with its access gate, rate limits, refusal records and
+tool runner."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.mcp.access import AccessGate, ServerLookup
 from switchboard.platform.mcp.audit import ToolCallLog
+from switchboard.platform.mcp.client_names import ClientNames
 from switchboard.platform.mcp.endpoint import McpEndpoint
+from switchboard.platform.mcp.rate_limits import RequestLimits
+from switchboard.platform.mcp.refusals import RefusalLog
 from switchboard.platform.mcp.sessions import SessionIds
 from switchboard.platform.mcp.tools import ToolRunner
 from switchboard.recipes.deps import RecipeServices
@@ -23,11 +27,14 @@ def mcp_endpoint(
     connectors: ConnectorServices | None = None,
 ) -> McpEndpoint:
     gate = AccessGate(base_url=settings.base_url, servers=servers, verifier=identity.oauth.verifier)
-    tools = ToolRunner(servers=servers, recipes=recipes, calls=calls, connectors=connectors)
+    names = ClientNames(identity.oauth.clients)
+    tools = ToolRunner(servers=servers, recipes=recipes, calls=calls, connectors=connectors, names=names)
     return McpEndpoint(
         base_url=settings.base_url,
         servers=servers,
         gate=gate,
         tools=tools,
         sessions=SessionIds(settings.secret_key),
+        limits=RequestLimits(),
+        refusals=RefusalLog(audit=identity.oauth.audit, names=names),
     )

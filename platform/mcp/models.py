@@ -70,6 +70,14 @@ class RemoteToolAttach(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     destructive: bool = False
 
 
+class ClientRateLimit(msgspec.Struct, frozen=True, kw_only=True):
+    """A client's own rate limit on one server, instead of the server's (0: no limit). ``client_id`` is
+    an OAuth client's id, or ``token:<name>`` for an API token of a Token server."""
+
+    client_id: str
+    rate_limit_per_minute: int
+
+
 class McpServer(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     slug: str
@@ -77,10 +85,16 @@ class McpServer(msgspec.Struct, frozen=True, kw_only=True):
     description: str = ""
     instructions: str = ""
     access_method: AccessMethod = AccessMethod.IDENTITY
-    rate_limit_per_minute: int = 60  # tool calls per (server, client, user); 0: no limit
+    rate_limit_per_minute: int = 60  # requests per (server, client, user); 0: no limit
+    client_rate_limits: tuple[ClientRateLimit, ...] = ()
     groups: tuple[ServerGroup, ...] = ()
     created_at: datetime
     updated_at: datetime
+
+    def rate_limit_for(self, client_id: str) -> int:
+        """The requests a minute each person may send through ``client_id`` (0: no limit)."""
+        own = next((limit for limit in self.client_rate_limits if limit.client_id == client_id), None)
+        return own.rate_limit_per_minute if own is not None else self.rate_limit_per_minute
 
 
 class ServerCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -7,12 +7,27 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from switchboard.platform.mcp.audit import ToolCallRow
-from switchboard.platform.mcp.tables import Server, ServerGroup, ServerRemoteTool, ServerToken, ServerTool
+from switchboard.platform.mcp.tables import (
+    Server,
+    ServerClientLimit,
+    ServerGroup,
+    ServerRemoteTool,
+    ServerToken,
+    ServerTool,
+)
 
 APP_CONFIG = AppConfig(
     app_name="mcp",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Server, ServerGroup, ServerTool, ServerRemoteTool, ServerToken, ToolCallRow],
+    table_classes=[
+        Server,
+        ServerClientLimit,
+        ServerGroup,
+        ServerTool,
+        ServerRemoteTool,
+        ServerToken,
+        ToolCallRow,
+    ],
     migration_dependencies=["switchboard.recipes.piccolo_app", "switchboard.connectors.piccolo_app"],
     commands=[],
 )

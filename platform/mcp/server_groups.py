@@ -13,11 +13,13 @@ from uuid import UUID
 
 from piccolo.querystring import QueryString
 
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Actor
 from switchboard.identity.services.groups import GroupService
 from switchboard.identity.services.standing import StandingService
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.mcp.models import McpServer, Standing
+from switchboard.platform.mcp.servers import record_server_change
 from switchboard.platform.mcp.tables import ServerGroup as ServerGroupRow
 
 if TYPE_CHECKING:
@@ -32,11 +34,13 @@ class ServerGroups:
         cache: ServingCache,
         groups: GroupService,
         standing: StandingService,
+        audit: AuditLog | None = None,
     ) -> None:
         self._records = records
         self._cache = cache
         self._groups = groups
         self._standing = standing
+        self._audit = audit or AuditLog()
 
     async def add(self, server_id: UUID, group_ids: list[UUID], *, actor: Actor) -> McpServer:
         """Let the members of ``group_ids`` use the server; groups it has already are left as they are."""
@@ -47,19 +51,32 @@ class ServerGroups:
         if any(group_id not in found for group_id in wanted):
             raise NotFound("There is no such user group.", field="group_ids")
         assigned = {group.id for group in server.groups}
-        for group_id in wanted:
-            if group_id not in assigned:
-                await ServerGroupRow.insert(ServerGroupRow(server=server_id, group=group_id))
+        added = [group_id for group_id in wanted if group_id not in assigned]
+        for group_id in added:
+            await ServerGroupRow.insert(ServerGroupRow(server=server_id, group=group_id))
         self._cache.changed()
-        return await self._records.get(server_id)
+        server = await self._records.get(server_id)
+        for group in server.groups:
+            if group.id in added:
+                await record_server_change(
+                    self._audit, actor, "server.group_added", server, f"group {group.name}"
+                )
+        return server
 
     async def remove(self, server_id: UUID, group_id: UUID, *, actor: Actor) -> McpServer:
         actor.require_admin()
-        await self._records.get(server_id)
-        await ServerGroupRow.delete().where(
-            (ServerGroupRow.server == server_id) & (ServerGroupRow.group == group_id)
+        server = await self._records.get(server_id)
+        removed = (
+            await ServerGroupRow.delete()
+            .where((ServerGroupRow.server == server_id) & (ServerGroupRow.group == group_id))
+            .returning(ServerGroupRow.group)
         )
         self._cache.changed()
+        group = next((group for group in server.groups if group.id == group_id), None)
+        if removed and group is not None:
+            await record_server_change(
+                self._audit, actor, "server.group_removed", server, f"group {group.name}"
+            )
         return await self._records.get(server_id)
 
     async def may_use(self, server_id: UUID, user_id: UUID) -> bool:

@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Actor
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.mcp.models import NewServerToken, ServerToken
-from switchboard.platform.mcp.servers import clean_name
+from switchboard.platform.mcp.servers import clean_name, record_server_change
 from switchboard.platform.mcp.tables import ServerToken as TokenRow
 
 if TYPE_CHECKING:
@@ -27,12 +28,13 @@ _TOUCH_EVERY = timedelta(minutes=1)
 
 
 class ServerTokens:
-    def __init__(self, *, records: ServerRecords) -> None:
+    def __init__(self, *, records: ServerRecords, audit: AuditLog | None = None) -> None:
         self._records = records
+        self._audit = audit or AuditLog()
 
     async def create(self, server_id: UUID, name: str, *, actor: Actor) -> NewServerToken:
         actor.require_admin()
-        await self._records.get(server_id)
+        server = await self._records.get(server_id)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = TokenRow(
             id=uuid4(),
@@ -44,6 +46,7 @@ class ServerTokens:
             created_by=actor.email,
         )
         await row.save()
+        await record_server_change(self._audit, actor, "server.token_created", server, f"token {row.name}")
         token = next(token for token in await self.list_all(server_id) if token.id == row.id)
         return NewServerToken(token=token, secret=secret)
 
@@ -56,10 +59,13 @@ class ServerTokens:
         deleted = (
             await TokenRow.delete()
             .where((TokenRow.server == server_id) & (TokenRow.id == token_id))
-            .returning(TokenRow.id)
+            .returning(TokenRow.name)
         )
         if not deleted:
             raise NotFound("There is no such API token.", field="token_id")
+        server = await self._records.get(server_id)
+        reason = f"token {deleted[0]['name']}"
+        await record_server_change(self._audit, actor, "server.token_revoked", server, reason)
 
     async def verify(self, server_id: UUID, secret: str) -> ServerToken | None:
         """The token ``secret`` is, if it belongs to the server (compared by hash, in constant time)."""

@@ -14,6 +14,7 @@ import msgspec
 
 from switchboard.connectors.connections.models import Connection
 from switchboard.connectors.definitions import ConnectorDefinition
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth import scopes
 from switchboard.identity.principal import Actor
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
@@ -24,6 +25,7 @@ from switchboard.platform.mcp.models import (
     ToolAttach,
     ToolUpdate,
 )
+from switchboard.platform.mcp.servers import record_server_change
 from switchboard.platform.mcp.tables import ServerRemoteTool as RemoteToolRow
 from switchboard.platform.mcp.tables import ServerTool as ServerToolRow
 from switchboard.recipes.model import TOOL_NAME_PATTERN
@@ -48,9 +50,10 @@ class _Published(msgspec.Struct, frozen=True):
 
 
 class ServerTools:
-    def __init__(self, *, records: ServerRecords, cache: ServingCache) -> None:
+    def __init__(self, *, records: ServerRecords, cache: ServingCache, audit: AuditLog | None = None) -> None:
         self._records = records
         self._cache = cache
+        self._audit = audit or AuditLog()
         self._published: dict[tuple[UUID, int], _Published] = {}
 
     # --- recipes as tools -----------------------------------------------------------------------------
@@ -88,7 +91,7 @@ class ServerTools:
 
     async def attach(self, server_id: UUID, data: ToolAttach, *, actor: Actor) -> ServerTool:
         actor.require_builder()
-        await self._records.get(server_id)
+        server = await self._records.get(server_id)
         draft = await draft_trigger(data.recipe_id)
         if draft is None:
             raise NotFound("There is no such recipe.", field="recipe_id")
@@ -107,11 +110,15 @@ class ServerTools:
             )
         )
         self._cache.changed()
-        return await self._tool(server_id, data.recipe_id)
+        tool = await self._tool(server_id, data.recipe_id)
+        await record_server_change(
+            self._audit, actor, "server.tool_attached", server, f"tool {tool.tool_name}"
+        )
+        return tool
 
     async def update(self, server_id: UUID, recipe_id: UUID, data: ToolUpdate, *, actor: Actor) -> ServerTool:
         actor.require_builder()
-        await self._tool(server_id, recipe_id)
+        before = await self._tool(server_id, recipe_id)
         values: dict[Any, Any] = {}
         if data.scope is not None:
             values[ServerToolRow.scope] = _scope(data.scope)
@@ -124,15 +131,29 @@ class ServerTools:
                 (ServerToolRow.server == server_id) & (ServerToolRow.recipe == recipe_id)
             )
             self._cache.changed()
-        return await self._tool(server_id, recipe_id)
+        after = await self._tool(server_id, recipe_id)
+        changed = [
+            f"{field}: {getattr(before, field)} → {getattr(after, field)}"
+            for field in ("scope", "read_only", "destructive")
+            if getattr(before, field) != getattr(after, field)
+        ]
+        if changed:
+            server = await self._records.get(server_id)
+            reason = f"tool {after.tool_name}: {'; '.join(changed)}"
+            await record_server_change(self._audit, actor, "server.tool_changed", server, reason)
+        return after
 
     async def detach(self, server_id: UUID, recipe_id: UUID, *, actor: Actor) -> None:
         actor.require_builder()
-        await self._tool(server_id, recipe_id)
+        tool = await self._tool(server_id, recipe_id)
         await ServerToolRow.delete().where(
             (ServerToolRow.server == server_id) & (ServerToolRow.recipe == recipe_id)
         )
         self._cache.changed()
+        server = await self._records.get(server_id)
+        await record_server_change(
+            self._audit, actor, "server.tool_detached", server, f"tool {tool.tool_name}"
+        )
 
     # --- remote tools offered directly ----------------------------------------------------------------
 
@@ -170,7 +191,7 @@ class ServerTools:
     ) -> RemoteTool:
         """Offer a remote server's tool directly, called through ``data.connection_id``."""
         actor.require_builder()
-        await self._records.get(server_id)
+        server = await self._records.get(server_id)
         try:
             connection = await connections.get(data.connection_id)
         except NotFound:
@@ -205,6 +226,8 @@ class ServerTools:
             )
         )
         self._cache.changed()
+        reason = f"tool {name}: {data.action} through {connection.name}"
+        await record_server_change(self._audit, actor, "server.remote_tool_attached", server, reason)
         return next(tool for tool in await self.list_remote(server_id) if tool.id == tool_id)
 
     async def detach_remote(self, server_id: UUID, tool_id: UUID, *, actor: Actor) -> None:
@@ -212,11 +235,14 @@ class ServerTools:
         deleted = (
             await RemoteToolRow.delete()
             .where((RemoteToolRow.server == server_id) & (RemoteToolRow.id == tool_id))
-            .returning(RemoteToolRow.id)
+            .returning(RemoteToolRow.name)
         )
         if not deleted:
             raise NotFound("This remote tool is not offered by this server.", field="tool_id")
         self._cache.changed()
+        server = await self._records.get(server_id)
+        reason = f"tool {deleted[0]['name']}"
+        await record_server_change(self._audit, actor, "server.remote_tool_detached", server, reason)
 
     async def _tool(self, server_id: UUID, recipe_id: UUID) -> ServerTool:
         tool = next((tool for tool in await self.list_all(server_id) if tool.recipe_id == recipe_id), None)

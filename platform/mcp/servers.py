@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Actor
 from switchboard.identity.services.users import validate_text
 from switchboard.platform.core.database import is_unique_violation
@@ -20,6 +21,7 @@ from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 from switchboard.platform.mcp.models import (
     SLUG,
     AccessMethod,
+    ClientRateLimit,
     McpServer,
     RemoteTool,
     ServerCreate,
@@ -30,6 +32,7 @@ from switchboard.platform.mcp.models import (
     Standing,
 )
 from switchboard.platform.mcp.tables import Server as ServerRow
+from switchboard.platform.mcp.tables import ServerClientLimit as ServerClientLimitRow
 from switchboard.platform.mcp.tables import ServerGroup as ServerGroupRow
 
 if TYPE_CHECKING:
@@ -83,24 +86,27 @@ class ServingCache:
 
 
 class ServerRecords:
-    """Servers as stored, each with the end-user groups that may use it."""
+    """Servers as stored, each with the end-user groups that may use it and its clients' own rate limits."""
 
     async def list_all(self) -> list[McpServer]:
         rows = await ServerRow.select().order_by(ServerRow.name)
         groups = await self._groups([row["id"] for row in rows])
-        return [_server(row, groups.get(row["id"], ())) for row in rows]
+        limits = await self._client_limits([row["id"] for row in rows])
+        return [_server(row, groups.get(row["id"], ()), limits.get(row["id"], ())) for row in rows]
 
     async def get(self, server_id: UUID) -> McpServer:
         row = await ServerRow.select().where(ServerRow.id == server_id).first()
         if row is None:
             raise NotFound("There is no such MCP server.", field="server_id")
-        return _server(row, (await self._groups([server_id])).get(server_id, ()))
+        limits = (await self._client_limits([server_id])).get(server_id, ())
+        return _server(row, (await self._groups([server_id])).get(server_id, ()), limits)
 
     async def get_by_slug(self, slug: str) -> McpServer:
         row = await ServerRow.select().where(ServerRow.slug == slug).first()
         if row is None:
             raise NotFound(f"There is no MCP server {slug}.", field="slug")
-        return _server(row, (await self._groups([row["id"]])).get(row["id"], ()))
+        limits = (await self._client_limits([row["id"]])).get(row["id"], ())
+        return _server(row, (await self._groups([row["id"]])).get(row["id"], ()), limits)
 
     async def _groups(self, server_ids: list[UUID]) -> dict[UUID, tuple[ServerGroup, ...]]:
         if not server_ids:
@@ -114,9 +120,22 @@ class ServerRecords:
             found.setdefault(row["server"], []).append(ServerGroup(id=row["group"], name=row["group_name"]))
         return {key: tuple(sorted(groups, key=lambda g: g.name.lower())) for key, groups in found.items()}
 
+    async def _client_limits(self, server_ids: list[UUID]) -> dict[UUID, tuple[ClientRateLimit, ...]]:
+        if not server_ids:
+            return {}
+        rows = await ServerClientLimitRow.select().where(ServerClientLimitRow.server.is_in(server_ids))
+        found: dict[UUID, list[ClientRateLimit]] = {}
+        for row in sorted(rows, key=lambda row: row["client_id"]):
+            limit = ClientRateLimit(
+                client_id=row["client_id"], rate_limit_per_minute=row["rate_limit_per_minute"]
+            )
+            found.setdefault(row["server"], []).append(limit)
+        return {key: tuple(limits) for key, limits in found.items()}
+
 
 class ServerService:
-    """Create, change and delete servers; look them up, fresh or (``serving``) from the serving cache."""
+    """Create, change and delete servers (each change recorded in the audit trail); look them up, fresh or
+    (``serving``) from the serving cache."""
 
     def __init__(
         self,
@@ -126,12 +145,14 @@ class ServerService:
         groups: ServerGroups,
         tools: ServerTools,
         tokens: ServerTokens,
+        audit: AuditLog | None = None,
     ) -> None:
         self._records = records
         self._cache = cache
         self._groups = groups
         self._tools = tools
         self._tokens = tokens
+        self._audit = audit or AuditLog()
 
     async def list_all(self) -> list[McpServer]:
         return await self._records.list_all()
@@ -163,11 +184,13 @@ class ServerService:
             if is_unique_violation(exc):
                 raise Conflict(f"There is already an MCP server {slug}.", field="slug") from None
             raise
-        return await self.get(row.id)
+        server = await self.get(row.id)
+        await record_server_change(self._audit, actor, "server.created", server, f"slug {server.slug}")
+        return server
 
     async def update(self, server_id: UUID, data: ServerUpdate, *, actor: Actor) -> McpServer:
         actor.require_admin()
-        await self.get(server_id)
+        before = await self.get(server_id)
         values: dict[Any, Any] = {ServerRow.updated_at: datetime.now(UTC)}
         if data.name is not None:
             values[ServerRow.name] = clean_name(data.name)
@@ -181,13 +204,17 @@ class ServerService:
             values[ServerRow.rate_limit_per_minute] = _rate(data.rate_limit_per_minute)
         await ServerRow.update(values).where(ServerRow.id == server_id)
         self._cache.changed()
-        return await self.get(server_id)
+        after = await self.get(server_id)
+        if changes := _changes(before, after):
+            await record_server_change(self._audit, actor, "server.changed", after, changes)
+        return after
 
     async def delete(self, server_id: UUID, *, actor: Actor) -> None:
         actor.require_admin()
-        await self.get(server_id)
+        server = await self.get(server_id)
         await ServerRow.delete().where(ServerRow.id == server_id)
         self._cache.changed()
+        await record_server_change(self._audit, actor, "server.deleted", server, f"slug {server.slug}")
 
     # --- what answering MCP requests reads (``ServerLookup``) -------------------------------------------
 
@@ -221,7 +248,9 @@ class ServerService:
         return await self._tokens.verify(server_id, secret)
 
 
-def _server(row: dict[str, Any], groups: tuple[ServerGroup, ...]) -> McpServer:
+def _server(
+    row: dict[str, Any], groups: tuple[ServerGroup, ...], limits: tuple[ClientRateLimit, ...]
+) -> McpServer:
     return McpServer(
         id=row["id"],
         slug=row["slug"],
@@ -230,10 +259,36 @@ def _server(row: dict[str, Any], groups: tuple[ServerGroup, ...]) -> McpServer:
         instructions=row["instructions"],
         access_method=AccessMethod(row["access_method"]),
         rate_limit_per_minute=row["rate_limit_per_minute"],
+        client_rate_limits=limits,
         groups=groups,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+async def record_server_change(
+    audit: AuditLog, actor: Actor, action: str, server: McpServer, reason: str = ""
+) -> None:
+    """Audit a change ``actor`` made to ``server`` or to its groups, tools or tokens (``reason`` says
+    which)."""
+    await audit.change(
+        actor, action, object_type="server", object_id=server.id, object_name=server.name, reason=reason
+    )
+
+
+def _changes(before: McpServer, after: McpServer) -> str:
+    """What a change of settings changed, in words: old and new values, but only the names of the texts."""
+    changed = []
+    if before.name != after.name:
+        changed.append(f"name: {before.name} → {after.name}")
+    changed += [
+        field for field in ("description", "instructions") if getattr(before, field) != getattr(after, field)
+    ]
+    if before.access_method != after.access_method:
+        changed.append(f"access method: {before.access_method.value} → {after.access_method.value}")
+    if before.rate_limit_per_minute != after.rate_limit_per_minute:
+        changed.append(f"rate limit: {before.rate_limit_per_minute} → {after.rate_limit_per_minute} a minute")
+    return "; ".join(changed)
 
 
 def clean_name(name: str) -> str:

@@ -1,5 +1,5 @@
-"""MCP server tables: servers, their end-user groups, their tools (attached recipes, and remote servers'
-tools offered directly) and API tokens."""
+"""MCP server tables: servers, their clients' own rate limits, their end-user groups, their tools (attached
+recipes, and remote servers' tools offered directly) and API tokens."""
 
 from __future__ import annotations
 
@@ -23,6 +23,15 @@ class Server(Table, tablename="mcp_server"):
     rate_limit_per_minute = Integer(default=60)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class ServerClientLimit(Table, tablename="mcp_server_client_limit"):
+    """A client's own rate limit on a server, instead of the server's; (server, client_id) is unique
+    (migration index)."""
+
+    server = ForeignKey(references=Server, on_delete=OnDelete.cascade, null=False, index=True)
+    client_id = Varchar(length=600, help_text="An OAuth client's id, or token:<name> for an API token.")
+    rate_limit_per_minute = Integer(help_text="Requests a minute per person through this client; 0: none.")
 
 
 class ServerGroup(Table, tablename="mcp_server_group"):

@@ -5,7 +5,8 @@ through one of its connections. A recipe tool's input schema comes from the publ
 versions never change once published, so their definitions are kept in memory by (recipe, version) and
 a tool list reads the database once per request. A remote tool's title, description and input schema are
 its connector action's (the remote server's own, as last listed); it is called with the caller's
-credentials for that connection, and counts, is limited and is audited like a recipe tool.
+credentials for that connection, and is audited like a recipe tool. (The endpoint counts every request
+against the server's rate limit before a call gets here: ``rate_limits.py``.)
 
 When a run stops because the caller's own connection is missing, a client that declared URL-mode
 elicitation gets ``-32042`` with the connect link; any other client gets a tool error whose text holds
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -28,17 +29,16 @@ from switchboard.connectors.connections.credentials import Caller
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.definitions import ConnectorDefinition
 from switchboard.connectors.deps import ConnectorServices
-from switchboard.platform.core.errors import DomainError, NotFound, Throttled
-from switchboard.platform.core.ratelimit import RateLimiter
+from switchboard.platform.core.errors import DomainError, NotFound
 from switchboard.platform.mcp.access import McpCaller, ServerLookup, offered_scopes
 from switchboard.platform.mcp.audit import ToolCall, ToolCallLog
+from switchboard.platform.mcp.client_names import ClientNames
 from switchboard.platform.mcp.models import McpServer, RemoteTool, ServerTool
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.model import RecipeDefinition
 from switchboard.recipes.outcomes import Outcome, RunCaller, RunReport
 
 _KEPT_DEFINITIONS = 2048
-_RATE_WINDOW = timedelta(minutes=1)
 
 
 class ToolRunner:
@@ -49,12 +49,13 @@ class ToolRunner:
         recipes: RecipeServices,
         calls: ToolCallLog,
         connectors: ConnectorServices | None = None,
+        names: ClientNames | None = None,
     ) -> None:
         self._servers = servers
         self._recipes = recipes
         self._calls = calls
         self._connectors = connectors
-        self._limiter = RateLimiter()
+        self._names = names or ClientNames()
         self._definitions: OrderedDict[tuple[UUID, int], RecipeDefinition] = OrderedDict()
 
     async def published(self, server: McpServer) -> list[ServerTool]:
@@ -131,10 +132,6 @@ class ToolRunner:
             tool = await self.find(caller.server, name)
         if tool is None or not caller.may_call(tool.scope):
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {name}")
-        refusal = await self._rate_limited(caller)
-        if refusal:
-            await self._record(caller, name, "rate_limited", refusal)
-            return _error(refusal)
         if isinstance(tool, RemoteTool):
             return await self._call_remote(caller, tool, arguments, url_elicitation=url_elicitation)
         run_caller = RunCaller(
@@ -203,21 +200,9 @@ class ToolRunner:
             structured_content=output if isinstance(output, dict) else None,
         )
 
-    async def _rate_limited(self, caller: McpCaller) -> str:
-        """Why this call is over the server's limit per (server, client, user), or "" when it is not."""
-        limit = caller.server.rate_limit_per_minute
-        if limit <= 0:
-            return ""
-        key = f"mcp-tools:{caller.server.id}:{caller.client_id}:{caller.user_id or ''}"
-        try:
-            await self._limiter.hit(key, limit=limit, window=_RATE_WINDOW)
-        except Throttled as exc:
-            calls = "call" if limit == 1 else "calls"
-            return (
-                f"Too many tool calls: {caller.server.name} allows {limit} tool {calls} a minute per person "
-                f"and client. Try again in {exc.retry_after} seconds."
-            )
-        return ""
+    async def rate_limited(self, caller: McpCaller, name: str, message: str) -> None:
+        """A ``tools/call`` the server's rate limit refused before it reached the tool."""
+        await self._record(caller, name[:64], "rate_limited", message)
 
     async def _record(
         self,
@@ -242,6 +227,10 @@ class ToolRunner:
                 duration_ms=report.duration_ms if report is not None else duration_ms,
                 run_id=report.id if report is not None else None,
                 message=message,
+                client_name=await self._names.name_of(caller.server, caller.client_id),
+                scope=" ".join(caller.scopes),
+                ip_address=caller.ip_address,
+                user_agent=caller.user_agent,
             )
         )
 

@@ -13,8 +13,10 @@ and is never itself rendered as a template, so a caller's ``{{ 7 * 7 }}`` stays 
 
 The sandbox refuses access to private attributes (``''.__class__``) and caps what a template can make:
 ``*`` and ``**`` refuse results longer than 100,000 items or huge numbers, ``%`` and ``str.format`` refuse
-huge widths, ``range`` gives at most 10,000 numbers, and rendered text stops at 100,000 characters. Every
-failure is a ``TemplateError`` whose message a builder can act on ("input has no titel").
+huge widths, ``range`` gives at most 10,000 numbers, and rendered text stops at 100,000 characters. One
+evaluation runs its loops at most 100,000 rounds, calls macros at most 10,000 times and stops after a
+second; a field nests at most 50 levels. Every failure is a ``TemplateError`` whose message a builder can
+act on ("input has no titel").
 
 ``sandbox`` holds the environment and its limits, ``fields`` compiles and evaluates fields, ``reading``
 finds the pills a field uses and its syntax errors without running it.

@@ -21,9 +21,13 @@ from switchboard.recipes.templates.sandbox import (
     ENV,
     MAX_ITEMS,
     MAX_TEXT,
+    NESTS_TOO_DEEPLY,
     TemplateError,
+    Work,
+    parse,
     range_budget,
     sentence,
+    work_budget,
 )
 
 _MISSING: Any = object()
@@ -62,6 +66,7 @@ class CompiledField:
             if value is not _MISSING and type(value) in _PLAIN:
                 return value
         token = range_budget.set([MAX_ITEMS])
+        work = work_budget.set(Work())
         try:
             if self.kind == "pill":
                 return self._value(context)
@@ -82,6 +87,7 @@ class CompiledField:
             raise TemplateError(sentence(str(exc))) from None
         finally:
             range_budget.reset(token)
+            work_budget.reset(work)
 
     def _walk(self, context: Mapping[str, Any]) -> Any:
         """A plain path evaluated as the compiled expression would (the sandbox's getattr and getitem),
@@ -157,7 +163,7 @@ def compile_field(text: str) -> CompiledField:
         return CompiledField(text, "literal")
     stripped = text.strip()
     try:
-        tree = ENV.parse(text)
+        tree = parse(text)
         expression = _single_expression(tree, stripped)
         if expression is not None:
             source, node = expression
@@ -166,6 +172,8 @@ def compile_field(text: str) -> CompiledField:
         return CompiledField(text, "template", template=ENV.from_string(tree))
     except TemplateSyntaxError as exc:
         raise TemplateError(syntax_message(exc)) from None
+    except (SyntaxError, RecursionError):  # Python's own limits, should the checks of ``parse`` miss one
+        raise TemplateError(f"{NESTS_TOO_DEEPLY} (line 1)") from None
 
 
 def _caller(compiled: Any) -> Callable[[Mapping[str, Any]], Any]:

@@ -15,7 +15,7 @@ from jinja2 import nodes
 from jinja2.exceptions import TemplateSyntaxError, UndefinedError
 from jinja2.runtime import Undefined
 
-from switchboard.recipes.templates.sandbox import ENV, GLOBALS, sentence
+from switchboard.recipes.templates.sandbox import ENV, GLOBALS, parse, sentence
 
 
 class PillRef(msgspec.Struct, frozen=True):
@@ -66,7 +66,7 @@ def references(text: str) -> tuple[PillRef, ...]:
     if "{{" not in text and "{%" not in text:
         return ()
     try:
-        tree = ENV.parse(text)
+        tree = parse(text)
     except TemplateSyntaxError:
         return ()
     bound = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
@@ -103,7 +103,7 @@ def syntax_problem(text: str) -> str | None:
     if "{{" not in text and "{%" not in text:
         return None
     try:
-        ENV.parse(text)
+        parse(text)
     except TemplateSyntaxError as exc:
         return syntax_message(exc)
     return None

@@ -5,23 +5,37 @@ top of it: ``*`` and ``**`` refuse results longer than 100,000 items or huge num
 ``str.format`` and the ``format`` filter refuse huge widths, ``center`` and ``indent`` take at most a
 width of 10,000, ``range`` gives at most 10,000 numbers (100,000 over one evaluation), and a dot reads
 a key of the data before a method of the same name.
+
+What one evaluation may cost is bounded too, whatever the data a caller sends: its loops run at most
+100,000 rounds and its macros are called at most 10,000 times in all, and it stops after a second of
+work. A field nests at most ``MAX_NESTING`` levels (``MAX_LOOP_NESTING`` loops inside each other), so that
+reading and compiling it stays far from Python's own limits. ``parse`` is the one way fields are read.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, nodes
+from jinja2.exceptions import TemplateSyntaxError
 from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_ITEMS = 100_000
 MAX_TEXT = 100_000
 MAX_RANGE = 10_000
+# Loop rounds and macro calls over one evaluation (a call costs as much as hundreds of rounds); its time.
+MAX_ROUNDS = 100_000
+MAX_CALLS = 10_000
+MAX_SECONDS = 1.0
+MAX_NESTING = 50
+MAX_LOOP_NESTING = 10
+NESTS_TOO_DEEPLY = "the field nests too deeply"
 # Integers up to this many bits (about 30,000 digits) may be made by * and **.
 MAX_INT_BITS = 100_000
 _MAX_WIDTH = 10_000
@@ -141,6 +155,93 @@ def _safe_range(*args: int) -> Iterator[int]:
     return iter(numbers)
 
 
+class Work:
+    """What the evaluation under way may still do: loop rounds and macro calls, and until when."""
+
+    __slots__ = ("calls", "deadline", "rounds")
+
+    def __init__(self) -> None:
+        self.rounds = MAX_ROUNDS
+        self.calls = MAX_CALLS
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def step(self, what: str) -> None:
+        if what == "macro":
+            self.calls -= 1
+            if self.calls < 0:
+                raise TemplateError(f"the macros would be called more than {MAX_CALLS:,} times")
+        else:
+            self.rounds -= 1
+            if self.rounds < 0:
+                raise TemplateError(f"the loops would run more than {MAX_ROUNDS:,} times")
+        if time.monotonic() > self.deadline:
+            raise TemplateError(f"the field takes more than {MAX_SECONDS:g} second of work")
+
+
+# The work the evaluation under way may still do (set by each evaluation).
+work_budget: ContextVar[Work] = ContextVar("work_budget")
+# What ``parse`` makes templates call: on what every loop (and a recursive loop's ``loop(...)``) goes
+# through, and at the start of every macro call.
+_ROUNDS = "_sb_rounds"
+_STEP = "_sb_step"
+
+
+def _rounds(iterable: Any) -> Iterator[Any]:
+    budget = work_budget.get(None)
+    for item in iterable:
+        if budget is not None:
+            budget.step("loop")
+        yield item
+
+
+def _step(what: str) -> str:
+    budget = work_budget.get(None)
+    if budget is not None:
+        budget.step(what)
+    return ""
+
+
+def parse(text: str) -> nodes.Template:
+    """The field's template, checked for nesting and counting its work as it runs.
+
+    Raises ``TemplateSyntaxError`` for a syntax error or nesting past the limits.
+    """
+    try:
+        tree = ENV.parse(text)
+    except RecursionError:  # Jinja's parser recurses once per level of an expression
+        raise TemplateSyntaxError(NESTS_TOO_DEEPLY, 1) from None
+    _check_nesting(tree)
+    for loop in list(tree.find_all(nodes.For)):
+        loop.iter = _call(_ROUNDS, loop.iter)
+        if loop.recursive:  # loop(children) goes round again
+            for again in list(loop.find_all(nodes.Call)):
+                if isinstance(again.node, nodes.Name) and again.node.name == "loop" and len(again.args) == 1:
+                    again.args[0] = _call(_ROUNDS, again.args[0])
+    for macro in list(tree.find_all(nodes.Macro)):
+        macro.body.insert(0, nodes.Output([_call(_STEP, nodes.Const("macro"))]))
+    for caller in list(tree.find_all(nodes.CallBlock)):
+        caller.body.insert(0, nodes.Output([_call(_STEP, nodes.Const("macro"))]))
+    tree.set_environment(ENV)
+    tree.set_lineno(1)
+    return tree
+
+
+def _call(name: str, argument: nodes.Node) -> nodes.Call:
+    return nodes.Call(nodes.Name(name, "load"), [argument], [], None, None, lineno=argument.lineno)
+
+
+def _check_nesting(tree: nodes.Template) -> None:
+    """Refuse nodes more than ``MAX_NESTING`` deep, or loops more than ``MAX_LOOP_NESTING`` deep (Python
+    compiles at most 20 blocks inside each other)."""
+    stack: list[tuple[nodes.Node, int, int]] = [(tree, 0, 0)]
+    while stack:
+        node, depth, loops = stack.pop()
+        if depth > MAX_NESTING or loops > MAX_LOOP_NESTING:
+            raise TemplateSyntaxError(NESTS_TOO_DEEPLY, node.lineno or 1)
+        inner = loops + isinstance(node, nodes.For)
+        stack.extend((child, depth + 1, inner) for child in node.iter_child_nodes())
+
+
 def _limited_filter(name: str, position: int, keyword: str) -> Callable[..., Any]:
     original: Callable[..., Any] = ENV.filters[name]
 
@@ -161,6 +262,8 @@ def _format_filter(value: Any, *args: Any, **kwargs: Any) -> str:
 ENV = _Sandbox(undefined=StrictUndefined, autoescape=False, finalize=_finalize, keep_trailing_newline=True)
 _FORMAT: Callable[..., Any] = ENV.filters["format"]
 ENV.globals["range"] = _safe_range
+ENV.globals[_ROUNDS] = _rounds
+ENV.globals[_STEP] = _step
 ENV.filters["center"] = _limited_filter("center", 1, "width")
 ENV.filters["indent"] = _limited_filter("indent", 1, "width")
 ENV.filters["format"] = _format_filter

@@ -8,12 +8,12 @@ The data pills a step's fields use are checked in ``references``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
 from switchboard.connectors.definitions.model import Action, ConnectorDefinition, NoAuth
+from switchboard.platform.core.json_nesting import loads as load_json
 from switchboard.recipes.model import (
     OPERATORS,
     UNARY_OPERATORS,
@@ -173,7 +173,7 @@ def _type_problem(trigger: ToolTrigger, text: str, schema: Any) -> str:
     field = compile_field(text)
     if field.kind == "literal":
         try:
-            value = json.loads(text)
+            value = load_json(text)
         except ValueError:
             value = _NOT_JSON
         if any(suits(value, kind) for kind in wanted):

@@ -11,6 +11,7 @@ import msgspec
 from switchboard.connectors.connections.models import Connected, Connection, ConnectionInput, Mode, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.principal import Principal
+from tests.support.connector_fixtures import allow_private
 from tests.support.fault_provider import FaultProvider
 
 
@@ -56,7 +57,8 @@ async def fake_connection(
         scopes=("tasks:read",),
         fields={"host": fake.issuer},
     )
-    return await connectors.connections.create(msgspec.structs.replace(data, **changes), actor=builder)
+    connection = await connectors.connections.create(msgspec.structs.replace(data, **changes), actor=builder)
+    return await allow_private(connectors, connection)
 
 
 def link_token(link: str) -> str:

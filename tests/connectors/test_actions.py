@@ -17,6 +17,7 @@ from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.definitions import ConnectorDefinition, load_definition
 from switchboard.connectors.registry import load_builtins
 from switchboard.platform.core.errors import InvalidInput, NotFound
+from tests.support.connector_fixtures import loopback_apps
 from tests.support.fake_github import LocalServer, Recorded, Reply, json_reply
 
 
@@ -44,7 +45,7 @@ def app() -> Iterator[LocalServer]:
 
 @pytest.fixture
 async def runner() -> AsyncIterator[ActionRunner]:
-    runner = ActionRunner(timeout=2.0)
+    runner = ActionRunner(timeout=2.0, trusted=loopback_apps)
     yield runner
     await runner.aclose()
 
@@ -383,10 +384,21 @@ async def test_malformed_json_is_a_failure(app: LocalServer, runner: ActionRunne
     assert failed.value.message == "Shop answered 200 with malformed JSON."
 
 
+async def test_json_nested_past_the_limit_is_malformed_json(app: LocalServer, runner: ActionRunner) -> None:
+    # Parsing, templates and encoding again all recurse once per level: 64 is far more than APIs use.
+    deep = b"[" * 5000 + b"]" * 5000
+    app.handler = lambda request: Reply(200, deep, (("Content-Type", "application/json"),))
+
+    with pytest.raises(ActionFailed) as failed:
+        await runner.run(connector(), "get_item", {"item_id": "7"}, at(app))
+
+    assert failed.value.message == "Shop answered 200 with malformed JSON."
+
+
 @pytest.mark.parametrize("chunked", [False, True])
 async def test_an_answer_larger_than_the_limit_is_refused(app: LocalServer, chunked: bool) -> None:
     app.handler = lambda request: Reply(200, b"[" + b"1," * 3000 + b"1]", chunked=chunked)
-    runner = ActionRunner(max_response_bytes=4096)
+    runner = ActionRunner(max_response_bytes=4096, trusted=loopback_apps)
     try:
         with pytest.raises(ActionFailed) as failed:
             await runner.run(connector(), "get_item", {"item_id": "7"}, at(app))
@@ -549,7 +561,7 @@ async def test_an_app_that_cannot_be_reached_is_retryable(runner: ActionRunner) 
 
 async def test_a_post_that_timed_out_is_not_retryable(app: LocalServer) -> None:
     app.handler = lambda request: Reply(201, b"{}", delay=1.0)
-    runner = ActionRunner(timeout=0.2)
+    runner = ActionRunner(timeout=0.2, trusted=loopback_apps)
     try:
         with pytest.raises(ActionFailed) as failed:
             await runner.run(connector(), "create_item", {"title": "Lamp"}, at(app))

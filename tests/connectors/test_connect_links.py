@@ -20,6 +20,7 @@ from tests.connectors.grant_support import (
     link_token,
     provider_definition,
 )
+from tests.support.connector_fixtures import allow_private
 from tests.support.fault_provider import FaultProvider
 
 pytestmark = pytest.mark.both_engines
@@ -309,6 +310,7 @@ async def test_the_providers_own_settings_shape_the_authorization_and_token_requ
         ),
         actor=builder,
     )
+    connection = await allow_private(connectors, connection)
 
     link = await connectors.grants.connect_link(alice_id, connection.id)
     authorize_url = await connectors.connect.open_link(link_token(link), alice_id)

@@ -17,8 +17,8 @@ from switchboard.connectors.connections.models import (
 )
 from switchboard.connectors.deps import CREDENTIALS_PURPOSE, ConnectorServices
 from switchboard.connectors.tables import Connection as ConnectionRow
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.deps import IdentityServices
-from switchboard.identity.oauth.audit import AuditLog
 from switchboard.identity.principal import Principal
 from switchboard.identity.services.users import UserService
 from switchboard.platform.core.crypto import DecryptionFailed, SecretBox

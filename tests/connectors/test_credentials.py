@@ -16,6 +16,7 @@ from switchboard.connectors.connections.models import ConnectionInput, Mode, Pro
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import InvalidInput
+from tests.support.connector_fixtures import allow_private
 from tests.support.fault_provider import TOKEN_EXCHANGE, FaultProvider
 
 
@@ -60,7 +61,7 @@ async def _connection(
         ),
         actor=builder,
     )
-    return connection.id
+    return (await allow_private(connectors, connection)).id
 
 
 async def test_a_client_credentials_connection_gets_a_token_once_and_reuses_it(

@@ -12,6 +12,7 @@ from switchboard.connectors.actions import ActionRunner
 from switchboard.connectors.definitions import ConnectorDefinition
 from switchboard.connectors.registry import load_builtins
 from switchboard.platform.core.errors import InvalidInput
+from tests.support.connector_fixtures import loopback_apps
 from tests.support.fake_github import FakeGitHub, Reply, json_reply
 
 
@@ -25,7 +26,7 @@ def github() -> Iterator[FakeGitHub]:
 
 @pytest.fixture
 async def runner() -> AsyncIterator[ActionRunner]:
-    runner = ActionRunner(timeout=2.0)
+    runner = ActionRunner(timeout=2.0, trusted=loopback_apps)
     yield runner
     await runner.aclose()
 
@@ -266,7 +267,7 @@ async def test_github_not_answering_in_time_is_a_retryable_failure(
     github: FakeGitHub, definition: ConnectorDefinition
 ) -> None:
     github.faults["/user/repos"] = Reply(200, b"[]", (("Content-Type", "application/json"),), delay=1.0)
-    runner = ActionRunner(timeout=0.25)
+    runner = ActionRunner(timeout=0.25, trusted=loopback_apps)
     try:
         with pytest.raises(ActionFailed) as failed:
             await runner.run(definition, "list_my_repositories", {}, as_user(github))

@@ -18,6 +18,7 @@ from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.tables import UserGrant
 from switchboard.identity.principal import Principal
 from tests.connectors.grant_support import link_token
+from tests.support.connector_fixtures import allow_private
 from tests.support.oidc_provider import (
     OidcClient,
     OidcProvider,
@@ -69,7 +70,7 @@ async def connection(
     )
     await connectors.registry.save(definition, actor=builder.email)
     oidc.reset_stats()
-    return await connectors.connections.create(
+    created = await connectors.connections.create(
         ConnectionInput(
             name="OIDC App",
             project_id=project.id,
@@ -81,6 +82,7 @@ async def connection(
         ),
         actor=builder,
     )
+    return await allow_private(connectors, created)
 
 
 async def _connect(connectors: ConnectorServices, user_id: UUID, connection_id: UUID, login: str) -> str:

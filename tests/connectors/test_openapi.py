@@ -24,6 +24,7 @@ from switchboard.connectors.definitions import (
     load_definition,
 )
 from switchboard.connectors.openapi import definition_from_openapi
+from tests.support.connector_fixtures import loopback_apps
 from tests.support.fake_github import LocalServer, Recorded, Reply, json_reply
 
 DOCUMENTS = Path(__file__).parent / "openapi"
@@ -234,7 +235,7 @@ def tasks_app() -> Iterator[LocalServer]:
 async def test_an_imported_connector_calls_the_app(
     tasks: ConnectorDefinition, tasks_app: LocalServer
 ) -> None:
-    runner = ActionRunner(timeout=2.0)
+    runner = ActionRunner(timeout=2.0, trusted=loopback_apps)
     auth = RequestAuth(values={"host": tasks_app.url()}, headers={"Authorization": "Bearer t"})
     try:
         listed = await runner.run(tasks, "list_tasks", {"listId": "inbox", "done": False}, auth)

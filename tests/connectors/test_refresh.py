@@ -14,7 +14,7 @@ from switchboard.connectors.connections.errors import ConnectionRequired, Provid
 from switchboard.connectors.connections.models import Connection, ConnectionInput, GrantStatus, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.tables import UserGrant
-from switchboard.identity.oauth.audit import AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Principal
 from switchboard.identity.services.users import UserService
 from switchboard.identity.tables import AuditEvent

@@ -308,3 +308,36 @@ async def test_an_authorization_server_without_pkce_s256_is_refused_for_the_code
     )
     assert server.hits["/tenant/register"] == 0  # refused before registering anywhere
     assert await RemoteServerRow.count() == 0
+
+
+async def test_a_builder_cannot_point_a_server_an_admin_allowed_onto_private_addresses_elsewhere(
+    app_services: Services, services: IdentityServices, web: Browserless, files_endpoint: str
+) -> None:
+    connectors: ConnectorServices = app_services.connectors
+    await connectors.remote.create(server_input(files_endpoint), actor=SETUP)  # allowed by an admin
+    elsewhere = DocumentServer({"/mcp": document(lambda b: {"jsonrpc": "2.0", "id": 0, "result": {}})})
+    await elsewhere.start()
+    await make_user(services, "builder@example.com", Role.BUILDER)
+    client = await signed_in(web, "builder@example.com")
+    try:
+        moved = await client.patch(f"{API}/files", json={"endpoint": elsewhere.url("/mcp")})
+        token_elsewhere = await client.patch(
+            f"{API}/files", json={"auth": {"token_url": elsewhere.url("/token")}}
+        )
+    finally:
+        await elsewhere.stop()
+
+    why = (
+        f"An admin allowed Files onto private addresses at {files_endpoint} only; only owners and admins "
+        "can change where it connects."
+    )
+    assert answer(moved) == error(403, "permission_denied", why, "endpoint")
+    assert answer(token_elsewhere) == error(403, "permission_denied", why, "auth.token_url")
+    assert elsewhere.requests == []  # Switchboard called nothing there
+    server = await connectors.remote.get("files")
+    assert (server.endpoint, server.allow_private) == (files_endpoint, True)
+
+    # A change that keeps the address is still the builder's to make.
+    renamed = await client.patch(f"{API}/files", json={"name": "Shared files", "endpoint": files_endpoint})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == "Shared files"

@@ -247,3 +247,86 @@ async def test_a_shared_grant_lacking_a_scope_names_it_for_a_builder_and_makes_n
         "adds it to the connection's scopes and connects it again."
     )
     assert await ConnectLink.count() == links
+
+
+async def test_the_shared_account_is_not_anyones_own_to_disconnect(
+    connectors: ConnectorServices,
+    fake: FaultProvider,
+    shared: Connection,
+    builder: Principal,
+    other_builder: Principal,
+    alice_id: UUID,
+) -> None:
+    await connect_shared(connectors, fake, builder, shared.id, "ops@example.com")
+
+    for user_id in (alice_id, other_builder.user_id, builder.user_id):
+        with pytest.raises(NotFound) as refused:
+            await connectors.grants.disconnect(user_id, shared.id)
+        assert refused.value.message == "Test App is not connected by each user."
+
+    assert [row["user"] for row in await UserGrant.select(UserGrant.user)] == [builder.user_id]
+    assert fake.requests_to("revocation") == []
+    assert (await whoami(connectors, shared, Caller(alice_id, "alice@example.com")))[
+        "email"
+    ] == "ops@example.com"
+
+
+async def test_the_audit_names_the_builder_who_disconnected_the_shared_account(
+    connectors: ConnectorServices,
+    fake: FaultProvider,
+    shared: Connection,
+    builder: Principal,
+    other_builder: Principal,
+    services: IdentityServices,
+) -> None:
+    await connect_shared(connectors, fake, builder, shared.id, "ops@example.com")
+
+    await connectors.grants.disconnect_shared(shared.id, other_builder)
+
+    (event,) = await services.oauth.audit.recent(action="connection.disconnect")
+    assert (event.actor, event.subject, event.outcome) == ("carol@example.com", "Test App", "ok")
+    assert event.reason == "the grant of builder@example.com"
+
+
+async def test_deleting_a_connection_revokes_every_grant_and_names_who_deleted_it_not_the_grants_owners(
+    connectors: ConnectorServices,
+    fake: FaultProvider,
+    project: Project,
+    builder: Principal,
+    other_builder: Principal,
+    alice_id: UUID,
+    bob_id: UUID,
+    services: IdentityServices,
+) -> None:
+    own = await fake_connection(connectors, fake, project, builder, name="Each user", mode=Mode.END_USER)
+    await connect(connectors, alice_id, own.id)
+    await connect(connectors, bob_id, own.id)
+
+    await connectors.grants.disconnect_everyone(own.id, actor=other_builder)
+
+    events = await services.oauth.audit.recent(action="connection.disconnect")
+    assert sorted((event.actor, event.subject, event.reason) for event in events) == [
+        ("carol@example.com", "Each user", "the connection was deleted; the grant of alice@example.com"),
+        ("carol@example.com", "Each user", "the connection was deleted; the grant of bob@example.com"),
+    ]
+    assert await UserGrant.count() == 0
+    assert len(fake.requests_to("revocation")) == 4
+
+
+async def test_deleting_a_connection_never_audits_its_grants_owners_as_having_disconnected(
+    connectors: ConnectorServices,
+    fake: FaultProvider,
+    project: Project,
+    builder: Principal,
+    alice_id: UUID,
+    services: IdentityServices,
+) -> None:
+    own = await fake_connection(connectors, fake, project, builder, name="Each user", mode=Mode.END_USER)
+    await connect(connectors, alice_id, own.id)
+
+    await connectors.lifecycle.delete(own.id, actor=builder)
+
+    (event,) = await services.oauth.audit.recent(action="connection.disconnect")
+    assert event.actor != "alice@example.com"
+    assert event.reason == "the connection was deleted; the grant of alice@example.com"
+    assert await UserGrant.count() == 0

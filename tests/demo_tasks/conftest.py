@@ -36,7 +36,11 @@ def demo_app() -> Litestar:
 @pytest.fixture(scope="session")
 def host_app(demo_app: Litestar) -> Litestar:
     host_csrf = CSRFConfig(secret=TEST_SECRET, cookie_name="host_csrf")
-    return Litestar(route_handlers=[mount_handler(demo_app, "/demo-tasks")], csrf_config=host_csrf)
+    # No logging set-up of its own: Litestar's default would raise the root logger to INFO for every
+    # test that runs after this one in the worker.
+    return Litestar(
+        route_handlers=[mount_handler(demo_app, "/demo-tasks")], csrf_config=host_csrf, logging_config=None
+    )
 
 
 @pytest.fixture

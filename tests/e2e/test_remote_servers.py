@@ -52,16 +52,26 @@ def test_an_admin_discovers_and_adds_a_remote_server_then_removes_it(
     page.get_by_role("button", name="List tools again").click()
     expect_notice(page, "Tools listed again: 3 tools.")
 
+    # A name that would break out of a script written around it stays a name.
+    name = "Team's files'); document.body.dataset.injected = ('yes"
     page.get_by_role("button", name="Edit settings").click()
     expect_heading(page, "Edit Files")
     expect(page.get_by_label("Endpoint URL")).to_have_value(files_endpoint)
     expect(page.get_by_label("Allow private network addresses")).to_be_checked()
-    page.get_by_label("Name").fill("Team files")
+    page.get_by_label("Name").fill(name)
     page.get_by_role("button", name="Save").click()
-    expect_notice(page, "Remote server Team files saved.")
-    expect_heading(page, "Team files")
+    expect_notice(page, f"Remote server {name} saved.")
+    expect_heading(page, name)
 
-    page.once("dialog", lambda dialog: dialog.accept() if isinstance(dialog, Dialog) else None)
+    questions: list[str] = []
+
+    def accept(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     page.get_by_role("button", name="Remove server").click()
-    expect_notice(page, "Remote server Team files removed.")
-    expect(page.get_by_role("link", name="Team files")).to_have_count(0)
+    expect_notice(page, f"Remote server {name} removed.")
+    assert questions == [f"Remove {name} and its connector?"]
+    assert page.evaluate("document.body.dataset.injected") is None
+    expect(page.get_by_role("link", name=name)).to_have_count(0)

@@ -133,7 +133,7 @@ def test_the_tool_call_log_filters_and_exports_csv(admin_page: Page, tmp_path: P
 
     page.goto("/console/tool-calls")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Export CSV").click()
+        page.get_by_role("link", name="Download CSV").click()
     saved = tmp_path / "calls.csv"
     download.value.save_as(saved)
     assert download.value.suggested_filename.startswith("tool-calls-")
@@ -148,6 +148,10 @@ def test_the_tool_call_log_filters_and_exports_csv(admin_page: Page, tmp_path: P
         "duration_ms",
         "run_id",
         "message",
+        "client_name",
+        "scope",
+        "ip_address",
+        "user_agent",
     ]
 
 

@@ -91,6 +91,27 @@ async def test_deeply_nested_json_is_a_bad_request(as_admin: httpx.AsyncClient) 
 
 
 @pytest.mark.parametrize(
+    "nested",
+    [
+        pytest.param(b"[" * 1_000 + b"]" * 1_000, id="1,000 arrays"),
+        pytest.param(b'{"a": ' * 1_000 + b"1" + b"}" * 1_000, id="1,000 objects"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="100,000 arrays"),
+        pytest.param(b'{"a": ' * 100_000 + b"1" + b"}" * 100_000, id="100,000 objects"),
+        pytest.param(b"[" * 100_000, id="100,000 brackets never closed"),
+    ],
+)
+async def test_json_nested_past_what_a_parser_follows_is_a_bad_request_in_the_apis_format(
+    as_admin: httpx.AsyncClient, nested: bytes
+) -> None:
+    response = await as_admin.post("/api/v1/groups", content=b'{"name": ' + nested + b"}", headers=JSON)
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": "bad_request", "message": "The request body is nested too deeply."}
+    assert (await as_admin.get("/api/v1/groups")).json() == []
+
+
+@pytest.mark.parametrize(
     ("email", "password"),
     [
         pytest.param("a" * 5_000 + "@example.com", PASSWORD, id="huge e-mail"),

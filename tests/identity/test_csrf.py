@@ -69,3 +69,42 @@ async def test_reading_needs_no_csrf_header(admin: UserOut, open_browser: OpenBr
     response = await client.get("/api/v1/users")
 
     assert response.status_code == 200
+
+
+async def test_a_csrf_cookie_and_header_taken_from_an_anonymous_page_do_not_pass_with_an_admins_session(
+    admin: UserOut, member: UserOut, open_browser: OpenBrowser
+) -> None:
+    client = await signed_in_browser(open_browser, admin.email)
+    attacker = (await open_browser()).client
+    await attacker.get("/login")
+    # A page on a sibling origin of the same site can set cookies for this one.
+    client.cookies.delete("sb_csrf")
+    client.cookies.set("sb_csrf", attacker.cookies["sb_csrf"], domain="testserver.local")
+    planted = {"x-csrftoken": attacker.cookies["sb_csrf"]}
+
+    results = [
+        answer(await client.post("/api/v1/groups", json={"name": "Sales"}, headers=planted)),
+        answer(await client.patch(f"/api/v1/users/{member.id}", json={"role": "admin"}, headers=planted)),
+    ]
+
+    assert results == [CSRF_FAILED] * 2
+    assert await Group.count() == 0
+    assert (await client.get(f"/api/v1/users/{member.id}")).json()["role"] == "member"
+
+
+async def test_the_csrf_cookie_after_sign_in_holds_the_sessions_own_token(
+    admin: UserOut, open_browser: OpenBrowser
+) -> None:
+    browser = await open_browser()
+    await browser.client.get("/login")
+    anonymous = browser.client.cookies["sb_csrf"]
+
+    response = await browser.sign_in(admin.email, PASSWORD)
+
+    set_cookies = response.headers.get_list("set-cookie")
+    assert [cookie.split("=")[0] for cookie in set_cookies] == ["sb_session", "sb_csrf"]
+    assert browser.client.cookies["sb_csrf"] != anonymous
+    changed = await browser.client.post(
+        "/api/v1/groups", json={"name": "Sales"}, headers={"x-csrftoken": browser.client.cookies["sb_csrf"]}
+    )
+    assert changed.status_code == 201

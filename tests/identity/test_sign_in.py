@@ -10,6 +10,7 @@ from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserCreate, UserOut, UserUpdate
 from switchboard.identity.tables import LoginSession, User
 from switchboard.platform.core.tokens import token_hash
+from tests.identity.conftest import OpenBrowser
 from tests.identity.support import PASSWORD, WRONG_CREDENTIALS, email_field_value, login_error
 from tests.support.actors import SETUP
 from tests.support.web import Browserless
@@ -106,3 +107,22 @@ async def test_a_sign_in_form_sent_without_its_csrf_token_is_refused(
     assert response.status_code == 403
     assert "sb_session" not in client.cookies
     assert await LoginSession.count() == 0
+
+
+async def test_signing_in_never_adopts_a_session_cookie_the_browser_brought(
+    member: UserOut, admin: UserOut, web: Browserless, client: httpx.AsyncClient, open_browser: OpenBrowser
+) -> None:
+    # A fixation attempt: someone signs in themselves and plants their live session cookie in the
+    # browser an admin is about to sign in with.
+    fixer = await open_browser()
+    assert (await fixer.sign_in(member.email, PASSWORD)).status_code == 303
+    planted = fixer.client.cookies["sb_session"]
+    client.cookies.set("sb_session", planted, domain="testserver.local")
+
+    response = await web.submit("/me", "/login", {"email": admin.email, "password": PASSWORD})
+
+    assert response.status_code == 303
+    assert client.cookies["sb_session"] != planted
+    assert (await client.get("/api/v1/me")).json()["email"] == admin.email
+    replay = await fixer.client.get("/api/v1/me")
+    assert (replay.status_code, replay.json()["email"]) == (200, member.email)

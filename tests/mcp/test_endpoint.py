@@ -424,31 +424,37 @@ async def test_every_tool_call_is_audited_and_the_rate_limit_answers_with_when_t
     running: Litestar, app_services: Services, web: Browserless, demo: McpServer
 ) -> None:
     mcp: McpServices = app_services.mcp
-    await mcp.servers.update(demo.id, ServerUpdate(rate_limit_per_minute=2), actor=SETUP)
+    # initialize, the tools/list the SDK client sends before its first call, and two calls: the third
+    # call is one request too many.
+    await mcp.servers.update(demo.id, ServerUpdate(rate_limit_per_minute=4), actor=SETUP)
     async with signed_in_client(running, web, "alice@example.com") as signed, mcp_session(signed) as session:
         first = await session.call_tool("whoami", {})
         second = await session.call_tool("create_task", {"title": "x"})
-        third = await session.call_tool("whoami", {})
+        with pytest.raises(MCPError) as third:
+            await session.call_tool("whoami", {})
     client_info = signed.storage.client_info
     assert client_info is not None
 
     assert not first.is_error
     assert second.is_error
-    assert third.is_error
+    assert third.value.code == -32019
     assert re.fullmatch(
-        r"Too many tool calls: Demo allows 2 tool calls a minute per person and client\. "
-        r"Try again in \d+ seconds\.",
-        _text(third),
+        r"Rate limit of 4 requests per minute for this server reached; retry in \d+ seconds\.",
+        third.value.message,
     )
+    assert third.value.data["limit"] == 4
     calls = await mcp.calls.search(ToolCallFilter(server="demo"))
     assert [(c.tool, c.outcome, c.user_email, c.client_id) for c in calls] == [
         ("whoami", "rate_limited", "alice@example.com", client_info.client_id),
         ("create_task", "connection_required", "alice@example.com", client_info.client_id),
         ("whoami", "succeeded", "alice@example.com", client_info.client_id),
     ]
+    assert {c.client_name for c in calls} == {"Test MCP client"}
     assert calls[2].run_id is not None
     assert await mcp.calls.search(ToolCallFilter(user="bob@example.com")) == []
     exported = (await mcp.calls.export_csv(ToolCallFilter(outcome="succeeded"))).splitlines()
-    assert exported[0] == "time,server,tool,user,client,outcome,duration_ms,run_id,message"
+    assert exported[0] == (
+        "time,server,tool,user,client,outcome,duration_ms,run_id,message,client_name,scope,ip_address,user_agent"
+    )
     assert len(exported) == 2
     assert ",whoami,alice@example.com," in exported[1]

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from litestar import Litestar
 
+from switchboard.identity.oauth.models import StaticClientCreate
+from switchboard.identity.oauth.resources import ProtectedResource
 from switchboard.identity.oauth.server import AuthorizationServer
-from switchboard.identity.tables import OAuthRefreshToken
+from switchboard.identity.tables import OAuthGrant, OAuthRefreshToken
 from switchboard.platform.core.tokens import token_hash
+from tests.support.actors import SETUP
 from tests.support.oauth import RESOURCE, OAuthClient, decode_jwt, error_of, verifies
+from tests.support.oauth_server import TEST_PATH, with_test_endpoint
 from tests.support.web import Browserless
 
 pytestmark = pytest.mark.both_engines
@@ -23,6 +30,26 @@ async def _refreshed(oauth: OAuthClient, refresh_token: str, client_id: str, **e
     assert answer.headers["cache-control"] == "no-store"
     result: dict[str, Any] = answer.json()
     return result
+
+
+@pytest.fixture
+async def mcp_resource(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """The protected MCP resource the tokens are for, as a client calls it."""
+    protected = with_test_endpoint(app, ProtectedResource(url=RESOURCE, name="Test server"))
+    transport = httpx.ASGITransport(app=protected, client=("127.0.0.1", 51003))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
+        yield http
+
+
+@pytest.fixture
+async def gateway(oauth_server: AuthorizationServer) -> tuple[str, str]:
+    """Credentials of a resource server that may introspect any token."""
+    created = await oauth_server.clients.create_static(
+        StaticClientCreate(name="MCP gateway", grant_types=["client_credentials"], may_introspect_any=True),
+        actor=SETUP,
+    )
+    assert created.client_secret is not None
+    return created.client.client_id, created.client_secret
 
 
 async def _first_use_long_ago(refresh_token: str) -> None:
@@ -170,3 +197,120 @@ async def test_an_expired_or_unknown_refresh_token_is_refused(
         assert error_of(await oauth.refresh(token, public_client["client_id"])) == (400, "invalid_grant")
     missing = await oauth.token({"grant_type": "refresh_token", "client_id": public_client["client_id"]})
     assert error_of(missing) == (400, "invalid_request")
+
+
+async def _resource_answers(mcp_resource: httpx.AsyncClient, access_token: str) -> int:
+    answer = await mcp_resource.get(TEST_PATH, headers={"authorization": f"Bearer {access_token}"})
+    return answer.status_code
+
+
+async def _introspected_active(oauth: OAuthClient, token: str, gateway: tuple[str, str]) -> bool:
+    answer = await oauth.introspect(token, auth=gateway)
+    assert answer.status_code == 200, answer.text
+    return bool(answer.json()["active"])
+
+
+async def test_a_refresh_token_replayed_within_the_grace_after_its_successor_was_used_revokes_the_grant(
+    oauth: OAuthClient,
+    alice: Browserless,
+    public_client: dict[str, Any],
+    oauth_server: AuthorizationServer,
+    mcp_resource: httpx.AsyncClient,
+    gateway: tuple[str, str],
+) -> None:
+    """RFC 9700 §4.14.2: the client moved on (it refreshed with the token it got), so the old token
+    presented again, however soon, is a copy in someone else's hands."""
+    client_id = public_client["client_id"]
+    tokens = await oauth.tokens(alice, client_id)
+    newer = await _refreshed(oauth, tokens["refresh_token"], client_id)
+    newest = await _refreshed(oauth, newer["refresh_token"], client_id)
+    assert await _resource_answers(mcp_resource, newest["access_token"]) == 200
+
+    replayed = await oauth.refresh(tokens["refresh_token"], client_id)  # seconds later: inside the grace
+    assert error_of(replayed) == (400, "invalid_grant")
+    assert replayed.json()["error_description"] == (
+        "The refresh token was already used; every token of this grant is revoked."
+    )
+    assert "access_token" not in replayed.json()
+    # Everything the grant issued is refused: the newest refresh token, every access token.
+    assert error_of(await oauth.refresh(newest["refresh_token"], client_id)) == (400, "invalid_grant")
+    assert error_of(await oauth.refresh(newer["refresh_token"], client_id)) == (400, "invalid_grant")
+    for access_token in (tokens["access_token"], newer["access_token"], newest["access_token"]):
+        assert await _resource_answers(mcp_resource, access_token) == 401
+        assert not await verifies(oauth_server, access_token)
+        assert not await _introspected_active(oauth, access_token, gateway)
+    assert not await _introspected_active(oauth, newest["refresh_token"], gateway)
+    grant = await OAuthGrant.select(OAuthGrant.revoked_at, OAuthGrant.revoked_reason).first()
+    assert grant is not None
+    assert grant["revoked_at"] is not None
+    assert grant["revoked_reason"] == "refresh token reused"
+    # The audit trail names whose grant it was, the client, and why it was refused.
+    refused = await oauth_server.audit.recent(action="token.refused")
+    assert [(event.subject, event.client_id, event.grant_type, event.reason) for event in refused][-1] == (
+        "alice@example.com",
+        client_id,
+        "refresh_token",
+        "invalid_grant: The refresh token was already used; every token of this grant is revoked.",
+    )
+
+
+async def test_a_replay_within_the_grace_is_refused_once_a_token_it_was_exchanged_for_was_used(
+    oauth: OAuthClient, alice: Browserless, public_client: dict[str, Any], oauth_server: AuthorizationServer
+) -> None:
+    """Two concurrent refreshes both get tokens; once the client refreshed with either result, the
+    token both came from is no longer taken for a concurrent duplicate."""
+    client_id = public_client["client_id"]
+    tokens = await oauth.tokens(alice, client_id)
+    first, second = await asyncio.gather(
+        oauth.refresh(tokens["refresh_token"], client_id), oauth.refresh(tokens["refresh_token"], client_id)
+    )
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    following = await _refreshed(oauth, second.json()["refresh_token"], client_id)
+
+    replayed = await oauth.refresh(tokens["refresh_token"], client_id)
+    assert error_of(replayed) == (400, "invalid_grant")
+    for answer in (first.json(), second.json(), following):
+        assert not await verifies(oauth_server, answer["access_token"])
+    assert error_of(await oauth.refresh(following["refresh_token"], client_id)) == (400, "invalid_grant")
+
+
+async def test_a_replay_within_the_grace_before_the_successor_was_used_is_a_concurrent_refresh(
+    oauth: OAuthClient, alice: Browserless, public_client: dict[str, Any], oauth_server: AuthorizationServer
+) -> None:
+    """The client's second request of a concurrent pair may arrive after the first was answered: while
+    the first answer's refresh token is unused, it gets tokens of its own."""
+    client_id = public_client["client_id"]
+    tokens = await oauth.tokens(alice, client_id)
+    first = await _refreshed(oauth, tokens["refresh_token"], client_id)
+    second = await _refreshed(oauth, tokens["refresh_token"], client_id)
+    for answer in (first, second):
+        assert await verifies(oauth_server, answer["access_token"])
+    assert await OAuthGrant.count().where(OAuthGrant.revoked_at.is_not_null()) == 0
+    await _refreshed(oauth, second["refresh_token"], client_id)
+
+
+async def test_a_replay_after_the_grace_revokes_the_grant_and_is_audited(
+    oauth: OAuthClient, alice: Browserless, public_client: dict[str, Any], oauth_server: AuthorizationServer
+) -> None:
+    client_id = public_client["client_id"]
+    tokens = await oauth.tokens(alice, client_id)
+    newer = await _refreshed(oauth, tokens["refresh_token"], client_id)
+    await _first_use_long_ago(tokens["refresh_token"])
+
+    assert error_of(await oauth.refresh(tokens["refresh_token"], client_id)) == (400, "invalid_grant")
+    assert not await verifies(oauth_server, newer["access_token"])
+    assert error_of(await oauth.refresh(newer["refresh_token"], client_id)) == (400, "invalid_grant")
+    events = [
+        (event.subject, event.client_id, event.grant_type, event.reason)
+        for event in reversed(await oauth_server.audit.recent(action="token.refused"))
+    ]
+    assert events == [
+        (
+            "alice@example.com",
+            client_id,
+            "refresh_token",
+            "invalid_grant: The refresh token was already used; every token of this grant is revoked.",
+        ),
+        # The revoked grant's refresh tokens are deleted: nothing tells whose this one was.
+        ("", client_id, "refresh_token", "invalid_grant: The refresh token is unknown, expired or revoked."),
+    ]

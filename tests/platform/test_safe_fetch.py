@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator
 from email.utils import formatdate
 from pathlib import Path
 
+import httpx
 import msgspec
 import pytest
 
 from switchboard.platform.core.errors import InvalidInput
-from switchboard.platform.core.safe_fetch import FetchPolicy, FetchRefused, Refusal, SafeFetcher
+from switchboard.platform.core.safe_fetch import FetchPolicy, FetchRefused, Refusal, SafeFetcher, checked_url
 from tests.support.document_server import (
     DocumentServer,
     Handler,
@@ -108,6 +109,7 @@ def routes() -> dict[str, Handler]:
         "/last-modified": revalidated_by_date(http_date),
         "/exactly-4096-bytes": answer(200, b'"' + b"x" * 4094 + b'"'),
         "/html": answer(200, b"<html><body>Hello</body></html>", ("Content-Type", "text/html")),
+        "/deep": answer(200, b"[" * 5000 + b"]" * 5000),
         "/gone": answer(404, b"{}"),
         "/gzip": answer(200, gzip.compress(json.dumps(DOCUMENT).encode()), ("Content-Encoding", "gzip")),
         "/claims-ten-megabytes": claims_ten_megabytes,
@@ -217,12 +219,55 @@ async def test_a_literal_non_public_address_is_refused_without_any_network_acces
     assert refused.message == f"Could not fetch {url}: {explanation}, which is not allowed."
 
 
-@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f.0.0.1"])
-async def test_a_loopback_address_spelled_as_a_number_is_refused_after_resolution(host: str) -> None:
-    # The system resolver reads these forms itself (inet_aton), without asking any DNS server.
-    refused = await refusal(SafeFetcher(FetchPolicy()), f"https://{host}/")
+@pytest.mark.parametrize(
+    "host", ["127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "127.0.0.01", "01.02.03.04", "1.2.3.4.5"]
+)
+async def test_an_ipv4_address_spelled_other_than_in_dotted_decimal_is_refused_before_any_lookup(
+    host: str,
+) -> None:
+    # Resolvers and browsers read these forms differently (inet_aton takes octal, hex and short forms;
+    # others take none of them), so none is given to a resolver.
+    refused = await refusal(SafeFetcher(FetchPolicy(), resolver=no_lookups), f"https://{host}/")
 
-    assert refused.detail == f"{host} resolves to 127.0.0.1, a loopback address, which is not allowed"
+    assert refused.reason is Refusal.INVALID_URL
+    assert refused.detail == f"{host} is not a valid host name or IP address"
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("https://xn--/", "xn-- is not a valid host name or IP address"),
+        ("https://xn--zz/", "xn--zz is not a valid host name or IP address"),
+        ("https://a..b/", "a..b is not a valid host name or IP address"),
+        ("https://-a.example/", "-a.example is not a valid host name or IP address"),
+        ("https://ex%41mple.com/", "ex%41mple.com is not a valid host name or IP address"),
+        ("https://[fe80::1%25eth0]/", "fe80::1%25eth0 is not a valid host name or IP address"),
+        ("https://[::1/", "it is not a valid URL"),
+        ("https://example.com:99999/", "the port is out of range"),
+    ],
+)
+def test_a_host_that_is_no_dns_name_or_ip_address_literal_is_refused(url: str, detail: str) -> None:
+    with pytest.raises(FetchRefused) as refused:
+        checked_url(url, FetchPolicy())
+
+    assert (refused.value.reason, refused.value.detail) == (Refusal.INVALID_URL, detail)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/",
+        "https://API.Example.com./v1",
+        "https://xn--bcher-kva.example/",
+        "https://bücher.example/",
+        "https://under_score.example.com/",
+        "https://1.2.3.4:8443/",
+        "https://[2001:db8::1]/",
+        "https://[::ffff:1.2.3.4]/",
+    ],
+)
+def test_dns_names_and_ip_address_literals_pass_the_url_check(url: str) -> None:
+    assert checked_url(url, FetchPolicy()).url == httpx.URL(url)
 
 
 async def test_allowing_private_addresses_does_not_allow_unspecified_or_multicast_ones() -> None:
@@ -436,6 +481,7 @@ async def test_the_deadline_covers_the_whole_answer_not_each_read(server: Docume
     ("path", "reason", "detail"),
     [
         ("/html", Refusal.NOT_JSON, "the answer is not JSON"),
+        ("/deep", Refusal.NOT_JSON, "the answer nests more than 64 levels deep"),
         ("/gone", Refusal.STATUS, "the server answered with status 404"),
         ("/gzip", Refusal.ENCODING, "the answer is compressed (gzip), unasked"),
     ],

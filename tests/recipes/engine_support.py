@@ -27,6 +27,7 @@ from switchboard.recipes.model import (
 from switchboard.recipes.outcomes import RunCaller, RunReport
 from switchboard.recipes.runs import RunStore
 from switchboard.recipes.tables import Recipe as RecipeRow
+from tests.support.connector_fixtures import allow_private
 from tests.support.fake_github import Recorded, Reply, json_reply
 from tests.support.fault_provider import FaultProvider
 
@@ -111,7 +112,8 @@ async def end_user_connection(
         scopes=("tasks:read", "tasks:write"),
         fields={"host": fake.issuer, "api": api or fake.issuer},
     )
-    return await connectors.connections.create(data, actor=builder)
+    # The fake apps listen on 127.0.0.1: an admin allows the connection onto private addresses.
+    return await allow_private(connectors, await connectors.connections.create(data, actor=builder))
 
 
 async def shared_connection(
@@ -126,7 +128,7 @@ async def shared_connection(
         token="shared-bearer-token-0123456789",
         fields={"api": api},
     )
-    return await connectors.connections.create(data, actor=builder)
+    return await allow_private(connectors, await connectors.connections.create(data, actor=builder))
 
 
 def action(

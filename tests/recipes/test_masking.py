@@ -118,3 +118,17 @@ def test_odd_values_never_raise() -> None:
         "tuple": [1, 2],
     }
     json.dumps(masked)
+
+
+def test_a_connect_link_keeps_its_address_but_not_its_token() -> None:
+    link = "https://switchboard.example.com/connect/Vq3-x_7Jk2LmN0pQrStUvWxYz0123456789abcdEFGH"
+    value = {"note": f"Open {link} to connect it.", "links": [link, f"{link}?x=1"], "other": "/connect/short"}
+
+    assert mask(value) == {
+        "note": "Open https://switchboard.example.com/connect/… to connect it.",
+        "links": [
+            "https://switchboard.example.com/connect/…",
+            "https://switchboard.example.com/connect/…?x=1",
+        ],
+        "other": "/connect/short",
+    }

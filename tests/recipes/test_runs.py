@@ -141,3 +141,72 @@ async def test_retention_removes_only_runs_older_than_the_cutoff(recipe_id: UUID
     assert removed == 2
     assert [summary.id for summary in await store.list_for(recipe_id)] == [recent.id]
     assert await store.remove_older_than(NOW - timedelta(days=30)) == 0
+
+
+CONNECT_LINK = "http://testserver.local/connect/Vq3-x_7Jk2LmN0pQrStUvWxYz0123456789abcdEFGH"
+ASKED = (
+    f"This tool needs your Test App account. Open {CONNECT_LINK} to connect it "
+    "(the link works once, for 10 minutes), then try again."
+)
+ASKED_REDACTED = ASKED.replace(CONNECT_LINK, "http://testserver.local/connect/…")
+
+
+async def test_a_connect_link_is_stored_without_its_token(recipe_id: UUID) -> None:
+    store = RunStore()
+    saved = report(
+        recipe_id,
+        outcome=Outcome.CONNECTION_REQUIRED,
+        message=ASKED,
+        connect_url=CONNECT_LINK,
+        result=ToolResult(text=ASKED, is_error=True),
+        steps=(
+            StepRun(
+                number="1",
+                step_id="step_1",
+                title="Create a task",
+                type="action",
+                status="connection_required",
+                input={"title": "Call Bob", "link": CONNECT_LINK},
+                error=ASKED,
+            ),
+        ),
+    )
+    await store.save(saved)
+
+    stored = await store.get(saved.id)
+    (summary,) = await store.list_for(recipe_id)
+
+    assert (stored.message, summary.message, stored.connect_url) == (ASKED_REDACTED, ASKED_REDACTED, "")
+    assert stored.result == ToolResult(text=ASKED_REDACTED, is_error=True)
+    assert stored.steps[0].error == ASKED_REDACTED
+    assert stored.steps[0].input == {"title": "Call Bob", "link": "http://testserver.local/connect/…"}
+    assert CONNECT_LINK.rsplit("/", 1)[1] not in str(await RecipeRun.select())
+
+
+async def test_a_run_kept_with_a_whole_connect_link_is_read_without_its_token(recipe_id: UUID) -> None:
+    run_id = uuid4()
+    await RecipeRun.insert(
+        RecipeRun(
+            id=run_id,
+            recipe=recipe_id,
+            version=2,
+            kind="tool",
+            caller_email="ann@example.com",
+            started_at=NOW,
+            outcome=Outcome.CONNECTION_REQUIRED.value,
+            message=ASKED,
+            input="{}",
+            result=f'{{"text": "{ASKED}", "structured": null, "is_error": true}}',
+            steps=(
+                '[{"number": "1", "step_id": "step_1", "title": "Create a task", "type": "action", '
+                f'"status": "connection_required", "error": "{ASKED}"}}]'
+            ),
+        )
+    )
+
+    stored = await RunStore().get(run_id)
+    (summary,) = await RunStore().list_for(recipe_id)
+
+    assert (stored.message, summary.message) == (ASKED_REDACTED, ASKED_REDACTED)
+    assert stored.result == ToolResult(text=ASKED_REDACTED, is_error=True)
+    assert stored.steps[0].error == ASKED_REDACTED

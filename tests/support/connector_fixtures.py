@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from switchboard.connectors.connections.models import Connection, ConnectionInput
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.platform.services import Services
+from tests.support.actors import SETUP
 from tests.support.fault_provider import FaultProvider
 
 # Tests that need third-party apps to give up quickly set SWITCHBOARD_PROVIDER_TIMEOUT_SECONDS to this;
@@ -39,3 +41,27 @@ def fake(fault_provider_server: FaultProvider) -> FaultProvider:
 @pytest.fixture
 def connectors(app_services: Services) -> ConnectorServices:
     return app_services.connectors
+
+
+async def allow_private(connectors: ConnectorServices, connection: Connection) -> Connection:
+    """What an admin does for a connection to a fake app on 127.0.0.1: allow it onto private addresses
+    (the origins its URLs have now), so that Switchboard may call it."""
+    data = ConnectionInput(
+        name=connection.name,
+        project_id=connection.project_id,
+        connector=connection.connector,
+        mode=connection.mode,
+        auth_type=connection.auth_type,
+        client_id=connection.client_id,
+        username=connection.username,
+        scopes=connection.scopes,
+        fields=connection.fields,
+        allow_private=True,
+    )
+    return await connectors.connections.update(connection.id, data, actor=SETUP)
+
+
+async def loopback_apps(origin: str) -> bool:
+    """The admin's allowance that a runner or provider client built by hand gets in tests: the fake apps,
+    all of them on 127.0.0.1 over plain http."""
+    return origin.startswith("http://127.0.0.1:")

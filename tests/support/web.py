@@ -34,7 +34,9 @@ class Browserless:
         return await self.submit("/login", "/login", {"email": email, "password": password})
 
     def api_headers(self) -> dict[str, str]:
-        """Headers a browser script adds to cookie-authenticated API changes."""
+        """Headers a script adds to cookie-authenticated API changes: the current session's own token,
+        which signing in puts in the CSRF cookie (take them again after signing in or out: a token of
+        another session, or of none, is refused)."""
         token = self.client.cookies.get("sb_csrf")
-        assert token, "no CSRF cookie yet: open a page first"
+        assert token, "no CSRF cookie yet: open a page or sign in first"
         return {"x-csrftoken": token}

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import httpx
 import pytest
 
-from switchboard.connectors.connections.models import Connection, Project
+from switchboard.connectors.connections.models import Connection, Mode, Project
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.tables import ConnectLink, UserGrant
 from switchboard.identity.deps import IdentityServices
@@ -403,3 +403,74 @@ async def test_my_connections_needs_a_sign_in(web: Browserless, connection: Conn
     response = await web.client.get("/me/connections", follow_redirects=False)
 
     assert (response.status_code, response.headers["location"]) == (303, "/login?next=%2Fme%2Fconnections")
+
+
+# --- Shared connections are not anyone's own -----------------------------------------------------------
+
+
+@pytest.fixture
+async def shared(
+    connectors: ConnectorServices, services: IdentityServices, fake: FaultProvider
+) -> Connection:
+    """A shared connection that a builder connected with the account ops@example.com."""
+    builder = principal_of(await make_user(services, "ops-builder@example.com", Role.BUILDER))
+    project: Project = await connectors.projects.ensure("Sales tools")
+    connection = await fake_connection(
+        connectors, fake, project, builder, name="Team tasks", mode=Mode.SHARED
+    )
+    fake.login = "ops@example.com"
+    link = await connectors.grants.shared_connect_link(connection.id, builder, return_to="")
+    authorize_url = await connectors.connect.open_link(link.rsplit("/", 1)[1], builder.user_id)
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(authorize_url)
+    params = dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+    await connectors.connect.finish(params, builder.user_id)
+    return connection
+
+
+@pytest.mark.parametrize("email", [ALICE, BUILDER])
+async def test_nobody_disconnects_a_shared_connection_from_my_connections(
+    web: Browserless,
+    services: IdentityServices,
+    fake: FaultProvider,
+    shared: Connection,
+    alice: UserOut,
+    email: str,
+) -> None:
+    if email == BUILDER:
+        await make_user(services, BUILDER, Role.BUILDER)
+    await sign_in(web, email)
+    grants_before = await grant_rows()
+
+    disconnect = await web.submit("/me/connections", f"/me/connections/{shared.id}/disconnect", {})
+    connect = await web.submit("/me/connections", f"/me/connections/{shared.id}/connect", {})
+
+    assert disconnect.status_code == 404, disconnect.text
+    page = Page(disconnect.text)
+    assert page.all("h1")[0].text == "My connections"
+    (alert,) = [p for p in page.all("p") if p.attrs.get("role") == "alert"]
+    assert alert.text == "Team tasks is not connected by each user."
+    assert connect.status_code == 404
+    assert "Team tasks is not connected by each user." in Page(connect.text).text
+    # The builder's grant is still there and still works for every caller; the app revoked nothing.
+    assert await grant_rows() == grants_before
+    assert [(row["account"], row["status"]) for row in grants_before] == [("ops@example.com", "connected")]
+    assert fake.requests_to("revocation") == []
+    assert await services.oauth.audit.recent(action="connection.disconnect") == []
+
+
+async def test_a_builder_disconnects_the_shared_account_in_the_console_and_the_audit_names_them(
+    web: Browserless, services: IdentityServices, fake: FaultProvider, shared: Connection
+) -> None:
+    await make_user(services, BUILDER, Role.BUILDER)
+    await sign_in(web, BUILDER)
+    page = f"/console/connections/{shared.id}"
+
+    response = await web.submit(page, f"{page}/disconnect", {})
+
+    assert (response.status_code, response.headers["location"]) == (303, page)
+    assert await grant_rows() == []
+    assert len(fake.requests_to("revocation")) == 2
+    (event,) = await services.oauth.audit.recent(action="connection.disconnect")
+    assert (event.actor, event.subject, event.outcome) == (BUILDER, "Team tasks", "ok")
+    assert event.reason == "the grant of ops-builder@example.com"

@@ -18,6 +18,7 @@ from switchboard.identity.schemas import UserOut
 from tests.connectors.conftest import principal_of
 from tests.connectors.grant_support import callback_params, connect, provider_definition
 from tests.identity.support import PASSWORD, make_user
+from tests.support.connector_fixtures import allow_private
 from tests.support.fault_provider import FaultProvider
 from tests.support.web import Browserless, csrf_from
 from tests.ui.html import Page
@@ -481,7 +482,10 @@ async def fake_app_connection(
         "connector": "test-app",
         "client_secret": fake.client_secret,
     }
-    return connection_id_of(await post_form(web, new, "/console/connections/new", data))
+    connection_id = connection_id_of(await post_form(web, new, "/console/connections/new", data))
+    # The fake app listens on 127.0.0.1: an admin allows the connection onto private addresses.
+    await allow_private(connectors, await connectors.connections.get(connection_id))
+    return connection_id
 
 
 async def test_the_connection_page_lists_who_connected_without_any_token(
@@ -613,3 +617,86 @@ async def test_deleting_a_connection_asks_first(
         in Page((await as_builder.client.get("/console/connections")).text).text
     )
     assert (await as_builder.client.get(page)).status_code == 404
+
+
+# --- private addresses ------------------------------------------------------------------------------
+
+LOCAL_TASKS = "http://127.0.0.1:8000/demo-tasks"
+
+
+async def test_an_admin_allows_a_connection_onto_private_addresses_and_can_take_it_back(
+    web: Browserless, services: IdentityServices, connectors: ConnectorServices, project: Project
+) -> None:
+    await make_user(services, ADMIN, Role.ADMIN)
+    assert (await web.sign_in(ADMIN, PASSWORD)).status_code == 303
+    form = Page((await web.client.get("/console/connections/new?connector=demo-tasks")).text)
+    checkbox = form.field("allow_private")
+    assert "checked" not in checkbox.attrs
+    assert form.label_for(checkbox) == "Allow private network addresses"
+
+    created = await create_demo_tasks(web, project, **{"field.host": LOCAL_TASKS, "allow_private": "1"})
+
+    connection_id = connection_id_of(created)
+    assert (await connectors.connections.get(connection_id)).private_origins == ("http://127.0.0.1:8000",)
+    page_path = f"/console/connections/{connection_id}"
+    page = Page((await web.client.get(page_path)).text)
+    assert "checked" in page.field("allow_private").attrs
+    assert page.facts()["Private addresses"] == "Allowed: http://127.0.0.1:8000"
+
+    withdrawn = await post_form(
+        web, page_path, page_path, demo_tasks_form(project, **{"field.host": LOCAL_TASKS})
+    )
+
+    assert withdrawn.status_code == 303
+    assert (await connectors.connections.get(connection_id)).private_origins == ()
+    assert Page((await web.client.get(page_path)).text).facts()["Private addresses"] == "Refused"
+
+
+async def test_a_builder_can_neither_allow_private_addresses_nor_move_an_allowed_connection(
+    as_builder: Browserless, connectors: ConnectorServices, project: Project
+) -> None:
+    assert (
+        Page((await as_builder.client.get("/console/connections/new?connector=demo-tasks")).text).get_id(
+            "allow_private"
+        )
+        is None
+    )
+    posted = await create_demo_tasks(as_builder, project, **{"field.host": LOCAL_TASKS, "allow_private": "1"})
+    assert posted.status_code == 403
+    assert Page(posted.text).by_id("form-error").text == "Only owners and admins can do this."
+    assert await connectors.connections.list_all() == []
+
+    connection_id = connection_id_of(
+        await create_demo_tasks(as_builder, project, **{"field.host": LOCAL_TASKS})
+    )
+    await allow_private(connectors, await connectors.connections.get(connection_id))  # as an admin would
+    page_path = f"/console/connections/{connection_id}"
+    page = Page((await as_builder.client.get(page_path)).text)
+    assert page.get_id("allow_private") is None
+    assert page.facts()["Private addresses"] == "Allowed: http://127.0.0.1:8000"
+
+    renamed = await post_form(
+        as_builder,
+        page_path,
+        page_path,
+        demo_tasks_form(project, name="Renamed", **{"field.host": LOCAL_TASKS}),
+    )
+    moved = await post_form(
+        as_builder,
+        page_path,
+        page_path,
+        demo_tasks_form(project, **{"field.host": "http://127.0.0.1:6379/x"}),
+    )
+
+    assert renamed.status_code == 303
+    assert moved.status_code == 403
+    assert Page(moved.text).by_id("form-error").text == (
+        "An admin allowed Renamed onto private addresses at http://127.0.0.1:8000 only; only owners and "
+        "admins can change where it connects."
+    )
+    connection = await connectors.connections.get(connection_id)
+    assert (connection.name, connection.fields["host"], connection.private_origins) == (
+        "Renamed",
+        LOCAL_TASKS,
+        ("http://127.0.0.1:8000",),
+    )

@@ -6,6 +6,9 @@ import uuid
 
 import httpx
 
+from switchboard.platform.mcp.models import ServerCreate
+from switchboard.platform.services import Services
+from tests.support.actors import SETUP
 from tests.support.web import Browserless
 from tests.ui.conftest import ALICE, Demo
 from tests.ui.html import Page
@@ -59,14 +62,22 @@ async def test_every_field_on_every_page_has_a_label(as_admin: Browserless, demo
         assert page.duplicate_ids() == [], name
 
 
-async def test_every_page_is_marked_no_store_and_has_one_heading(as_admin: Browserless, demo: Demo) -> None:
+async def test_every_page_is_marked_no_store_runs_no_inline_script_and_has_one_heading(
+    as_admin: Browserless, demo: Demo
+) -> None:
     as_admin.client.cookies.clear()
     for name, response in (await every_page(as_admin, demo)).items():
         assert response.headers["cache-control"] == "no-store", name
         assert response.headers["x-frame-options"] == "DENY", name
-        assert response.headers["content-security-policy"] == "frame-ancestors 'none'", name
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy, name
+        assert "script-src 'self'" in policy, name
         assert response.headers["content-type"].startswith("text/html"), name
         page = Page(response.text)
+        # What the policy would block: no inline script and no inline event handler on any page.
+        assert all(script.attrs.get("src", "").startswith("/static/") for script in page.all("script")), name
+        handlers = [(e.tag, a) for e in page.elements for a in e.attrs if a.startswith("on")]
+        assert handlers == [], (name, handlers)
         headings = [h1.text for h1 in page.all("h1")]
         assert len(headings) == 1, (name, headings)
         assert page.all("title")[0].text.endswith(" · Switchboard"), name
@@ -132,3 +143,30 @@ async def test_a_created_api_token_is_shown_once_and_never_again(as_admin: Brows
     assert token not in listing.text
     assert token[:10] in listing.text
     assert "nightly export" in Page(listing.text).text
+
+
+async def test_no_console_page_carries_inline_script(
+    as_admin: Browserless, app_services: Services, demo: Demo
+) -> None:
+    """Names people type end up in pages; with no inline script or handler anywhere, the page's policy
+    (``script-src 'self'``) lets nothing that slipped into the markup run."""
+    server = await app_services.mcp.servers.create(ServerCreate(slug="ops", name="Ops"), actor=SETUP)
+    for path in (
+        "/console/servers",
+        f"/console/servers/{server.id}",
+        f"/console/servers/{server.id}/access",
+        f"/console/servers/{server.id}/tools",
+        f"/console/servers/{server.id}/tokens",
+        "/console/recipes",
+        "/console/connectors",
+        "/console/connections",
+        "/console/remote-servers",
+        "/console/remote-servers/new",
+        "/console/tool-calls",
+    ):
+        response = await as_admin.client.get(path)
+        assert response.status_code == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"], path
+        page = Page(response.text)
+        handlers = [(e.tag, a) for e in page.elements for a in e.attrs if a.startswith("on")]
+        assert handlers == [], (path, handlers)

@@ -238,6 +238,25 @@ async def test_the_trigger_is_saved_with_typed_parameters_and_the_output_schema(
     assert Page(response.text).field("input.priority").attrs["type"] == "number"
 
 
+async def test_json_nested_past_the_limit_is_refused_beside_its_field(
+    as_builder: Browserless, recipes: RecipeServices, recipe: Recipe
+) -> None:
+    before = await draft(recipes, recipe)
+    deep = "[" * 5000 + "]" * 5000
+    data = trigger_form(
+        name="create_ticket",
+        output_schema='{"type": "object", "x": ' + deep + "}",
+        **{"parameters.1.name": "items", "parameters.1.type": "array", "parameters.1.default": deep},
+    )
+    response = await post(as_builder, recipe, "/trigger", data)
+    assert response.status_code == 422
+    page = Page(response.text)
+    nested = "This is not valid JSON: nested more than 64 levels deep (line 1)."
+    assert page.error_next_to(page.field("output_schema")) == nested
+    assert page.error_next_to(page.field("parameters.1.default"))
+    assert await draft(recipes, recipe) == before
+
+
 async def test_bad_trigger_values_are_refused_beside_their_fields_and_nothing_is_saved(
     as_builder: Browserless, recipes: RecipeServices, recipe: Recipe
 ) -> None:

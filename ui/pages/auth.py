@@ -74,6 +74,7 @@ class AuthPages(Controller):
             return refused
         home = "/console/users" if session.principal.is_admin else "/me"
         response: Response[Any] = Redirect(path=safe_next(values["next"], home), status_code=303)
+        # A new session: the CSRF middleware issues its token with this cookie (platform/core/csrf.py).
         response.cookies.append(
             Cookie(
                 key=SESSION_COOKIE,
@@ -89,13 +90,26 @@ class AuthPages(Controller):
 
     @post("/logout")
     async def logout(
-        self, request: Request[Any, Any, Any], sessions: NamedDependency[SessionService]
+        self,
+        request: Request[Any, Any, Any],
+        sessions: NamedDependency[SessionService],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         principal = principal_of(request)
-        if principal is not None and principal.session_id is not None:
-            await sessions.sign_out(principal.session_id)
+        if principal is not None:
+            await sessions.sign_out(principal)
         response: Response[Any] = Redirect(path="/login", status_code=303)
+        # Clearing the session cookie also clears the session's CSRF token (platform/core/csrf.py).
         response.cookies.append(
-            Cookie(key=SESSION_COOKIE, value="", max_age=0, expires=0, path="/", httponly=True)
+            Cookie(
+                key=SESSION_COOKIE,
+                value="",
+                max_age=0,
+                expires=0,
+                path="/",
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies,
+            )
         )
         return response

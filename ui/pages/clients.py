@@ -1,4 +1,5 @@
-"""Console → MCP clients: which clients may ask for tokens, their approval, secrets and deletion.
+"""Console → MCP clients: which clients may ask for tokens, their approval, scope caps, secrets and
+deletion.
 
 Client IDs of metadata-document clients are URLs, so pages address a client by its database id.
 """
@@ -161,6 +162,27 @@ class ClientPages(Controller):
         notice = f"{client.name} refused: it cannot sign anyone in, and its tokens no longer work."
         return redirect(request, await _back(request, client), notice)
 
+    @post("/{client_pk:uuid}/scopes")
+    async def cap_scopes(
+        self,
+        request: Request[Any, Any, Any],
+        client_pk: FromPath[UUID],
+        oauth: NamedDependency[AuthorizationServer],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any] | Template:
+        client = await oauth.clients.get_by_pk(client_pk)
+        cap = (await form_fields(request, "scope_cap"))["scope_cap"]
+        try:
+            capped = await oauth.clients.cap_scopes(client.client_id, cap.split(), actor=principal)
+        except InvalidInput as exc:
+            errors = {exc.field or "scope_cap": exc.message}
+            return self._detail(request, oauth, client, errors=errors, cap=cap, status_code=exc.status)
+        if capped.scope_cap:
+            notice = f"{client.name} may now get at most: {' '.join(capped.scope_cap)}."
+        else:
+            notice = f"{client.name} may get any scope people allow it."
+        return redirect(request, f"{LIST_PATH}/{client.id}", notice)
+
     @get("/{client_pk:uuid}/delete")
     async def confirm_delete(
         self,
@@ -215,15 +237,21 @@ class ClientPages(Controller):
         *,
         secret: str | None = None,
         created: bool = False,
+        errors: dict[str, str] | None = None,
+        cap: str | None = None,
+        status_code: int = 200,
     ) -> Template:
         return page(
             request,
             "console/client.html",
+            status_code=status_code,
             title=client.name,
             client=client,
             secret=secret,
             created=created,
             token_minutes=int(oauth.lifetimes.access_token.total_seconds() // 60),
+            errors=errors or {},
+            scope_cap=" ".join(client.scope_cap) if cap is None else cap,
         )
 
 

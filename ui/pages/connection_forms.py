@@ -3,7 +3,8 @@
 The form is the one builders know from integration platforms: Name, Location (the project), connection
 type, Authentication type, Client ID and secret, the connector's own fields (such as Host), Scopes (the
 connector's known scopes plus free entry), the shared credentials, and the Redirect URI to register at the
-app. Secrets are never shown: a blank secret on an edit keeps the stored one.
+app. Secrets are never shown: a blank secret on an edit keeps the stored one. Only owners and admins see
+"Allow private network addresses"; a builder's form leaves the allowance as it is.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ FIELD_LABELS = {
     "api_key": "API key",
     "token": "Token",
     "scopes": "Scopes",
+    "allow_private": "Private addresses",
 }
 
 
@@ -56,6 +58,7 @@ class ConnectionForm(msgspec.Struct, kw_only=True):
     scopes: list[str] = []
     other_scopes: str = ""
     fields: dict[str, str] = {}
+    allow_private: bool = False
 
     @classmethod
     def new(cls, definition: ConnectorDefinition, project_id: str) -> ConnectionForm:
@@ -82,6 +85,7 @@ class ConnectionForm(msgspec.Struct, kw_only=True):
             scopes=[scope for scope in connection.scopes if scope in known],
             other_scopes=" ".join(scope for scope in connection.scopes if scope not in known),
             fields=dict(connection.fields),
+            allow_private=connection.allow_private,
         )
 
     @classmethod
@@ -100,15 +104,20 @@ class ConnectionForm(msgspec.Struct, kw_only=True):
             scopes=[scope for scope in form.getall("scopes", []) if isinstance(scope, str) and scope],
             other_scopes=text("other_scopes"),
             fields={field.key: text(f"field.{field.key}") for field in definition.fields},
+            allow_private=text("allow_private") == "1",
         )
 
-    def to_input(self, connector: str, secrets: dict[str, str]) -> ConnectionInput:
+    def to_input(self, connector: str, secrets: dict[str, str], *, admin: bool) -> ConnectionInput:
+        """The form as the service's input. Only an admin's form has the allowance's checkbox: left
+        unchecked there, it withdraws the allowance; missing from a builder's, it keeps it as it is (and a
+        builder's checked one is for the service to refuse)."""
         if not self.project_id:
             raise InvalidInput("Choose a project (Location) for the connection.", field="project_id")
         data = {
             **msgspec.structs.asdict(self),
             "connector": connector,
             "scopes": [*self.scopes, self.other_scopes],
+            "allow_private": True if self.allow_private else (False if admin else None),
             **secrets,
         }
         del data["other_scopes"]

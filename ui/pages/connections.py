@@ -124,7 +124,7 @@ class ConnectionPages(Controller):
         form = ConnectionForm.parse(await request.form(), definition)
         return_to = safe_next(values["return_to"], "")
         try:
-            data = form.to_input(definition.key, await submitted_secrets(request))
+            data = form.to_input(definition.key, await submitted_secrets(request), admin=principal.is_admin)
             connection = await connectors.connections.create(data, actor=principal)
         except DomainError as exc:
             return await self._refused(request, connectors, definition, form, exc, return_to=return_to)
@@ -157,7 +157,9 @@ class ConnectionPages(Controller):
         form = ConnectionForm.parse(await request.form(), definition)
         action = (await form_fields(request, "action"))["action"]
         try:
-            data = form.to_input(connection.connector, await submitted_secrets(request))
+            data = form.to_input(
+                connection.connector, await submitted_secrets(request), admin=principal.is_admin
+            )
             connection = await connectors.lifecycle.update(connection_id, data, actor=principal)
         except DomainError as exc:
             return await self._refused(request, connectors, definition, form, exc, connection=connection)

@@ -2,7 +2,8 @@
 reading, editing or deleting a custom one.
 
 Definition errors name the definition field at fault (``$.actions[2].path``); the page shows them next to
-the text or file they came from and keeps what was entered.
+the text or file they came from and keeps what was entered. Reading, checking and writing out definitions
+is the registry's work, done off the event loop.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from switchboard.connectors.definitions import AUTH_TYPES, dump_definition, load_definition
+from switchboard.connectors.definitions import AUTH_TYPES
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
@@ -129,11 +130,7 @@ class ConnectorPages(Controller):
             if await connectors.registry.origin(key) != "custom":
                 raise InvalidInput("Only connectors added in the console can be edited here.", field="source")
             # The key names the connector everywhere; a new key is a new connector, added as such.
-            if load_definition(source).key != key:
-                raise InvalidInput(
-                    f"The key must stay {key!r}; add a connector to use another key.", field="source"
-                )
-            definition = await connectors.registry.save(source, actor=principal)
+            definition = await connectors.registry.save(source, actor=principal, keeping_key=key)
         except DomainError as exc:
             errors = {"source": exc.message}
             return await self._detail(
@@ -213,7 +210,7 @@ class ConnectorPages(Controller):
             definition=definition,
             origin=ORIGIN_LABELS[origin],
             editable=editable,
-            yaml=dump_definition(definition),
+            yaml=await connectors.registry.yaml_of(definition),
             source=source
             if source is not None
             else (await connectors.registry.source(key) if editable else ""),

@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from switchboard.identity.oauth.audit import AuditEntry
+from switchboard.identity.audit import AuditEntry
 from switchboard.identity.oauth.authorization_endpoint import AuthorizationRequest
 from switchboard.identity.oauth.errors import PageError, RedirectError
 from switchboard.identity.oauth.models import ClientStatus

@@ -1,4 +1,5 @@
-"""Console → Tool calls: the audit log of every MCP tool call, with filters and a CSV export."""
+"""Console → Audit → Tool calls: the log of every MCP tool call, with filters and a CSV download
+(``/console/tool-calls.csv``: the same filters, every matching call up to ``CSV_LIMIT``)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import Template
+from litestar.response import Stream, Template
 
 from switchboard.identity.auth.guards import requires_admin
 from switchboard.platform.core.errors import InvalidInput
-from switchboard.platform.mcp.audit import OUTCOMES, PAGE_SIZE, ToolCallFilter
+from switchboard.platform.mcp.audit import CSV_LIMIT, OUTCOMES, PAGE_SIZE, ToolCallFilter
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.recipes.deps import RecipeServices
 from switchboard.ui.rendering import page, redirect
@@ -22,12 +23,14 @@ from switchboard.ui.rendering import page, redirect
 PATH = "/console/tool-calls"
 
 _Text = Annotated[str, QueryParameter(max_length=254)]
+_ClientId = Annotated[str, QueryParameter(max_length=600)]
 
 
 class Filters(msgspec.Struct, frozen=True, kw_only=True):
     """The filter form as typed: dates are days (UTC), both ends included."""
 
     user: str = ""
+    client: str = ""
     server: str = ""
     tool: str = ""
     outcome: str = ""
@@ -42,6 +45,7 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True):
             raise InvalidInput("The last day comes before the first.", field="until")
         return ToolCallFilter(
             user=self.user,
+            client=self.client,
             server=self.server,
             tool=self.tool,
             outcome=self.outcome,
@@ -64,6 +68,7 @@ def _day(text: str, field: str) -> date | None:
 
 def _filters(
     user: _Text = "",
+    client: _ClientId = "",
     server: _Text = "",
     tool: _Text = "",
     outcome: _Text = "",
@@ -71,16 +76,18 @@ def _filters(
     until: _Text = "",
 ) -> Filters:
     """The filters from the query string (the page's form, and the CSV link that repeats it)."""
-    return Filters(user=user, server=server, tool=tool, outcome=outcome, since=since, until=until)
+    return Filters(
+        user=user, client=client, server=server, tool=tool, outcome=outcome, since=since, until=until
+    )
 
 
 class ToolCallPages(Controller):
-    path = PATH
+    path = "/console"
     include_in_schema = False
     guards = [requires_admin]
     dependencies = {"filters": Provide(_filters, sync_to_thread=False)}
 
-    @get()
+    @get("/tool-calls")
     async def tool_calls(
         self,
         request: Request[Any, Any, Any],
@@ -107,17 +114,17 @@ class ToolCallPages(Controller):
             query=filters.query(),
             outcomes=OUTCOMES,
             servers=await mcp.servers.list_all(),
+            csv_limit=CSV_LIMIT,
             errors=errors,
         )
 
-    @get("/export.csv")
-    async def export(
-        self, mcp: NamedDependency[McpServices], filters: NamedDependency[Filters]
-    ) -> Response[str]:
-        body = await mcp.calls.export_csv(filters.to_filter())
+    @get("/tool-calls.csv")
+    async def download(self, mcp: NamedDependency[McpServices], filters: NamedDependency[Filters]) -> Stream:
+        """Every call matching the filters, newest first, streamed as it is read (see ``export``)."""
+        where = filters.to_filter()
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        return Response(
-            body,
+        return Stream(
+            mcp.calls.export(where),
             media_type="text/csv",
             headers={
                 "Content-Disposition": f'attachment; filename="tool-calls-{stamp}.csv"',
@@ -125,7 +132,7 @@ class ToolCallPages(Controller):
             },
         )
 
-    @get("/runs/{run_id:uuid}")
+    @get("/tool-calls/runs/{run_id:uuid}")
     async def open_run(
         self,
         request: Request[Any, Any, Any],

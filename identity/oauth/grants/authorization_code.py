@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from typing import NoReturn, cast
 from uuid import UUID
 
-from switchboard.identity.oauth import spec
+from switchboard.identity.oauth import scopes, spec
 from switchboard.identity.oauth.consent import revoke_grant
 from switchboard.identity.oauth.errors import invalid_grant, invalid_request, invalid_target
 from switchboard.identity.oauth.grants.base import Issued, active_user
 from switchboard.identity.oauth.models import Client
 from switchboard.identity.oauth.parameters import single
 from switchboard.identity.oauth.revocation_list import RevocationList
+from switchboard.identity.oauth.scope_caps import within_cap
 from switchboard.identity.oauth.tokens import TokenIssuer
 from switchboard.identity.tables import OAuthCode, OAuthGrant
 from switchboard.platform.core.tokens import token_hash
@@ -52,6 +53,8 @@ class AuthorizationCodeGrant:
         resource = single(form, "resource")
         if resource is not None and resource != row.resource:
             raise invalid_target("The resource differs from the one that was authorized.")
+        # The client's scope cap as it is now: an admin may have narrowed it since the consent.
+        granted = within_cap(client, scopes.parse(row.scope))
         user = await active_user(row.user)
         grant = OAuthGrant(
             client=client.id,
@@ -73,7 +76,7 @@ class AuthorizationCodeGrant:
         if not spent:
             await OAuthGrant.delete().where(OAuthGrant.id == grant.id)
             await self._replayed(row.id)
-        return Issued(await self._tokens.issue(client, grant, with_refresh=True), user)
+        return Issued(await self._tokens.issue(client, grant, with_refresh=True, scope=granted), user)
 
     async def _replayed(self, code_id: UUID) -> NoReturn:
         """The code leaked: whatever it produced is revoked (OAuth 2.1 §4.1.3), and the request refused."""

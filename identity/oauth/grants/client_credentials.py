@@ -13,6 +13,7 @@ from switchboard.identity.oauth.grants.base import Issued, active_user
 from switchboard.identity.oauth.models import Client
 from switchboard.identity.oauth.parameters import single
 from switchboard.identity.oauth.resources import ResourceDirectory, requested_resource
+from switchboard.identity.oauth.scope_caps import within_cap
 from switchboard.identity.oauth.tokens import TokenIssuer
 from switchboard.identity.tables import OAuthGrant
 
@@ -31,7 +32,7 @@ class ClientCredentialsGrant:
         requested = scopes.requested(
             single(form, "scope"), registered=client.scope, catalogue=resource.scopes if resource else ()
         )
-        requested = tuple(item for item in requested if item != scopes.OFFLINE_ACCESS)
+        requested = within_cap(client, tuple(item for item in requested if item != scopes.OFFLINE_ACCESS))
         user = await active_user(client.service_account_id)
         now = datetime.now(UTC)
         grant = OAuthGrant(

@@ -17,6 +17,7 @@ import httpx
 import msgspec
 
 from switchboard.platform.core import tls
+from switchboard.platform.core.json_nesting import MAX_DEPTH, nested_deeper_than
 from switchboard.platform.core.safe_fetch.addresses import (
     Resolver,
     Target,
@@ -217,6 +218,8 @@ class SafeFetcher:
 def _document(
     url: str, final_url: str, body: bytes, fresh_until: float | None, *, from_cache: bool
 ) -> FetchedDocument:
+    if nested_deeper_than(MAX_DEPTH, body):
+        raise FetchRefused(url, Refusal.NOT_JSON, f"the answer nests more than {MAX_DEPTH} levels deep")
     try:
         data = msgspec.json.decode(body)
     except msgspec.DecodeError:

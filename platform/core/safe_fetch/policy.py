@@ -25,15 +25,20 @@ class Refusal(StrEnum):
 
 
 class FetchRefused(InvalidInput):
-    """The URL was not fetched, or its answer not accepted; the message is one line for the user."""
+    """The URL was not fetched, or its answer not accepted; the message is one line for the user.
+
+    ``waivable``: an admin's allowance of private addresses would have let it through (plain http, or a
+    private, loopback or link-local address; never an unspecified or multicast one).
+    """
 
     code = "fetch_refused"
 
-    def __init__(self, url: str, reason: Refusal, detail: str) -> None:
+    def __init__(self, url: str, reason: Refusal, detail: str, *, waivable: bool = False) -> None:
         super().__init__(f"Could not fetch {display_url(url)}: {detail}.")
         self.url = url
         self.reason = reason
         self.detail = detail
+        self.waivable = waivable
 
 
 class FetchPolicy(msgspec.Struct, frozen=True, kw_only=True):

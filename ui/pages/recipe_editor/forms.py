@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from litestar.datastructures import FormMultiDict
 
+from switchboard.platform.core.json_nesting import loads as load_json
 from switchboard.recipes.model import ToolTrigger
 
 _MESSAGES = {
@@ -85,7 +86,7 @@ def sample_inputs(trigger: ToolTrigger, form: FormMultiDict) -> tuple[dict[str, 
             values[parameter.name] = raw
             continue
         try:
-            value = json.loads(raw)
+            value = load_json(raw)
         except json.JSONDecodeError:
             errors[field] = (
                 "Enter a number." if parameter.type in ("number", "integer") else "This is not valid JSON."

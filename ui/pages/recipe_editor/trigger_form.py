@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from litestar.datastructures import FormMultiDict
 
+from switchboard.platform.core.json_nesting import loads as load_json
 from switchboard.recipes.model import Parameter, ToolTrigger
 from switchboard.ui.pages.recipe_editor.forms import FormRefused, check_struct, indices, text
 
@@ -110,7 +111,7 @@ class TriggerForm(msgspec.Struct, kw_only=True):
         schema: dict[str, Any] | None = None
         if self.output_schema:
             try:
-                loaded = json.loads(self.output_schema)
+                loaded = load_json(self.output_schema)
             except json.JSONDecodeError as exc:
                 errors["output_schema"] = f"This is not valid JSON: {exc.msg} (line {exc.lineno})."
             else:
@@ -154,7 +155,7 @@ def _typed_default(row: ParameterForm, errors: dict[str, str], field: str) -> An
             errors[field] = "The default must be one of the allowed values."
         return row.default
     try:
-        value = json.loads(row.default)
+        value = load_json(row.default)
     except json.JSONDecodeError:
         value = _NOT_JSON
     expected: dict[str, tuple[type, ...]] = {
