@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 
+from switchboard.connectors.connections.inputs import GENERIC_AUTH_TYPES, GENERIC_CONNECTORS, SECRET_FIELDS
 from switchboard.connectors.connections.models import (
     END_USER_AUTH_TYPES,
     SHARED_AUTH_TYPES,
@@ -23,7 +24,6 @@ from switchboard.connectors.connections.models import (
     ConnectionInput,
     Mode,
 )
-from switchboard.connectors.connections.service import GENERIC_AUTH_TYPES, GENERIC_CONNECTORS, SECRET_FIELDS
 from switchboard.connectors.definitions import AUTH_TYPES, ConnectorDefinition
 from switchboard.platform.core.errors import InvalidInput
 
