@@ -41,6 +41,8 @@ def client_profile(settings: Settings) -> ClientProfile:
 
 
 class ConnectorServices(msgspec.Struct, frozen=True):
+    audit: AuditLog
+    """The audit log every service here records through (the app's one, which the recipes use too)."""
     registry: ConnectorRegistry
     projects: ProjectService
     connections: ConnectionService
@@ -70,15 +72,20 @@ class ConnectorServices(msgspec.Struct, frozen=True):
         """``users`` names people in audit records; ``transport`` lets tests inject faults into calls to
         third-party apps."""
         box = SecretBox(settings.secret_key, CREDENTIALS_PURPOSE, settings.previous_keys)
-        registry = ConnectorRegistry(Path(settings.connectors_dir) if settings.connectors_dir else None)
+        registry = ConnectorRegistry(
+            Path(settings.connectors_dir) if settings.connectors_dir else None, audit=audit
+        )
         network = Network()
         remote = RemoteServerService(
             box=box,
             registry=registry,
             network=network,
             registrar=Registrar(network, client_profile(settings)),
+            audit=audit,
         )
-        connections = ConnectionService(box=box, definitions=registry, remote_defaults=remote.client_defaults)
+        connections = ConnectionService(
+            box=box, definitions=registry, remote_defaults=remote.client_defaults, audit=audit
+        )
         provider = ProviderClient(timeout=settings.provider_timeout_seconds, transport=transport)
         grant_store = GrantStore(box=box, audit=audit, users=users)
         grants = GrantService(
@@ -94,8 +101,9 @@ class ConnectorServices(msgspec.Struct, frozen=True):
             on_tools_changed=lambda key, headers: remote.refresh_tools(key, headers=headers),
         )
         return cls(
+            audit=audit,
             registry=registry,
-            projects=ProjectService(),
+            projects=ProjectService(audit),
             connections=connections,
             lifecycle=lifecycle,
             checks=ConnectionCheck(

@@ -27,13 +27,18 @@ from typing import Literal, TypeVar
 
 import msgspec
 from anyio import to_thread
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from switchboard.connectors.definitions import (
     ConnectorDefinition,
     DefinitionError,
+    DocumentTooLarge,
     dump_definition,
     load_definition,
+    parse_document,
 )
+from switchboard.connectors.definitions.limits import schema_problem
 from switchboard.connectors.openapi import definition_from_openapi
 from switchboard.connectors.tables import Connection, CustomConnector
 from switchboard.identity.audit import AuditLog
@@ -197,8 +202,13 @@ class ConnectorRegistry:
 
     async def save_remote(self, definition: ConnectorDefinition, *, actor: str) -> None:
         """The connector of a remote MCP server, written by ``connectors.remote`` (its key is checked free
-        when the server is added)."""
-        await self._store(definition, await self.yaml_of(definition), actor)
+        when the server is added).
+
+        Its actions' input schemas are the remote server's own: before the definition is stored and kept,
+        it is held to the limits a definition read again is held to (its size; each input schema valid and
+        within ``schema_problem``'s), in a worker thread. One past them raises ``DefinitionError`` and
+        nothing is stored."""
+        await self._store(definition, await _in_worker(_checked_remote, definition), actor)
 
     async def delete_remote(self, key: str) -> None:
         await CustomConnector.delete().where(CustomConnector.key == key)
@@ -370,6 +380,27 @@ def _summary(definition: ConnectorDefinition, origin: Origin) -> ConnectorSummar
         origin=origin,
         action_count=len(definition.actions),
     )
+
+
+def _checked_remote(definition: ConnectorDefinition) -> str:
+    """A remote server's connector as YAML, once its size and its actions' input schemas are checked as
+    ``load_definition`` checks them. (Its other checks hold what builders write to https addresses, which
+    an admin may have waived for this server.)"""
+    source = dump_definition(definition)
+    where = f"remote MCP server {definition.key!r}"
+    parse_document(source, source=where)
+    for index, action in enumerate(definition.actions):
+        at = f"`$.actions[{index}].input_schema`"
+        try:
+            Draft202012Validator.check_schema(action.input_schema)
+        except SchemaError as exc:
+            raise DefinitionError(
+                f"{where}: not a valid JSON Schema: {exc.message[:300]} - at {at}"
+            ) from None
+        costly = schema_problem(action.input_schema)
+        if costly is not None:
+            raise DocumentTooLarge(f"{where}: {costly} - at {at}")
+    return source
 
 
 async def _in_worker(work: Callable[..., T], *args: object) -> T:

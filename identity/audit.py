@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -105,6 +105,8 @@ class AuditLog:
         outcome: str = "ok",
         client_id: str = "",
         client_name: str = "",
+        grant_type: str = "",
+        scope: str = "",
     ) -> None:
         """Record what ``actor`` did (always the person acting, never the owner of what they acted on),
         from the address and user agent of their request."""
@@ -116,6 +118,8 @@ class AuditLog:
                 subject=subject,
                 client_id=client_id,
                 client_name=client_name,
+                grant_type=grant_type,
+                scope=scope,
                 reason=reason,
                 ip_address=actor.ip_address,
                 user_agent=actor.user_agent,
@@ -149,18 +153,18 @@ class AuditLog:
         """The matching records as CSV, newest first, read and written a batch at a time; at most
         ``CSV_LIMIT`` of them, and then a last line saying the file stops there."""
         limit = CSV_LIMIT
-        yield _csv_line(CSV_COLUMNS)
+        yield csv_text([CSV_COLUMNS])
         written, before = 0, None
         while written < limit:
             batch = await self.search(where, limit=min(_CSV_BATCH, limit - written), before=before)
             if not batch:
                 return
-            yield "".join(_csv_line(_csv_row(record)) for record in batch)
+            yield csv_text(_csv_row(record) for record in batch)
             written += len(batch)
             before = batch[-1].id
         if await self.search(where, limit=1, before=before):
-            yield _csv_line(
-                [f"Only the newest {limit} matching events are in this file: narrow the filters."]
+            yield csv_text(
+                [[f"Only the newest {limit} matching events are in this file: narrow the filters."]]
             )
 
 
@@ -187,10 +191,20 @@ def _csv_row(record: AuditRecord) -> list[str]:
     return [record.at.astimezone(UTC).isoformat()] + [getattr(record, name) for name in CSV_COLUMNS[1:]]
 
 
-def _csv_line(cells: list[str]) -> str:
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """``rows`` as CSV lines, each cell as text a spreadsheet shows rather than runs (``safe_cell``): what
+    every CSV export of the audit (its events, the tool calls) is written with."""
     out = io.StringIO()
-    csv.writer(out).writerow([safe_cell(cell) for cell in cells])
+    csv.writer(out).writerows([safe_cell(str(cell)) for cell in row] for row in rows)
     return out.getvalue()
+
+
+def rationed(hits: int) -> bool:
+    """Whether the ``hits``-th refusal of one kind in a window is recorded: the 1st, 10th, 100th, 1000th…,
+    so that however many are sent, a handful of records a minute stand for them."""
+    while hits > 1 and hits % 10 == 0:
+        hits //= 10
+    return hits == 1
 
 
 def safe_cell(text: str) -> str:

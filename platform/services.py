@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 import httpx
 import msgspec
@@ -17,7 +18,7 @@ from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.housekeeping import sweep
 from switchboard.identity.oauth.metadata_documents import MetadataFetcher
-from switchboard.identity.oauth.resources import ResourceDirectory
+from switchboard.identity.oauth.resources import ProtectedResource, ResourceDirectory
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.ratelimit import RateLimiter
 from switchboard.platform.core.settings import Settings
@@ -57,12 +58,14 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
         client ID metadata documents (tests pass their own to inject faults); ``provider_transport``
         carries calls to third-party apps (tests inject faults with it)."""
         database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
-        mcp = McpServices.create()
+        # Identity first: every other area records through its one audit log. Its resources are the
+        # MCP servers, made next; the directory reads them only when a request comes.
+        servers_as_resources = _ServerResources()
         identity = IdentityServices.from_settings(
-            settings,
-            resources=resources or McpResources(base_url=settings.base_url, servers=mcp.servers),
-            metadata_fetcher=metadata_fetcher,
+            settings, resources=resources or servers_as_resources, metadata_fetcher=metadata_fetcher
         )
+        mcp = McpServices.create(identity.oauth.audit)
+        servers_as_resources.directory = McpResources(base_url=settings.base_url, servers=mcp.servers)
         connectors = ConnectorServices.from_settings(
             settings,
             audit=identity.oauth.audit,
@@ -107,6 +110,24 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
         await self.housekeeper.stop()
         await self.connectors.aclose()
         await self.database.close()
+
+
+class _ServerResources:
+    """The app's MCP servers as the resources tokens are issued for, once ``Services.build`` has made
+    them (after the identity services, which take this directory)."""
+
+    directory: ResourceDirectory | None = None
+
+    async def find(self, url: str) -> ProtectedResource | None:
+        return await self._directory().find(url)
+
+    async def access_problem(self, resource: ProtectedResource, user_id: UUID) -> str | None:
+        return await self._directory().access_problem(resource, user_id)
+
+    def _directory(self) -> ResourceDirectory:
+        if self.directory is None:
+            raise RuntimeError("the MCP servers are asked for before Services.build made them")
+        return self.directory
 
 
 def install(app: Litestar, services: Services) -> None:

@@ -31,7 +31,10 @@ class RecipeServices(msgspec.Struct, frozen=True):
         validator = RecipeValidator(definitions=connectors.registry, connections=connectors.connections)
         runs = RunStore(retention=timedelta(days=settings.run_retention_days))
         recipes = RecipeService(
-            validator=validator, connections=connectors.connections, projects=connectors.projects
+            validator=validator,
+            connections=connectors.connections,
+            projects=connectors.projects,
+            audit=connectors.audit,
         )
         engine = RecipeEngine(
             connectors=ServicesGateway(connectors),

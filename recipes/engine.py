@@ -380,6 +380,10 @@ class RecipeEngine:
                 key: evaluate(template, context, f"structured.{key}")
                 for key, template in step.structured.items()
             }
+        if run.plan.output_problem is not None:
+            raise StepError(
+                f"the tool's output schema cannot be used: {run.plan.output_problem}", field="structured"
+            )
         validator = run.plan.output
         if validator is not None:
             error = next(iter(sorted(validator.iter_errors(structured), key=error_order)), None)

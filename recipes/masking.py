@@ -13,6 +13,9 @@ from typing import Any
 
 import msgspec
 
+# Run records drop connect-link tokens as the log does (also imported from here).
+from switchboard.platform.core.redaction import without_link_tokens as without_link_tokens
+
 MASK = "••••••"
 MAX_STRING = 2000
 MAX_ITEMS = 50
@@ -24,18 +27,6 @@ _SECRET_KEY = re.compile(
     r"password|passwd|secret|token|api[-_ ]?key|authorization|cookie|private[-_ ]?key|credential",
     re.IGNORECASE,
 )
-
-
-# A connect link (``GrantService.connect_link``) is ``<base URL>/connect/<token>``, the token 43 URL-safe
-# characters; shorter paths are not links of Switchboard's.
-_LINK_TOKEN = re.compile(r"(?<=/connect/)[A-Za-z0-9_-]{32,}")
-
-
-def without_link_tokens(text: str) -> str:
-    """``text`` with the token of every connect link in it replaced by ``…``. Records that others read
-    (run history, the tool-call log) keep a link this way: the address says what was asked, the token is
-    a secret of the person the link was made for. The caller's own answer keeps the link whole."""
-    return _LINK_TOKEN.sub("…", text) if "/connect/" in text else text
 
 
 def is_secret_key(key: object) -> bool:

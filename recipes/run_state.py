@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from switchboard.connectors.connections.errors import ConnectionRequired
 from switchboard.connectors.definitions import ConnectorDefinition
+from switchboard.connectors.definitions.limits import schema_problem
 from switchboard.recipes.model import RecipeDefinition, Step, step_title, step_type, walk_steps
 from switchboard.recipes.outcomes import Outcome, RunCaller, StepRun, StepStatus
 
@@ -55,7 +56,11 @@ class Plan:
     def __init__(self, definition: RecipeDefinition) -> None:
         trigger = definition.trigger
         self.inputs = Draft202012Validator(trigger.input_schema())
-        self.output = Draft202012Validator(trigger.output_schema) if trigger.output_schema else None
+        # A schema too costly to validate against is never used: a result then fails with the problem
+        # (publishing refuses such a schema; a draft's test run meets it here).
+        schema = trigger.output_schema
+        self.output_problem = schema_problem(schema, what="the output schema") if schema else None
+        self.output = Draft202012Validator(schema) if schema and self.output_problem is None else None
         self.defaults = {p.name: p.default for p in trigger.parameters if p.default is not None}
         # Every parameter is a pill, also when the caller left an optional one out ("is empty" holds).
         self.unset: dict[str, Any] = dict.fromkeys(p.name for p in trigger.parameters)

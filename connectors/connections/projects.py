@@ -10,12 +10,15 @@ import msgspec
 from switchboard.connectors.connections.models import Project, ProjectCreate
 from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import Project as ProjectRow
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.principal import Actor, Principal, SystemActor
 from switchboard.identity.services.users import validate_text
 from switchboard.platform.core.database import is_foreign_key_violation, is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 
 DEFAULT_PROJECT = "Default"
+PROJECT = "project"
+"""The audit trail's object type of a project."""
 PROJECT_SET_UP = SystemActor("project set-up")
 """Who makes the project ``ensure`` finds missing: whoever asked for it may work in it (a builder, the
 command line, the demo seed), and a project records no creator."""
@@ -38,6 +41,12 @@ def _clean_description(description: str) -> str:
 
 
 class ProjectService:
+    """Projects, each one made or deleted recorded in the audit trail (who, which project, from where)."""
+
+    def __init__(self, audit: AuditLog | None = None) -> None:
+        # The app's services pass the app's one audit log; a reader on its own (the demo seed) may not.
+        self._audit = audit or AuditLog()
+
     async def list_all(self) -> list[Project]:
         rows = await ProjectRow.select().order_by(ProjectRow.name_key)
         return [msgspec.convert(row, Project) for row in rows]
@@ -67,6 +76,9 @@ class ProjectService:
             if is_unique_violation(exc):
                 raise Conflict(f"A project named {name!r} already exists.", field="name") from exc
             raise
+        await self._audit.change(
+            actor, "project.created", object_type=PROJECT, object_id=row.id, object_name=name
+        )
         return await self.get(row.id)
 
     async def ensure(self, name: str = DEFAULT_PROJECT) -> Project:
@@ -75,7 +87,7 @@ class ProjectService:
 
     async def delete(self, project_id: UUID, *, actor: Principal) -> None:
         actor.require_builder()
-        await self.get(project_id)
+        project = await self.get(project_id)
         if await ConnectionRow.exists().where(ConnectionRow.project == project_id):
             raise Conflict("Delete or move the project's connections first.", field="project_id")
         try:
@@ -84,3 +96,6 @@ class ProjectService:
             if is_foreign_key_violation(exc):  # recipes, which this layer does not know, still use it
                 raise Conflict("Delete the project's recipes first.", field="project_id") from exc
             raise
+        await self._audit.change(
+            actor, "project.deleted", object_type=PROJECT, object_id=project.id, object_name=project.name
+        )

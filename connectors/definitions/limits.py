@@ -53,14 +53,15 @@ class _Unresolved(Exception):
         self.ref = ref
 
 
-def check_size(data: Any, *, what: str) -> None:
+def check_size(data: Any, *, what: str) -> int:
     """Refuse ``data`` (parsed YAML or JSON) nested deeper than ``MAX_DEPTH`` or holding more than
-    ``MAX_VALUES`` values, a value shared through YAML aliases counting each time it is used.
+    ``MAX_VALUES`` values, a value shared through YAML aliases counting each time it is used; else how many
+    values it holds, counted so.
 
     Raises ``TooMuch`` naming ``what`` ("the document") and the limit.
     """
     try:
-        _walk(data, _plain_children, limit=MAX_VALUES, key=id, cyclic=False)
+        return _walk(data, _plain_children, limit=MAX_VALUES, key=id, cyclic=False)
     except _Cycle:
         raise TooMuch("a YAML alias refers to the value that contains it") from None
     except _TooDeep:
@@ -71,8 +72,8 @@ def check_size(data: Any, *, what: str) -> None:
         ) from None
 
 
-def schema_problem(schema: dict[str, Any]) -> str | None:
-    """What makes an input schema too costly to validate against, or None.
+def schema_problem(schema: dict[str, Any], *, what: str = "the input schema") -> str | None:
+    """What makes a schema too costly to validate against, or None; the message calls it ``what``.
 
     That is: more than ``MAX_SCHEMA_VALUES`` values or ``MAX_DEPTH`` levels once its ``$ref`` and
     ``$dynamicRef`` are followed as JSON Schema validation follows them (a reference back to a schema
@@ -86,11 +87,9 @@ def schema_problem(schema: dict[str, Any]) -> str | None:
         shown = exc.ref if len(exc.ref) <= 100 else exc.ref[:99] + "…"
         return f"the reference {shown!r} names nothing inside the schema"
     except _TooDeep:
-        return f"the input schema nests deeper than {MAX_DEPTH} levels once its references are expanded"
+        return f"{what} nests deeper than {MAX_DEPTH} levels once its references are expanded"
     except _TooMany:
-        return (
-            f"the input schema holds more than {MAX_SCHEMA_VALUES:,} values once its references are expanded"
-        )
+        return f"{what} holds more than {MAX_SCHEMA_VALUES:,} values once its references are expanded"
     return None
 
 
@@ -110,14 +109,19 @@ def _schema_children(node: tuple[Any, Any]) -> Iterable[Any]:
         return [(item, resolver) for item in value]
     if not isinstance(value, dict):
         return ()
-    inner = resolver.in_subresource(DRAFT202012.create_resource(value))
+    try:
+        inner = resolver.in_subresource(DRAFT202012.create_resource(value))
+    except (AttributeError, TypeError, ValueError):
+        # An "$id" that is no URI: the mapping is not a schema (``properties`` naming a property "$id"),
+        # or not a valid one (which JSON Schema's own check refuses). It moves no base.
+        inner = resolver
     found = [(item, inner) for key, item in value.items() if key not in _DATA_KEYWORDS]
     for keyword in ("$ref", "$dynamicRef"):
         ref = value.get(keyword)
         if isinstance(ref, str):
             try:
                 resolved = inner.lookup(ref)
-            except referencing.exceptions.Unresolvable:
+            except (referencing.exceptions.Unresolvable, AttributeError, TypeError, ValueError):
                 raise _Unresolved(ref) from None
             found.append((resolved.contents, resolved.resolver))
     return found
@@ -134,10 +138,10 @@ def _walk(
     limit: int,
     key: Callable[[Any], int],
     cyclic: bool,
-) -> None:
+) -> int:
     """Visit every value under ``root`` as a reader expanding what is shared would, counting: ``_TooDeep``
     past ``MAX_DEPTH`` levels, ``_TooMany`` past ``limit`` values. A value met again inside itself is a
-    ``_Cycle``, unless ``cyclic`` (then it counts once and is not entered again)."""
+    ``_Cycle``, unless ``cyclic`` (then it counts once and is not entered again). Returns the count."""
     count = 1
     path: list[Iterator[Any]] = [iter(children(root))]
     open_keys: list[int] = [key(root)]
@@ -162,3 +166,4 @@ def _walk(
             raise _TooDeep
         path.append(iter(grandchildren))
         open_keys.append(child_key)
+    return count

@@ -1,7 +1,13 @@
-"""A remote server as a connector with its key: its auth as connections know it, its tools as actions."""
+"""A remote server as a connector with its key: its auth as connections know it, its tools as actions.
+
+A remote server describes its own tools, so their input schemas are held to the limits of a connector
+definition's (``definitions.limits``) before they become actions: each call's arguments are validated
+against them, and the connector, stored as a definition, must read back whole in any process.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from jsonschema import Draft202012Validator, SchemaError
@@ -17,28 +23,35 @@ from switchboard.connectors.definitions import (
     OAuthProvider,
     RemoteMcp,
 )
+from switchboard.connectors.definitions.limits import MAX_VALUES, TooMuch, check_size, schema_problem
 from switchboard.connectors.definitions.names import action_name, unique_name
 from switchboard.connectors.remote.discovery import AuthMode
 from switchboard.connectors.remote.models import AuthSettings, RemoteServer, RemoteTool
 
+log = logging.getLogger("switchboard.connectors")
+
+# Room in a connector definition's ``MAX_VALUES`` for all but the input schemas: the definition's own
+# fields, and each action's.
+_RESERVED_VALUES = 1_000
+_VALUES_PER_ACTION = 10
+
 
 def remote_tools(tools: list[Any]) -> tuple[list[RemoteTool], list[str]]:
-    """Each tool as an action (a safe, unique name); tools whose input schema is unusable are skipped."""
+    """Each tool as an action (a safe, unique name). A tool whose input schema is unusable, too costly to
+    validate against (``schema_problem``), or past what the connector's definition can hold with the
+    tools before it, is left out: named in what is returned, and in the log."""
     described: list[RemoteTool] = []
     skipped: list[str] = []
     taken: set[str] = set()
+    room = MAX_VALUES - _RESERVED_VALUES
     for tool in tools:
         schema = dict(tool.input_schema) if isinstance(tool.input_schema, dict) else {}
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError:
-            skipped.append(
-                f"The tool {tool.name[:80]!r} was left out: its input schema is not valid JSON Schema."
-            )
+        problem, values = _schema_problem(schema, room)
+        if problem:
+            skipped.append(f"The tool {tool.name[:80]!r} was left out: {problem}.")
+            log.warning("A remote MCP server's tool was left out: %s", skipped[-1])
             continue
-        if schema.get("type", "object") != "object":
-            skipped.append(f"The tool {tool.name[:80]!r} was left out: its input is not an object.")
-            continue
+        room -= values
         action = unique_name(action_name(tool.name, prefix="t") or "tool", taken)
         annotations = tool.annotations
         described.append(
@@ -53,6 +66,27 @@ def remote_tools(tools: list[Any]) -> tuple[list[RemoteTool], list[str]]:
             )
         )
     return described, skipped
+
+
+def _schema_problem(schema: dict[str, Any], room: int) -> tuple[str, int]:
+    """What makes ``schema`` unusable as an action's input schema ('' if nothing), and the values it adds
+    to the definition. Its size is measured first, so that the costlier checks only see what fits."""
+    try:
+        values = check_size(schema, what="its input schema") + _VALUES_PER_ACTION
+    except TooMuch as exc:
+        return str(exc), 0
+    if values > room:
+        return f"the server's tools hold more than {MAX_VALUES:,} values together", 0
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError:
+        return "its input schema is not valid JSON Schema", 0
+    costly = schema_problem(schema, what="its input schema")
+    if costly is not None:
+        return costly, 0
+    if schema.get("type", "object") != "object":
+        return "its input is not an object", 0
+    return "", values
 
 
 def connector_definition(server: RemoteServer) -> ConnectorDefinition:

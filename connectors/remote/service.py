@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import msgspec
 
 from switchboard.connectors.connections.models import Credentials
@@ -236,7 +237,8 @@ class RemoteServerService:
         return tools, session.skipped_tools
 
     async def _store_tools(self, server: RemoteServer, tools: builtins.list[Any]) -> RemoteServer:
-        described, skipped = remote_tools(tools)
+        # Checking the tools' schemas is CPU work: a worker thread, so other requests are answered meanwhile.
+        described, skipped = await anyio.to_thread.run_sync(remote_tools, tools)
         now = datetime.now(UTC)
         row = await self._store.row(server.key)
         settings = {**settings_of(row), "tools": [msgspec.to_builtins(tool) for tool in described]}

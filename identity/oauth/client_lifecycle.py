@@ -14,9 +14,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from switchboard.identity.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth import scopes
-from switchboard.identity.oauth.client_store import ClientStore, json_value, now, record_admin_event
+from switchboard.identity.oauth.client_store import (
+    ClientStore,
+    client_entry,
+    json_value,
+    now,
+    record_admin_event,
+)
 from switchboard.identity.oauth.consent import revoke_grant
 from switchboard.identity.oauth.models import Client, ClientKind, ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.revocation_list import RevocationList, Revoked
@@ -25,6 +31,7 @@ from switchboard.identity.principal import Actor, Principal
 from switchboard.identity.tables import IdentitySetting, OAuthClient, OAuthGrant, User
 
 _POLICY_KEY = "registration_policy"
+_POLICY_NAME = "Client registration policy"
 _ALLOW_PRIVATE_KEY = "metadata_fetch_allow_private"
 
 
@@ -64,7 +71,14 @@ class ClientLifecycle:
         if allow_private_metadata_hosts is not None:
             allowed = "allowed" if allow_private_metadata_hosts else "refused"
             reason += f"; private metadata hosts {allowed}"
-        await self._audit.record(AuditEntry(action="policy.changed", actor=actor.email, reason=reason))
+        await self._audit.change(
+            actor,
+            "policy.changed",
+            object_type="settings",
+            object_id=_POLICY_KEY,
+            object_name=_POLICY_NAME,
+            reason=reason,
+        )
 
     # Approval, refusal and deletion ----------------------------------------------------------------
 
@@ -104,20 +118,8 @@ class ClientLifecycle:
         )
         before = scopes.join(client.scope_cap)
         reason = "no cap before" if not before else f"{'' if cleaned else 'cap removed; '}was {before}"
-        await self._audit.record(
-            AuditEntry(
-                action="client.scopes_capped",
-                actor=actor.email,
-                client_id=client.client_id,
-                client_name=client.name,
-                scope=scopes.join(cleaned),
-                reason=reason,
-                ip_address=actor.ip_address,
-                user_agent=actor.user_agent,
-                object_type="client",
-                object_id=client.client_id,
-                object_name=client.name,
-            )
+        await record_admin_event(
+            self._audit, "client.scopes_capped", client, actor, reason, scope=scopes.join(cleaned)
         )
         return await self._store.get(client_id)
 
@@ -146,12 +148,7 @@ class ClientLifecycle:
         for row in rows:
             await OAuthClient.delete().where(OAuthClient.client_id == row["client_id"])
             await self._audit.record(
-                AuditEntry(
-                    action="client.deleted",
-                    client_id=row["client_id"],
-                    client_name=row["name"],
-                    reason="never used",
-                )
+                client_entry("client.deleted", row["client_id"], row["name"], reason="never used")
             )
         return len(rows)
 

@@ -71,17 +71,46 @@ def registered_row(
     )
 
 
+CLIENT = "client"
+"""The audit trail's object type of a client: its client ID is the object's id, its name the object's name."""
+
+
 async def record_admin_event(
-    audit: AuditLog, action: str, client: Client, actor: Actor, reason: str = ""
+    audit: AuditLog,
+    action: str,
+    client: Client,
+    actor: Actor,
+    reason: str = "",
+    *,
+    grant_type: str = "",
+    scope: str = "",
 ) -> None:
-    await audit.record(
-        AuditEntry(
-            action=action,
-            actor=actor.email,
-            client_id=client.client_id,
-            client_name=client.name,
-            reason=reason,
-        )
+    """Record what an admin (or the command line) did to ``client``, from where the admin acted."""
+    await audit.change(
+        actor,
+        action,
+        object_type=CLIENT,
+        object_id=client.client_id,
+        object_name=client.name,
+        client_id=client.client_id,
+        client_name=client.name,
+        grant_type=grant_type,
+        scope=scope,
+        reason=reason,
+    )
+
+
+def client_entry(action: str, client_id: str, client_name: str, **fields: str) -> AuditEntry:
+    """A record about a client that no admin made (a registration, a consent, a sweep of unused
+    clients): the client is its object all the same."""
+    return AuditEntry(
+        action=action,
+        client_id=client_id,
+        client_name=client_name,
+        object_type=CLIENT,
+        object_id=client_id,
+        object_name=client_name,
+        **fields,
     )
 
 

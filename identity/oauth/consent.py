@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from switchboard.identity.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth import scopes
+from switchboard.identity.oauth.client_store import client_entry
 from switchboard.identity.oauth.models import AppGrant, ClientKind
 from switchboard.identity.oauth.revocation_list import RevocationList, Revoked
 from switchboard.identity.tables import OAuthClient, OAuthConsent, OAuthGrant, OAuthRefreshToken
@@ -69,12 +70,12 @@ class ConsentService:
                 OAuthConsent.id == row.id
             )
         await self._audit.record(
-            AuditEntry(
-                action="consent.granted",
+            client_entry(
+                "consent.granted",
+                client_id,
+                client_name,
                 actor=user_email,
                 subject=user_email,
-                client_id=client_id,
-                client_name=client_name,
                 scope=scopes.join(requested),
                 reason=resource,
             )
@@ -138,13 +139,7 @@ class ConsentService:
         for grant in grants:
             await revoke_grant(self._revocations, grant["id"], reason="revoked by the user")
         await self._audit.record(
-            AuditEntry(
-                action="consent.revoked",
-                actor=user_email,
-                subject=user_email,
-                client_id=client_id,
-                client_name=client["name"],
-            )
+            client_entry("consent.revoked", client_id, client["name"], actor=user_email, subject=user_email)
         )
 
 

@@ -15,9 +15,15 @@ from typing import Any, Protocol
 
 import msgspec
 
-from switchboard.identity.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth.client_lifecycle import ClientLifecycle
-from switchboard.identity.oauth.client_store import ClientStore, fingerprint, json_value, registered_row
+from switchboard.identity.oauth.client_store import (
+    ClientStore,
+    client_entry,
+    fingerprint,
+    json_value,
+    registered_row,
+)
 from switchboard.identity.oauth.errors import OAuthError
 from switchboard.identity.oauth.models import Client, ClientKind, ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.registration import validate_client_metadata
@@ -116,14 +122,11 @@ class MetadataDocumentClients:
                 registered_row(url, ClientKind.METADATA_DOCUMENT, name, cleaned, status, None)
             ).on_conflict(action="DO NOTHING")
             await self._audit.record(
-                AuditEntry(
-                    action="client.registered",
-                    client_id=url,
-                    client_name=name,
-                    reason=f"client ID metadata document, {status.value}",
+                client_entry(
+                    "client.registered", url, name, reason=f"client ID metadata document, {status.value}"
                 )
             )
-        elif json_value(existing.metadata) != cleaned:
+        elif (before := json_value(existing.metadata)) != cleaned:
             await OAuthClient.update(
                 {
                     OAuthClient.name: name[:200],
@@ -136,4 +139,13 @@ class MetadataDocumentClients:
                     OAuthClient.metadata: cleaned,
                 }
             ).where(OAuthClient.id == existing.id)
+            changed = sorted(key for key in {*before, *cleaned} if before.get(key) != cleaned.get(key))
+            await self._audit.record(
+                client_entry(
+                    "client.changed",
+                    url,
+                    name,
+                    reason=f"client ID metadata document changed: {', '.join(changed)}",
+                )
+            )
         return await self._store.get(url)

@@ -10,11 +10,17 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from switchboard.identity.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth import redirects, scopes, spec
 from switchboard.identity.oauth.client_authentication import AUTH_METHODS
 from switchboard.identity.oauth.client_lifecycle import ClientLifecycle
-from switchboard.identity.oauth.client_store import ClientStore, new_client_id, new_secret, registered_row
+from switchboard.identity.oauth.client_store import (
+    ClientStore,
+    client_entry,
+    new_client_id,
+    new_secret,
+    registered_row,
+)
 from switchboard.identity.oauth.errors import OAuthError
 from switchboard.identity.oauth.models import Client, ClientKind, ClientStatus, RegistrationPolicy
 from switchboard.identity.oauth.rate_limits import EndpointLimits
@@ -138,8 +144,10 @@ class DynamicRegistration:
         policy = await self._lifecycle.policy()
         if policy is RegistrationPolicy.CLOSED:
             await self._audit.record(
-                AuditEntry(
-                    action="client.registered",
+                client_entry(
+                    "client.registered",
+                    "",
+                    "",
                     outcome="refused",
                     reason="registration is closed",
                     ip_address=ip_address,
@@ -164,10 +172,10 @@ class DynamicRegistration:
         client = await self._store.get(row.client_id)
         capped = f"; scopes capped to {row.scope_cap} as before" if row.scope_cap else ""
         await self._audit.record(
-            AuditEntry(
-                action="client.registered",
-                client_id=client.client_id,
-                client_name=client.name,
+            client_entry(
+                "client.registered",
+                client.client_id,
+                client.name,
                 reason=f"dynamic registration, {status.value}{capped}",
                 ip_address=ip_address,
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from switchboard.identity.audit import AuditEntry, AuditLog
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.oauth import redirects
 from switchboard.identity.oauth.client_store import (
     CLIENT_ID_PREFIX,
@@ -104,15 +104,7 @@ class StaticClients:
         )
         await row.save()
         client = await self._store.get(client_id)
-        await self._audit.record(
-            AuditEntry(
-                action="client.created",
-                actor=actor.email,
-                client_id=client_id,
-                client_name=name,
-                grant_type=" ".join(grants),
-            )
-        )
+        await record_admin_event(self._audit, "client.created", client, actor, grant_type=" ".join(grants))
         return ClientWithSecret(client=client, client_secret=secret)
 
     async def regenerate_secret(self, client_id: str, *, actor: Actor) -> str:

@@ -57,7 +57,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 
     from switchboard.platform.app import create_app
     from switchboard.platform.core.logging import send_to_stderr
-    from switchboard.recipes.masking import without_link_tokens
+    from switchboard.platform.core.redaction import without_link_tokens
 
     settings = settings_of(ctx)
     if port is not None and not 1 <= port <= 65535:

@@ -35,6 +35,7 @@ from litestar.middleware._utils import should_bypass_middleware
 from litestar.middleware.csrf import CSRFMiddleware, generate_csrf_hash, generate_csrf_token
 from litestar.utils.scope.state import ScopeState
 
+from switchboard.platform.core.redaction import without_link_tokens
 from switchboard.platform.core.requests import bearer_token
 
 if TYPE_CHECKING:
@@ -105,8 +106,9 @@ class BearerExemptCSRFMiddleware(CSRFMiddleware):
         submitted = await _submitted_token(request, self.config.header_name)
         refusal = _refusal(submitted, expected, with_session=session is not None)
         if refusal is not None or expected is None:
-            # Stale forms land here too; the tokens themselves are never logged.
-            log.info("CSRF check refused %s %s: %s", request.method, scope["path"], refusal)
+            # Stale forms land here too; the tokens themselves are never logged, nor a connect link's.
+            path = without_link_tokens(scope["path"])
+            log.info("CSRF check refused %s %s: %s", request.method, path, refusal)
             raise PermissionDeniedException(CSRF_FAILED)
         state.csrf_token = expected
         await self.app(scope, receive, self._keeping_cookie(send, None))

@@ -72,7 +72,3 @@ def http_error_json(exc: HTTPException) -> Response[Any]:
     if exc.status_code == 403 and "CSRF" in exc.detail:
         code, message = "csrf_failed", "The CSRF token is missing or wrong: reload the page and try again."
     return api_error(exc.status_code, code, message)
-
-
-def internal_error_json() -> Response[Any]:
-    return api_error(500, "internal_error", "Something went wrong on our side; the error has been logged.")

@@ -9,9 +9,7 @@ export it as CSV. A message keeps a connect link without its token, which is its
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -23,7 +21,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
-from switchboard.identity.audit import safe_cell
+from switchboard.identity.audit import csv_text
 from switchboard.recipes.masking import without_link_tokens
 
 PAGE_SIZE = 100
@@ -128,7 +126,7 @@ class ToolCallLog:
         """The calls matching ``where`` as CSV, newest first, in pieces of up to ``CSV_BATCH`` rows (read a
         batch at a time, so that neither the database nor this process holds them all at once). Past
         ``CSV_LIMIT`` rows a last line says the export was cut short."""
-        yield _csv([CSV_COLUMNS])
+        yield csv_text([CSV_COLUMNS])
         written = 0
         last: dict[str, Any] | None = None
         while True:
@@ -143,9 +141,9 @@ class ToolCallLog:
             rows = await query.order_by(ToolCallRow.at, ToolCallRow.id, ascending=False).limit(CSV_BATCH)
             kept = rows[: CSV_LIMIT - written]
             if kept:
-                yield _csv([_csv_row(_call(row)) for row in kept])
+                yield csv_text(_csv_row(_call(row)) for row in kept)
             if len(kept) < len(rows):
-                yield _csv(
+                yield csv_text(
                     [[f"Only the newest {CSV_LIMIT} matching calls are in this file: narrow the filters."]]
                 )
                 return
@@ -162,28 +160,23 @@ def _call(row: dict[str, Any]) -> ToolCall:
     return msgspec.convert(row | {"message": without_link_tokens(row["message"])}, ToolCall)
 
 
-def _csv_row(call: ToolCall) -> list[str | int]:
+def _csv_row(call: ToolCall) -> list[object]:
+    """A call's cells (``csv_text`` makes each one safe to open in a spreadsheet)."""
     return [
         call.at.isoformat(),
-        safe_cell(call.server_slug),
-        safe_cell(call.tool),
-        safe_cell(call.user_email),
-        safe_cell(call.client_id),
-        safe_cell(call.outcome),
+        call.server_slug,
+        call.tool,
+        call.user_email,
+        call.client_id,
+        call.outcome,
         call.duration_ms,
-        str(call.run_id or ""),
-        safe_cell(call.message),
-        safe_cell(call.client_name),
-        safe_cell(call.scope),
-        safe_cell(call.ip_address),
-        safe_cell(call.user_agent),
+        call.run_id or "",
+        call.message,
+        call.client_name,
+        call.scope,
+        call.ip_address,
+        call.user_agent,
     ]
-
-
-def _csv(rows: Sequence[Sequence[str | int]]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue()
 
 
 def _conditions(where: ToolCallFilter, before: datetime | None) -> list[Combinable]:

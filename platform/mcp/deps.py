@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from switchboard.identity.audit import AuditLog
 from switchboard.identity.services.groups import GroupService
 from switchboard.identity.services.standing import StandingService
 from switchboard.platform.mcp.audit import ToolCallLog
@@ -27,13 +28,24 @@ class McpServices(msgspec.Struct, frozen=True):
     calls: ToolCallLog
 
     @classmethod
-    def create(cls) -> McpServices:
+    def create(cls, audit: AuditLog | None = None) -> McpServices:
+        """The MCP services, recording their changes through ``audit``: an app passes its identity
+        services' one (``Services.build``); a command given none records through a log of its own."""
+        audit = audit or AuditLog()
         records, cache = ServerRecords(), ServingCache()
-        groups = ServerGroups(records=records, cache=cache, groups=GroupService(), standing=StandingService())
-        tools = ServerTools(records=records, cache=cache)
-        tokens = ServerTokens(records=records)
-        servers = ServerService(records=records, cache=cache, groups=groups, tools=tools, tokens=tokens)
-        limits = ServerLimits(records=records, cache=cache)
+        groups = ServerGroups(
+            records=records,
+            cache=cache,
+            groups=GroupService(audit),
+            standing=StandingService(),
+            audit=audit,
+        )
+        tools = ServerTools(records=records, cache=cache, audit=audit)
+        tokens = ServerTokens(records=records, audit=audit)
+        servers = ServerService(
+            records=records, cache=cache, groups=groups, tools=tools, tokens=tokens, audit=audit
+        )
+        limits = ServerLimits(records=records, cache=cache, audit=audit)
         return cls(
             servers=servers, groups=groups, tools=tools, tokens=tokens, limits=limits, calls=ToolCallLog()
         )

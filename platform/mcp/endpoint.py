@@ -8,14 +8,17 @@ the Origin (DNS-rebinding protection), the caller (``AccessGate``), the server's
 (``RefusalLog``). The verified caller travels to the tool handlers in the ASGI scope of the request.
 
 ``tools/list`` lists the published recipes attached to the server whose scope the caller holds;
-``tools/call`` runs the published version as the caller (``ToolRunner``).
+``tools/call`` runs the published version as the caller (``ToolRunner``). A fault in either reaches the
+caller as JSON-RPC ``-32603`` naming a request id, and the log with its traceback and that id: never its
+own text.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import mcp_types as types
 import msgspec
@@ -24,7 +27,9 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
 from switchboard.platform.core.errors import NotFound
+from switchboard.platform.core.request_ids import new_request_id
 from switchboard.platform.mcp.access import AccessGate, McpCaller, Refusal, ServerLookup, server_url
 from switchboard.platform.mcp.messages import MAX_BODY_BYTES, read_message
 from switchboard.platform.mcp.models import McpServer, RemoteTool, ServerTool
@@ -38,6 +43,11 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Params = TypeVar("Params")
+Result = TypeVar("Result")
+Handler = Callable[[ServerRequestContext[Any, Any], Params], Awaitable[Result]]
+
+log = logging.getLogger("switchboard.mcp")
 
 _CALLER = "switchboard.mcp.caller"
 _SESSION = "switchboard.mcp.session"
@@ -68,8 +78,8 @@ class McpEndpoint:
         self._tools = tools
         self.sdk = Server(
             "switchboard",
-            on_list_tools=self._list_tools,
-            on_call_tool=self._call_tool,
+            on_list_tools=_faults_hidden("tools/list", self._list_tools),
+            on_call_tool=_faults_hidden("tools/call", self._call_tool),
         )
         self._manager = StreamableHTTPSessionManager(
             app=self.sdk,
@@ -91,6 +101,29 @@ class McpEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        answered = False
+
+        async def noting_the_answer(message: Message) -> None:
+            nonlocal answered
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._serve(scope, receive, noting_the_answer)
+        except Exception as exc:
+            # A fault of ours before the SDK answers (the gate, the rate limit, the tool lookup): logged once
+            # with a request id, answered as JSON-RPC naming it, never with the exception's text.
+            request_id = new_request_id()
+            where = f"{scope.get('method', '')} /mcp/{_slug(scope)}"
+            log.error("unhandled error on %s (request id %s)", where, request_id, exc_info=exc)
+            if answered:
+                raise
+            text = f"Internal error; it has been logged with request id {request_id}."
+            await _send_json(
+                send, 500, _rpc_error(None, types.INTERNAL_ERROR, text), {"x-request-id": request_id}
+            )
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         slug = _slug(scope)
         server = await self._server(slug)
         if server is None:
@@ -246,6 +279,28 @@ class McpEndpoint:
         return await self._tools.call(
             caller, params.name, params.arguments or {}, tool=tool, url_elicitation=url_mode
         )
+
+
+def _faults_hidden(method: str, handler: Handler[Params, Result]) -> Handler[Params, Result]:
+    """``handler`` answering a fault of ours as ``-32603`` naming a request id, the fault logged once with
+    its traceback and that id (the SDK would send the exception's own text). The ``MCPError``s a handler
+    raises on purpose (an unknown tool, a connect link to open first) pass unchanged."""
+
+    async def answering(ctx: ServerRequestContext[Any, Any], params: Params) -> Result:
+        try:
+            return await handler(ctx, params)
+        except MCPError:
+            raise
+        except Exception as exc:
+            request_id = new_request_id()
+            caller = ctx.request.scope.get(_CALLER) if ctx.request is not None else None
+            where = f"/mcp/{caller.server.slug}" if isinstance(caller, McpCaller) else "/mcp"
+            log.error("unhandled error in %s on %s (request id %s)", method, where, request_id, exc_info=exc)
+            raise MCPError(
+                types.INTERNAL_ERROR, f"Internal error; it has been logged with request id {request_id}."
+            ) from None
+
+    return answering
 
 
 def _caller(ctx: ServerRequestContext[Any, Any]) -> McpCaller:

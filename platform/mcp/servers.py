@@ -321,7 +321,7 @@ def _text(text: str, field: str, limit: int) -> str:
 def _rate(limit: int) -> int:
     if not 0 <= limit <= 100_000:
         raise InvalidInput(
-            "Enter a number of tool calls a minute from 0 (no limit) to 100000.",
+            "Enter a number of requests a minute from 0 (no limit) to 100000.",
             field="rate_limit_per_minute",
         )
     return limit

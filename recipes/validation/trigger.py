@@ -1,5 +1,10 @@
 """Problems of a recipe's trigger: its parameters (names, enum options, defaults) and output schema.
 
+Every run validates the tool's result against the output schema, so it is held to the limits of a
+connector's input schemas (``schema_problem``): a few hundred bytes of ``$ref``s could otherwise stand
+for millions of schemas to check on every call. The parameters build an input schema of fixed shape (a
+type, options, a default that is only data), which references nothing.
+
 Also the JSON types of parameter values as a builder reads them ("a number", "true or false"), which
 the checks of action step inputs use too.
 """
@@ -12,6 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from switchboard.connectors.definitions.limits import schema_problem
 from switchboard.recipes.model import Parameter, ToolTrigger
 from switchboard.recipes.outcomes import Problem
 
@@ -38,12 +44,19 @@ def trigger_problems(trigger: ToolTrigger) -> Iterable[Problem]:
         if message:
             yield _trigger(f"{where}.default", message)
     if trigger.output_schema is not None:
-        try:
-            Draft202012Validator.check_schema(trigger.output_schema)
-        except SchemaError as exc:
-            path = "/".join(str(part) for part in exc.path)
-            at = f" (at {path})" if path else ""
-            yield _trigger("output_schema", f"not a valid JSON Schema{at}: {exc.message}")
+        message = _output_schema_problem(trigger.output_schema)
+        if message:
+            yield _trigger("output_schema", message)
+
+
+def _output_schema_problem(schema: dict[str, Any]) -> str:
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        path = "/".join(str(part) for part in exc.path)
+        at = f" (at {path})" if path else ""
+        return f"not a valid JSON Schema{at}: {exc.message}"
+    return schema_problem(schema, what="the output schema") or ""
 
 
 def _trigger(field: str, message: str) -> Problem:

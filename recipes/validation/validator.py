@@ -1,12 +1,16 @@
 """``RecipeValidator``: every problem of a recipe definition, and the pills a step may use.
 
 It walks the steps once and asks each concern in turn: ``trigger``, ``steps`` (each step's settings;
-an action step's app, connection and inputs) and ``references`` (the data pills its fields use).
+an action step's app, connection and inputs) and ``references`` (the data pills its fields use). The
+trigger's checks read its output schema, whose cost grows with what the builder wrote: they run in a
+worker thread, leaving the event loop free.
 """
 
 from __future__ import annotations
 
 from uuid import UUID
+
+from anyio import to_thread
 
 from switchboard.connectors.definitions.model import ConnectorDefinition
 from switchboard.platform.core.errors import NotFound
@@ -27,7 +31,7 @@ class RecipeValidator:
 
     async def check(self, definition: RecipeDefinition, *, project_id: UUID) -> list[Problem]:
         """Every problem of the definition, trigger first, then the steps in order, then the recipe."""
-        problems = list(trigger_problems(definition.trigger))
+        problems = await to_thread.run_sync(lambda: list(trigger_problems(definition.trigger)))
         layout = Layout(definition)
         lookups = Lookups(self._definitions, self._connections)
         first_number: dict[str, str] = {}

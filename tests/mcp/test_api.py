@@ -134,7 +134,7 @@ async def test_bad_server_input_is_refused_with_the_field_named(
         (
             {"slug": "ok", "name": "Ok", "rate_limit_per_minute": 100_001},
             422,
-            "Enter a number of tool calls a minute from 0 (no limit) to 100000.",
+            "Enter a number of requests a minute from 0 (no limit) to 100000.",
             "rate_limit_per_minute",
         ),
     ]

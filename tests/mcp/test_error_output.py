@@ -1,5 +1,5 @@
 """A tool call that fails unexpectedly reaches the server's output (as ``switchboard serve`` sets it up)
-with its traceback, and without the caller's token."""
+once, with its traceback and the request id the caller's error names, and without the caller's token."""
 
 from __future__ import annotations
 
@@ -59,10 +59,16 @@ async def test_a_tool_call_that_fails_unexpectedly_reaches_the_output_with_its_t
         "/mcp/automation", json=call, headers={**MCP_HEADERS, "authorization": f"Bearer {secret}"}
     )
 
-    assert "error" in answer.json()
+    error = answer.json()["error"]
+    assert error["code"] == -32603
+    assert "the tool runner broke" not in answer.text
+    request_id = error["message"].removesuffix(".").rsplit(" ", 1)[1]
     text = output.getvalue()
     lines = text.splitlines()
-    [line] = [line for line in lines if " ERROR mcp." in line]
+    [line] = [line for line in lines if " ERROR " in line]
+    assert line.endswith(
+        f" ERROR switchboard.mcp: unhandled error in tools/call on /mcp/automation (request id {request_id})"
+    )
     assert lines[lines.index(line) + 1] == "Traceback (most recent call last):"
     assert "RuntimeError: the tool runner broke" in text
     assert secret not in text

@@ -180,3 +180,72 @@ async def test_a_deleted_document_client_met_again_starts_afresh(
     assert again.status_code == 200, again.text
     assert await verifies(oauth_server, again.json()["access_token"])
     assert not await verifies(oauth_server, before["access_token"])
+
+
+async def test_a_document_client_met_and_approved_is_recorded_as_that_client(
+    oauth: OAuthClient, boss: Browserless, served: Served, oauth_server: AuthorizationServer
+) -> None:
+    await _policy(oauth_server, RegistrationPolicy.ADMIN_APPROVAL, private=True)
+    boss.client.headers["user-agent"] = "Boss's browser"
+    approved = await oauth.authorize(boss, served.client_id)
+    assert approved.response.status_code == 303
+
+    trail = {
+        record.action: record
+        for record in await oauth_server.audit.search(limit=1000)
+        if record.action.startswith("client.")
+    }
+    registered, approval = trail["client.registered"], trail["client.approved"]
+    assert (registered.object_type, registered.object_id, registered.object_name, registered.reason) == (
+        "client",
+        served.client_id,
+        "Example Agent",
+        "client ID metadata document, pending",
+    )
+    assert (
+        approval.actor,
+        approval.object_type,
+        approval.object_id,
+        approval.object_name,
+        approval.ip_address,
+        approval.user_agent,
+    ) == ("boss@example.com", "client", served.client_id, "Example Agent", "127.0.0.1", "Boss's browser")
+
+
+async def test_a_document_that_changes_what_it_says_is_recorded_as_a_change_of_that_client(
+    oauth: OAuthClient, alice: Browserless, served: Served, oauth_server: AuthorizationServer
+) -> None:
+    await _policy(oauth_server, RegistrationPolicy.OPEN, private=True)
+
+    def document(**fields: object) -> None:
+        """The document, fetched afresh each time it is needed."""
+        body = {
+            "client_id": served.client_id,
+            "client_name": "Example Agent",
+            "redirect_uris": [REDIRECT_URI],
+            "token_endpoint_auth_method": "none",
+            **fields,
+        }
+        served.server.routes["/client.json"] = answer(
+            200,
+            json.dumps(body).encode(),
+            ("Content-Type", "application/json"),
+            ("Cache-Control", "no-store"),
+        )
+
+    document()
+    assert (await oauth.authorize(alice, served.client_id)).response.status_code == 303
+    document(client_name="Example Agent Pro", redirect_uris=[REDIRECT_URI, "http://127.0.0.1:9/elsewhere"])
+    assert (await oauth.authorize(alice, served.client_id)).response.status_code == 303
+    assert (await oauth.authorize(alice, served.client_id)).response.status_code == 303
+
+    changes = [r for r in await oauth_server.audit.search(limit=1000) if r.action == "client.changed"]
+    assert [(r.actor, r.object_type, r.object_id, r.object_name, r.reason) for r in changes] == [
+        (
+            "",
+            "client",
+            served.client_id,
+            "Example Agent Pro",
+            "client ID metadata document changed: client_name, redirect_uris",
+        )
+    ]

@@ -100,7 +100,7 @@ def test_an_admin_changes_a_server_and_only_what_was_asked(cli: Cli, db_url: str
     assert "say what to change" in nothing.stderr
     assert (bad.exit_code, bad.stderr) == (
         1,
-        "error: Enter a number of tool calls a minute from 0 (no limit) to 100000.\n",
+        "error: Enter a number of requests a minute from 0 (no limit) to 100000.\n",
     )
     assert (unknown.exit_code, unknown.stderr) == (1, "error: There is no MCP server nope.\n")
 

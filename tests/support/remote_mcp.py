@@ -1,7 +1,7 @@
 """A remote MCP server Switchboard did not write: the official MCP SDK's low-level server over streamable
 HTTP, offering a few "Files" tools, optionally protected by a static bearer token.
 
-    python -m tests.support.remote_mcp PORT [--token TOKEN | --issuer URL] [--stateful]
+    python -m tests.support.remote_mcp PORT [--token TOKEN | --issuer URL] [--stateful] [--costly-tool]
 
 Tools: ``search_files`` (read-only; answers structured content naming the query and the token it was
 called with, so tests see whose credentials arrived), ``Delete File!`` (destructive; a name that is no
@@ -12,7 +12,9 @@ challenges with ``resource_metadata`` and scope ``files:read``, and takes only J
 9068) signed by its keys, for this server (``aud``), unexpired; ``search_files`` then names the token's
 subject (``POST /__refuse?times=N`` makes it refuse the next N valid tokens, to inject faults), and
 ``Delete File!`` needs scope ``files:write`` too (403 ``insufficient_scope`` without it). With
-``--stateful`` the server keeps sessions (``Mcp-Session-Id``), else it is stateless.
+``--stateful`` the server keeps sessions (``Mcp-Session-Id``), else it is stateless. With
+``--costly-tool`` it also lists ``summarize_everything``, whose input schema is a reference bomb: a few
+hundred bytes whose ``$ref``s stand for 10⁵ schemas that validating one call's arguments would check.
 """
 
 from __future__ import annotations
@@ -74,6 +76,22 @@ _changes = {"pending": False, "added": False}
 SUMMARIZE = types.Tool(name="summarize_file", title="Summarize a file", input_schema={"type": "object"})
 
 
+def reference_bomb(levels: int = 5, width: int = 10) -> dict[str, Any]:
+    """An object schema whose one property stands for ``width ** levels`` schemas: each level asks for
+    every one of the level below, ``width`` times."""
+    definitions: dict[str, Any] = {"level_0": {"type": "string"}}
+    for level in range(1, levels + 1):
+        definitions[f"level_{level}"] = {"allOf": [{"$ref": f"#/$defs/level_{level - 1}"}] * width}
+    return {
+        "type": "object",
+        "$defs": definitions,
+        "properties": {"text": {"$ref": f"#/$defs/level_{levels}"}},
+    }
+
+
+COSTLY = types.Tool(name="summarize_everything", input_schema=reference_bomb())
+
+
 async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
     return types.ListToolsResult(tools=[*TOOLS, *([SUMMARIZE] if _changes["added"] else [])])
 
@@ -124,8 +142,14 @@ class JwtVerifier:
         return str(decoded.claims.get("sub", "")), set(str(decoded.claims.get("scope", "")).split())
 
 
-def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0) -> Any:
-    server = Server("files", on_list_tools=list_tools, on_call_tool=call_tool)
+def build(token: str, *, stateful: bool, issuer: str = "", port: int = 0, costly_tool: bool = False) -> Any:
+    extra = [COSTLY] if costly_tool else []
+
+    async def listing(ctx: Any, params: Any) -> types.ListToolsResult:
+        listed = await list_tools(ctx, params)
+        return types.ListToolsResult(tools=[*listed.tools, *extra])
+
+    server = Server("files", on_list_tools=listing, on_call_tool=call_tool)
     manager = StreamableHTTPSessionManager(
         app=server,
         json_response=False,
@@ -232,13 +256,22 @@ async def _plain(
 class FilesServer:
     """This server in a process of its own on a free port of 127.0.0.1; a context manager."""
 
-    def __init__(self, *, token: str = "", issuer: str = "", stateful: bool = False, port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = "",
+        issuer: str = "",
+        stateful: bool = False,
+        port: int = 0,
+        costly_tool: bool = False,
+    ) -> None:
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}/mcp"
         options = [
             *(["--token", token] if token else []),
             *(["--issuer", issuer] if issuer else []),
             *(["--stateful"] if stateful else []),
+            *(["--costly-tool"] if costly_tool else []),
         ]
         self._command = [sys.executable, "-m", "tests.support.remote_mcp", str(self.port), *options]
         self._process: subprocess.Popen[bytes] | None = None
@@ -295,8 +328,15 @@ def main() -> None:
     parser.add_argument("--token", default="")
     parser.add_argument("--issuer", default="")
     parser.add_argument("--stateful", action="store_true")
+    parser.add_argument("--costly-tool", action="store_true")
     options = parser.parse_args()
-    app = build(options.token, stateful=options.stateful, issuer=options.issuer, port=options.port)
+    app = build(
+        options.token,
+        stateful=options.stateful,
+        issuer=options.issuer,
+        port=options.port,
+        costly_tool=options.costly_tool,
+    )
     uvicorn.run(app, host="127.0.0.1", port=options.port, log_level="warning", access_log=False)
 
 

@@ -84,7 +84,16 @@ async def test_events_are_listed_newest_first_with_every_detail(
         f"Reporter {created.client.client_id}",
         "—",
     ]
-    assert rows[3][1:] == ["—", "policy.changed", "—", "ok", "registration open", "—", "—"]
+    assert rows[2][1:4] == ["—", "client.created client_credentials", "Reporter MCP client"]
+    assert rows[3][1:] == [
+        "—",
+        "policy.changed",
+        "Client registration policy Settings",
+        "ok",
+        "registration open",
+        "—",
+        "—",
+    ]
     assert rows[4][1:] == [
         "admin@example.com",
         "auth.signed_in",

@@ -369,7 +369,8 @@ async def snapshot(oauth: AuthorizationServer) -> object:
         clients,
         await oauth.clients.policy(),
         await oauth.clients.allow_private_metadata_hosts(),
-        len(await oauth.audit.recent(limit=1000)),
+        # Every record but the refused attempts themselves.
+        len([e for e in await oauth.audit.recent(limit=1000) if e.action != "access.refused"]),
     )
 
 
@@ -411,6 +412,10 @@ async def test_members_are_refused_every_client_and_audit_page_and_action(
         assert "Only owners and admins can open this." in page.text
         assert secret not in response.text
     assert await snapshot(oauth) == before
+    refused = [(e.actor, e.object_id) for e in await oauth.audit.recent(action="access.refused")]
+    assert sorted(refused) == sorted(
+        (ALICE, f"{method} {path}") for method, path, _ in requests if method == "POST"
+    )
     assert (await client_credentials(web.client, static.client_id, secret)).status_code == 200
     menu = [a.text for a in Page((await web.client.get("/me")).text).all("a")]
     assert "MCP clients" not in menu

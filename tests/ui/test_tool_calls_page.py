@@ -20,6 +20,7 @@ from switchboard.platform.services import Services
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.outcomes import Outcome
 from switchboard.recipes.schemas import RecipeCreate
+from switchboard.ui.rendering import UI_DIR
 from tests.connectors.conftest import principal_of
 from tests.identity.support import PASSWORD, make_user
 from tests.support.actors import SETUP
@@ -422,3 +423,26 @@ async def test_events_and_tool_calls_are_one_audit_section(as_admin: Browserless
     assert (events.attrs["href"], "aria-current" in events.attrs) == ("/console/audit", False)
     assert (tool_calls.attrs["href"], tool_calls.attrs.get("aria-current")) == (PATH, "page")
     assert (await as_admin.client.get("/console/audit")).status_code == 200
+
+
+def audit_tabs(html: str) -> list[tuple[str, str | None]]:
+    """The Audit section's tabs on a page: each link, and whether it is the page shown."""
+    page = Page(html)
+    (nav,) = [element for element in page.all("nav") if element.attrs.get("aria-label") == "Audit"]
+    links = [element for element in page.elements[page.elements.index(nav) :] if element.tag == "a"][:2]
+    return [(link.attrs["href"], link.attrs.get("aria-current")) for link in links]
+
+
+async def test_both_pages_of_the_audit_section_show_the_section_s_one_set_of_tabs(
+    as_admin: Browserless, demo: Demo
+) -> None:
+    events = await as_admin.client.get("/console/audit")
+    calls = await as_admin.client.get(PATH)
+
+    assert audit_tabs(events.text) == [("/console/audit", "page"), (PATH, None)]
+    assert audit_tabs(calls.text) == [("/console/audit", None), (PATH, "page")]
+    # One partial draws them on both pages, so that a tab added to the section appears on each.
+    for template in ("audit.html", "tool_calls.html"):
+        source = (UI_DIR / "templates" / "console" / template).read_text()
+        assert source.count('{% include "console/_audit_nav.html" %}') == 1, template
+        assert 'aria-label="Audit"' not in source, template

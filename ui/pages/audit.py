@@ -86,6 +86,11 @@ ACTION_GROUPS: dict[str, dict[str, str]] = {
         "connection.refresh": "Grant refreshes refused",
         "connection.link": "Connect links refused",
     },
+    "Projects": {
+        "project.": "Every change of a project",
+        "project.created": "Projects created",
+        "project.deleted": "Projects deleted",
+    },
     "Connectors": {
         "connector.": "Every change of a connector",
         "connector.created": "Connectors added",
@@ -114,6 +119,7 @@ ACTION_GROUPS: dict[str, dict[str, str]] = {
         "client.refused": "Clients refused",
         "client.secret_regenerated": "Client secrets regenerated",
         "client.scopes_capped": "Client scopes capped",
+        "client.changed": "Client metadata documents changed",
         "client.deleted": "Clients deleted",
     },
     "Consents": {
@@ -125,6 +131,9 @@ ACTION_GROUPS: dict[str, dict[str, str]] = {
     },
     "Settings": {
         "policy.changed": "Registration policy changes",
+    },
+    "Refused changes": {
+        "access.refused": "Changes refused for lack of a role",
     },
 }
 ACTIONS = {action for group in ACTION_GROUPS.values() for action in group}
@@ -139,7 +148,9 @@ OBJECT_TYPES: dict[str, str] = {
     "connector": "Connector",
     "remote_server": "Remote server",
     "client": "MCP client",
+    "project": "Project",
     "settings": "Settings",
+    "request": "Request",
 }
 
 _Text = Annotated[str, QueryParameter(max_length=254)]

@@ -62,7 +62,7 @@ def rate_limit_of(text: str) -> int:
         return int(text)
     except ValueError:
         raise InvalidInput(
-            "Enter a whole number of tool calls a minute (0 for no limit).", field="rate_limit_per_minute"
+            "Enter a whole number of requests a minute (0 for no limit).", field="rate_limit_per_minute"
         ) from None
 
 
