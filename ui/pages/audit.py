@@ -3,7 +3,7 @@ with filters, pages and a CSV download of everything the filters match."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -16,6 +16,7 @@ from switchboard.identity.audit import OUTCOMES, AuditFilter
 from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.platform.core.errors import InvalidInput
+from switchboard.ui.forms import day_range
 from switchboard.ui.rendering import PAGE_SECURITY_HEADERS, page
 
 PAGE_SIZE = 50
@@ -174,31 +175,20 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True):
             raise InvalidInput("Choose one of the listed kinds of objects.", field="object_type")
         if self.outcome and self.outcome not in OUTCOMES:
             raise InvalidInput("Choose ok or refused.", field="outcome")
-        first, last = _day(self.since, "since"), _day(self.until, "until")
-        if first and last and last < first:
-            raise InvalidInput("The last day comes before the first.", field="until")
+        since, until = day_range(self.since, self.until)
         return AuditFilter(
             actor=self.actor,
             action=self.action,
             object_type=self.object_type,
             object=self.object,
             outcome=self.outcome,
-            since=datetime.combine(first, time(), UTC) if first else None,
-            until=datetime.combine(last + timedelta(days=1), time(), UTC) if last else None,
+            since=since,
+            until=until,
         )
 
     def query(self) -> dict[str, str]:
         """The filters set, for links that keep them (pages, the CSV download)."""
         return {key: value for key, value in msgspec.structs.asdict(self).items() if value}
-
-
-def _day(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("Enter a date as YYYY-MM-DD.", field=field) from None
 
 
 def _filters(

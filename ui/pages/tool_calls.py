@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from switchboard.platform.core.errors import InvalidInput
 from switchboard.platform.mcp.audit import CSV_LIMIT, OUTCOMES, PAGE_SIZE, ToolCallFilter
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.recipes.deps import RecipeServices
+from switchboard.ui.forms import day_range
 from switchboard.ui.rendering import page, redirect
 
 PATH = "/console/tool-calls"
@@ -40,30 +41,19 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True):
     def to_filter(self) -> ToolCallFilter:
         if self.outcome and self.outcome not in OUTCOMES:
             raise InvalidInput("Choose one of the listed outcomes.", field="outcome")
-        first, last = _day(self.since, "since"), _day(self.until, "until")
-        if first and last and last < first:
-            raise InvalidInput("The last day comes before the first.", field="until")
+        since, until = day_range(self.since, self.until)
         return ToolCallFilter(
             user=self.user,
             client=self.client,
             server=self.server,
             tool=self.tool,
             outcome=self.outcome,
-            since=datetime.combine(first, time(), UTC) if first else None,
-            until=datetime.combine(last + timedelta(days=1), time(), UTC) if last else None,
+            since=since,
+            until=until,
         )
 
     def query(self) -> dict[str, str]:
         return {key: value for key, value in msgspec.structs.asdict(self).items() if value}
-
-
-def _day(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("Enter a date as YYYY-MM-DD.", field=field) from None
 
 
 def _filters(
