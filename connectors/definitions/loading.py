@@ -140,22 +140,26 @@ def _plain(value: Any) -> Any:
 
 
 def _problems(definition: ConnectorDefinition) -> Any:
+    # A remote MCP server's connector is written by Switchboard (builders cannot save one): when an admin
+    # allowed the server onto private addresses, its plain-http addresses stand, and every call to them
+    # goes through the outbound policy with that allowance.
+    any_http = definition.mcp is not None and definition.mcp.allow_private
     field_keys = {field.key for field in definition.fields}
     if len(field_keys) != len(definition.fields):
         yield "two connection fields have the same key - at `$.fields`"
     for index, field in enumerate(definition.fields):
         if field.kind == "url" and field.default and not is_acceptable_url(field.default):
             yield f"the default is not an https URL - at `$.fields[{index}].default`"
-    yield from _template_problems(definition.base_url, field_keys, "$.base_url")
+    yield from _template_problems(definition.base_url, field_keys, "$.base_url", any_http=any_http)
     if (
         definition.base_url
         and not definition.base_url.startswith("{")
-        and not is_acceptable_url(definition.base_url)
+        and not is_acceptable_url(definition.base_url, any_http=any_http)
     ):
         yield "must be an https URL (http only for this machine) - at `$.base_url`"
     provider = definition.provider
     if provider is not None:
-        yield from _provider_problems(provider, field_keys, definition.auth_type)
+        yield from _provider_problems(provider, field_keys, definition.auth_type, any_http=any_http)
     names: set[str] = set()
     for index, action in enumerate(definition.actions):
         if action.name in names:
@@ -164,12 +168,16 @@ def _problems(definition: ConnectorDefinition) -> Any:
         yield from _action_problems(action, f"$.actions[{index}]")
 
 
-def _provider_problems(provider: OAuthProvider, field_keys: set[str], auth_type: str) -> Any:
+def _provider_problems(
+    provider: OAuthProvider, field_keys: set[str], auth_type: str, *, any_http: bool
+) -> Any:
     where = "$.auth.provider"
     if auth_type == "oauth2_authorization_code" and not provider.authorize_url:
         yield f"an authorization code grant needs an authorize URL - at `{where}.authorize_url`"
     for name in ("authorize_url", "token_url", "revocation_url", "userinfo_url"):
-        yield from _template_problems(getattr(provider, name), field_keys, f"{where}.{name}")
+        yield from _template_problems(
+            getattr(provider, name), field_keys, f"{where}.{name}", any_http=any_http
+        )
     for index, scope in enumerate(provider.default_scopes):
         if not scope or any(char.isspace() for char in scope):
             yield f"a scope cannot be empty or contain spaces - at `{where}.default_scopes[{index}]`"
@@ -177,12 +185,12 @@ def _provider_problems(provider: OAuthProvider, field_keys: set[str], auth_type:
         yield f"name at least one userinfo field - at `{where}.account_label`"
 
 
-def _template_problems(template: str, field_keys: set[str], where: str) -> Any:
+def _template_problems(template: str, field_keys: set[str], where: str, *, any_http: bool = False) -> Any:
     for name in PLACEHOLDER.findall(template):
         if name not in field_keys:
             yield f"{{{name}}} names no connection field - at `{where}`"
     concrete = PLACEHOLDER.sub("x", template)
-    if template and not template.startswith("{") and not is_acceptable_url(concrete):
+    if template and not template.startswith("{") and not is_acceptable_url(concrete, any_http=any_http):
         yield f"must be an https URL (http only for this machine) - at `{where}`"
 
 
@@ -223,9 +231,10 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def is_acceptable_url(url: str) -> bool:
-    """An absolute https URL, or http for this machine (local development and tests), that the outbound
-    policy's check of a URL's form passes (a host spelt as DNS or a plain IP address, a port in range)."""
+def is_acceptable_url(url: str, *, any_http: bool = False) -> bool:
+    """An absolute https URL, or http for this machine (local development and tests; for any host with
+    ``any_http``), that the outbound policy's check of a URL's form passes (a host spelt as DNS or a plain
+    IP address, a port in range)."""
     try:
         parts = urlsplit(url)
         checked_url(url, FetchPolicy(require_https=False))
@@ -235,4 +244,4 @@ def is_acceptable_url(url: str) -> bool:
         return False
     if parts.scheme == "https":
         return True
-    return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    return parts.scheme == "http" and (any_http or parts.hostname in {"localhost", "127.0.0.1", "::1"})
