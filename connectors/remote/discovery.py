@@ -87,8 +87,10 @@ class DiscoveryFailed(InvalidInput):
 
     code = "discovery_failed"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, waivable: bool = False) -> None:
         super().__init__(message, field="endpoint")
+        # An admin's allowance of private addresses would have let the probe through.
+        self.waivable = waivable
 
 
 class DiscoveryResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -173,7 +175,7 @@ class Discoverer:
                 if session and status < 300:  # be tidy: end the session the probe opened
                     await _end_session(client, endpoint, session)
         except FetchRefused as refused:
-            raise DiscoveryFailed(refused.message) from None
+            raise DiscoveryFailed(refused.message, waivable=refused.waivable) from None
         except httpx.TimeoutException:
             raise DiscoveryFailed(f"{endpoint} did not answer in time; check the URL.") from None
         except httpx.HTTPError as error:

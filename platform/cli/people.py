@@ -34,17 +34,44 @@ def users() -> None:
     """Users and their roles."""
 
 
+def _password_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--password`` and ``--password-stdin`` (for scripts: the first line of standard input)."""
+    command = click.option(
+        "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+    )(command)
+    return click.option("--password", default=None, help="At least 8 characters (asked for if left out).")(
+        command
+    )
+
+
+def _password(given: str | None, from_stdin: bool) -> str:
+    if given is not None and from_stdin:
+        raise click.UsageError("Give the password with --password or --password-stdin, not both.")
+    if from_stdin:
+        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+    if given is not None:
+        return given
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
 @users.command("create")
 @click.argument("email")
-@click.option(
-    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."
-)
+@_password_options
 @click.option("--role", type=ROLE_CHOICE, default=Role.MEMBER.value, show_default=True)
 @click.option("--name", default="", help="Display name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
 @click.pass_context
-def users_create(ctx: click.Context, email: str, password: str, role: str, name: str, as_json: bool) -> None:
-    """Create a user."""
+def users_create(
+    ctx: click.Context,
+    email: str,
+    password: str | None,
+    password_stdin: bool,
+    role: str,
+    name: str,
+    as_json: bool,
+) -> None:
+    """Create a user (the password is asked for twice unless given with --password or --password-stdin)."""
+    password = _password(password, password_stdin)
 
     async def work(services: IdentityServices, _: Database) -> UserOut:
         return await services.users.create(
@@ -104,12 +131,11 @@ def users_activate(ctx: click.Context, email: str) -> None:
 
 @users.command("reset-password")
 @click.argument("email")
-@click.option(
-    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."
-)
+@_password_options
 @click.pass_context
-def users_reset_password(ctx: click.Context, email: str, password: str) -> None:
-    """Set a new password for a user and end their sessions."""
+def users_reset_password(ctx: click.Context, email: str, password: str | None, password_stdin: bool) -> None:
+    """Set a new password for a user and end their sessions (asked for twice unless given)."""
+    password = _password(password, password_stdin)
 
     async def work(services: IdentityServices, _: Database) -> None:
         user = await services.users.find_by_email(email)

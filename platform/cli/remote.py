@@ -65,7 +65,13 @@ def remote_discover(url: str, allow_private: bool, as_json: bool) -> None:
             Discoverer(Network()).discover(url.strip(), NetworkPolicy(allow_private=allow_private))
         )
     except DomainError as error:
-        fail(error.message)
+        hint = (
+            "\nFor a server on this machine or the company network (plain http, private addresses), "
+            "add --allow-private."
+            if getattr(error, "waivable", False) and not allow_private
+            else ""
+        )
+        fail(error.message + hint)
         return
     if as_json:
         _echo_json(result)

@@ -32,7 +32,11 @@ def test_discover_prints_what_the_server_needs_and_refuses_loopback_without_the_
     allowed = cli("remote-servers", "discover", files_endpoint, "--allow-private")
 
     assert refused.exit_code == 1
-    assert refused.stderr == f"error: Could not fetch {files_endpoint}: only https URLs are allowed.\n"
+    assert refused.stderr == (
+        f"error: Could not fetch {files_endpoint}: only https URLs are allowed.\n"
+        "For a server on this machine or the company network (plain http, private addresses), "
+        "add --allow-private.\n"
+    )
     # The Files server answers 401 but publishes no metadata: discovery says so, and what to do.
     assert allowed.exit_code == 1
     assert "The server requires authorization, but Switchboard cannot find out how." in allowed.stderr

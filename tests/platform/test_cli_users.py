@@ -297,3 +297,33 @@ def test_users_list_json_prints_one_object_per_line(cli: Cli) -> None:
         ("bob@example.com", "member", []),
     ]
     assert all("password_hash" not in row for row in rows)
+
+
+def test_users_create_reads_the_password_from_standard_input_for_scripts(cli: Cli, db_url: str) -> None:
+    result = cli("users", "create", "fay@example.com", "--password-stdin", input=f"{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
+    assert "Password" not in result.output  # nothing was asked
+    assert password_works(db_url, "fay@example.com", PASSWORD)
+
+
+def test_a_password_given_both_ways_is_refused_and_nobody_is_created(cli: Cli, db_url: str) -> None:
+    result = cli(
+        "users",
+        "create",
+        "gus@example.com",
+        "--password",
+        PASSWORD,
+        "--password-stdin",
+        input=f"{PASSWORD}\n",
+    )
+    assert result.exit_code == 2
+    assert "Give the password with --password or --password-stdin, not both." in result.output
+    assert stored_user(db_url, "gus@example.com") is None
+
+
+def test_reset_password_reads_the_new_password_from_standard_input(cli: Cli, db_url: str) -> None:
+    create(cli, "hal@example.com")
+    result = cli("users", "reset-password", "hal@example.com", "--password-stdin", input="another-secret-9\n")
+    assert result.exit_code == 0, result.output
+    assert password_works(db_url, "hal@example.com", "another-secret-9")

@@ -108,6 +108,22 @@ async def test_the_start_page_sends_each_role_to_its_own_home(web: Browserless, 
     assert home.headers["location"] == "/me"
 
 
+async def test_the_consoles_own_address_leads_to_its_first_page(web: Browserless, demo: Demo) -> None:
+    anonymous = await web.client.get("/console", follow_redirects=False)
+    assert (anonymous.status_code, anonymous.headers["location"]) == (303, "/login")
+    await web.sign_in("admin@example.com")
+    admin = await web.client.get("/console", follow_redirects=False)
+    assert (admin.status_code, admin.headers["location"]) == (303, "/console/users")
+
+
+async def test_the_browsers_icon_request_finds_the_icon(web: Browserless) -> None:
+    asked = await web.client.get("/favicon.ico", follow_redirects=False)
+    assert (asked.status_code, asked.headers["location"]) == (301, "/static/favicon.svg")
+    icon = await web.client.get("/static/favicon.svg")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
 async def test_an_anonymous_visitor_is_sent_to_sign_in_and_then_lands_on_the_page_they_asked_for(
     web: Browserless, demo: Demo
 ) -> None:

@@ -33,6 +33,16 @@ class AuthPages(Controller):
     async def home(self, request: Request[Any, Any, Any]) -> Redirect:
         return Redirect(path=_home_for(request), status_code=303)
 
+    @get("/console")
+    async def console(self, request: Request[Any, Any, Any]) -> Redirect:
+        """The console's own address leads to its first page (or to sign-in, or to the person's own)."""
+        return Redirect(path=_home_for(request), status_code=303)
+
+    @get("/favicon.ico")
+    async def favicon(self) -> Redirect:
+        """Browsers ask here whatever the page says: the icon is in /static."""
+        return Redirect(path="/static/favicon.svg", status_code=301)
+
     @get("/login")
     async def login_form(
         self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
