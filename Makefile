@@ -9,37 +9,51 @@ BIN := $(VENV)/bin
 VENDOR := ui/static/vendor
 PORT ?= $(or $(SWITCHBOARD_PORT),8000)
 
-.PHONY: help install run test checks lint typecheck layers pytest system-deps assets bench clean
+.PHONY: help install install-run run test checks lint typecheck layers pytest system-deps assets bench clean
 
 help:
 	@echo "make run      install, migrate, seed the demo and serve on http://127.0.0.1:$(PORT)"
-	@echo "make install  install Switchboard and its tools into $(VENV)"
+	@echo "make install  install Switchboard and its development tools into $(VENV)"
 	@echo "make test     install what the tests need (PostgreSQL, Chromium) and run every check"
 	@echo "make bench    start-up, idle memory, token verification and recipe engine overhead against baselines"
 
-$(VENV)/.installed: pyproject.toml setup.py
+# What running needs: Switchboard and its dependencies.
+$(VENV)/.installed-run: pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+# What checking needs besides: the test, lint and type-check tools.
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# Also Node 22 (node_modules/.bin/node) and the MCP conformance suite, which the tests run.
+# The pages' assets (Pico, htmx): npm's dependencies without the development ones.
 $(VENDOR)/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || scripts/apt-install.sh nodejs npm
-	npm install --no-audit --no-fund --loglevel=error
-	@node_modules/.bin/node --version | grep -q '^v22\.' || { echo "node_modules/.bin/node is not Node 22"; exit 1; }
-	@test -f node_modules/.bin/conformance || { echo "the MCP conformance suite is not installed"; exit 1; }
-	@test -d node_modules/oidc-provider || { echo "oidc-provider (the tests' third-party OAuth server) is not installed"; exit 1; }
+	npm install --omit=dev --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	@touch $@
 
+# The tests' Node tools: Node 22 (node_modules/.bin/node), the MCP conformance suite and oidc-provider.
+node_modules/.dev-installed: $(VENDOR)/.installed
+	npm install --no-audit --no-fund --loglevel=error
+	@node_modules/.bin/node --version | grep -q '^v22\.' || { echo "node_modules/.bin/node is not Node 22"; exit 1; }
+	@test -f node_modules/.bin/conformance || { echo "the MCP conformance suite is not installed"; exit 1; }
+	@test -d node_modules/oidc-provider || { echo "oidc-provider (the tests' third-party OAuth server) is not installed"; exit 1; }
+	@touch $@
+
 assets: $(VENDOR)/.installed
 
-install: $(VENV)/.installed assets
+# `make run` installs what running needs; `make install` (and every check) adds the development tools.
+install-run: $(VENV)/.installed-run assets
 
-run: install
+install: $(VENV)/.installed assets node_modules/.dev-installed
+
+run: install-run
 	$(BIN)/switchboard db migrate
 	$(BIN)/switchboard demo
 	@echo

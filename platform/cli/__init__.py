@@ -4,8 +4,13 @@ secrets, projects, connectors and recipes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import os
+import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import msgspec
@@ -33,6 +38,9 @@ from switchboard.platform.demo_tasks.cli import demo_tasks_cli
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.recipes.deps import RecipeServices
 
+if TYPE_CHECKING:
+    from litestar import Litestar
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -53,8 +61,6 @@ def main(ctx: click.Context, config: Path | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve Switchboard over HTTP."""
-    import uvicorn
-
     from switchboard.platform.app import create_app
     from switchboard.platform.core.logging import send_to_stderr
     from switchboard.platform.core.redaction import without_link_tokens
@@ -75,10 +81,60 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         click.echo(
             f"warning: {len(pending)} migration(s) not applied; run `switchboard db migrate`", err=True
         )
-    click.echo(f"Switchboard is serving on http://{host}:{port} (public URL {settings.base_url})")
+    listening = _listen(host, port)
     # Unhandled errors (with the request id their answer shows) and housekeeping reach the server's output.
     send_to_stderr(redact=without_link_tokens)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=True)
+    _serve(
+        create_app(settings),
+        listening,
+        f"Switchboard is serving on http://{host}:{port} (public URL {settings.base_url})",
+    )
+
+
+def _listen(host: str, port: int) -> list[socket.socket]:
+    """Bind every address ``host`` names on ``port``, as asyncio's ``create_server`` would.
+
+    Binding before the app starts lets a port in use be told in one line, before anything claims to serve.
+    """
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        fail(f"cannot listen on {host}: {exc.strerror}")
+        raise AssertionError("unreachable") from exc
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, protocol, _, address in dict.fromkeys(addresses):
+            listener = socket.socket(family, kind, protocol)
+            sockets.append(listener)
+            if os.name == "posix":  # Lets a restart bind while old connections linger in TIME_WAIT.
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            listener.bind(address)
+    except OSError as exc:
+        for listener in sockets:
+            listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"Port {port} on {host} is in use: stop what uses it or choose another with --port.")
+        fail(f"cannot listen on port {port} on {host}: {exc.strerror}")
+    return sockets
+
+
+def _serve(app: Litestar, sockets: list[socket.socket], announcement: str) -> None:
+    """Run ``app`` on the bound ``sockets``; print ``announcement`` once the server accepts connections."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                click.echo(announcement)
+
+    server = Server(uvicorn.Config(app, log_level="warning", proxy_headers=True))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C stops the server: no traceback.
+        server.run(sockets=sockets)
+    if not server.started:  # The app failed to start; uvicorn has said why.
+        sys.exit(3)
 
 
 @main.group()

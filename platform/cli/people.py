@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -48,7 +49,7 @@ def _password(given: str | None, from_stdin: bool) -> str:
     if given is not None and from_stdin:
         raise click.UsageError("Give the password with --password or --password-stdin, not both.")
     if from_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n")
     if given is not None:
         return given
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))

@@ -6,8 +6,11 @@ that its client still exists, its user is still active and still in one of the s
 Token access method it carries one of the server's API tokens, and there is no end user.
 
 A refusal is an HTTP answer (401 or 403) with the ``WWW-Authenticate`` challenge MCP clients follow:
-``resource_metadata`` leads them to the protected resource metadata, ``scope`` to what to ask for. It also
-carries what the audit trail records of it: why, in a few words, and who asked when the token told.
+``resource_metadata`` leads them to the protected resource metadata, ``scope`` to what to ask for (with
+``offline_access`` when the authorization server issues refresh tokens: clients that ask for exactly what
+is advertised then keep working past the access token's life). A request with no credentials at all is
+challenged without an error code (RFC 6750 §3.1). A refusal also carries what the audit trail records of
+it: why, in a few words, and who asked when the token told.
 """
 
 from __future__ import annotations
@@ -130,13 +133,31 @@ def metadata_url(base_url: str, slug: str) -> str:
 
 
 class AccessGate:
-    def __init__(self, *, base_url: str, servers: ServerLookup, verifier: AccessTokenVerifier) -> None:
+    """Who may call a server. ``refresh_tokens``: whether the authorization server issues them (its
+    metadata lists the ``refresh_token`` grant), so that ``offline_access`` is worth asking for."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        servers: ServerLookup,
+        verifier: AccessTokenVerifier,
+        refresh_tokens: bool,
+    ) -> None:
         self._base_url = base_url
         self._servers = servers
         self._verifier = verifier
+        self._refresh_tokens = refresh_tokens
+
+    def advertised(self, offered: Iterable[str]) -> list[str]:
+        """The scopes to advertise for the ``offered`` ones: with ``offline_access`` when refresh tokens
+        are issued, so a client asking for exactly these gets one."""
+        extra = [scopes.OFFLINE_ACCESS] if self._refresh_tokens else []
+        return list(dict.fromkeys([*offered, *extra]))
 
     def challenge(self, server: McpServer, *, error: str = "", description: str = "", scope: str = "") -> str:
-        """The ``WWW-Authenticate`` value of a refusal from ``server``."""
+        """The ``WWW-Authenticate`` value of a refusal from ``server`` (RFC 6750 §3, RFC 9728 §5.1): with
+        no ``error``, a request that carried no credentials; without ``scope``, the server's whole use."""
         parts = []
         if error:
             parts.append(f'error="{error}"')
@@ -144,8 +165,9 @@ class AccessGate:
             parts.append(f'error_description="{_quoted(description)}"')
         if server.access_method is AccessMethod.IDENTITY:
             parts.append(f'resource_metadata="{metadata_url(self._base_url, server.slug)}"')
-            parts.append(f'scope="{scope or scopes.TOOLS_WILDCARD}"')
-        return "Bearer " + ", ".join(parts)
+            asked = scope or scopes.join(self.advertised([scopes.TOOLS_WILDCARD]))
+            parts.append(f'scope="{asked}"')
+        return " ".join(["Bearer", ", ".join(parts)]).strip()
 
     async def caller(self, server: McpServer, authorization: str | None) -> McpCaller:
         """The verified caller of ``server``, or ``Refusal``."""
@@ -157,6 +179,7 @@ class AccessGate:
                 "invalid_token",
                 "This MCP server needs an access token.",
                 reason="no access token",
+                credentials_sent=False,
             )
         if server.access_method is AccessMethod.TOKEN:
             return await self._token_caller(server, token)
@@ -247,8 +270,14 @@ class AccessGate:
         email: str = "",
         client_id: str = "",
         scopes: tuple[str, ...] = (),
+        credentials_sent: bool = True,
     ) -> Refusal:
-        header = self.challenge(server, error=error, description=description, scope=scope)
+        """The refusal. A request that sent no credentials is challenged without an error code (RFC 6750
+        §3.1), though the body still says why."""
+        if credentials_sent:
+            header = self.challenge(server, error=error, description=description, scope=scope)
+        else:
+            header = self.challenge(server)
         return Refusal(
             status,
             error,

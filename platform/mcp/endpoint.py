@@ -7,6 +7,9 @@ the Origin (DNS-rebinding protection), the caller (``AccessGate``), the server's
 ``insufficient_scope`` an OAuth client can step up from. Every refusal goes to the audit trail
 (``RefusalLog``). The verified caller travels to the tool handlers in the ASGI scope of the request.
 
+The answer to ``initialize`` (or ``server/discover``, from 2026-07-28) names Switchboard with its version
+and carries the instructions of the server asked, set in the console for the model.
+
 ``tools/list`` lists the published recipes attached to the server whose scope the caller holds;
 ``tools/call`` runs the published version as the caller (``ToolRunner``). A fault in either reaches the
 caller as JSON-RPC ``-32603`` naming a request id, and the log with its traceback and that id: never its
@@ -18,12 +21,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar, cast
 
 import mcp_types as types
 import msgspec
 
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -52,6 +56,8 @@ log = logging.getLogger("switchboard.mcp")
 _CALLER = "switchboard.mcp.caller"
 _SESSION = "switchboard.mcp.session"
 _TOOL = "switchboard.mcp.tool"
+# What a client asks first, and whose answer carries the server's instructions, at either revision.
+_OPENINGS = frozenset({"initialize", "server/discover"})
 
 
 class McpEndpoint:
@@ -78,9 +84,11 @@ class McpEndpoint:
         self._tools = tools
         self.sdk = Server(
             "switchboard",
+            version=_switchboard_version(),
             on_list_tools=_faults_hidden("tools/list", self._list_tools),
             on_call_tool=_faults_hidden("tools/call", self._call_tool),
         )
+        self.sdk.middleware.append(_with_instructions)
         self._manager = StreamableHTTPSessionManager(
             app=self.sdk,
             json_response=True,
@@ -225,7 +233,7 @@ class McpEndpoint:
             "authorization_servers": [self._base_url],
             "bearer_methods_supported": ["header"],
             "resource_name": server.name,
-            "scopes_supported": await self._tools.scopes(server),
+            "scopes_supported": self._gate.advertised(await self._tools.scopes(server)),
         }
 
     async def _server(self, slug: str) -> McpServer | None:
@@ -301,6 +309,26 @@ def _faults_hidden(method: str, handler: Handler[Params, Result]) -> Handler[Par
             ) from None
 
     return answering
+
+
+async def _with_instructions(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """The opening answer with the instructions of the server asked: the one SDK server answers for every
+    Switchboard server, so its own ``instructions`` cannot be theirs."""
+    result = await call_next(ctx)
+    if ctx.method not in _OPENINGS or not isinstance(result, dict):
+        return result
+    caller = ctx.request.scope.get(_CALLER) if ctx.request is not None else None
+    if isinstance(caller, McpCaller) and caller.server.instructions:
+        return {**result, "instructions": caller.server.instructions}
+    return result
+
+
+def _switchboard_version() -> str:
+    """The installed package's version, which clients read as ``serverInfo.version``."""
+    try:
+        return version("switchboard")
+    except PackageNotFoundError:
+        return ""
 
 
 def _caller(ctx: ServerRequestContext[Any, Any]) -> McpCaller:

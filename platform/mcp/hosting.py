@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
+from switchboard.identity.oauth.server_metadata import server_metadata
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.mcp.access import AccessGate, ServerLookup
 from switchboard.platform.mcp.audit import ToolCallLog
@@ -26,7 +27,13 @@ def mcp_endpoint(
     calls: ToolCallLog,
     connectors: ConnectorServices | None = None,
 ) -> McpEndpoint:
-    gate = AccessGate(base_url=settings.base_url, servers=servers, verifier=identity.oauth.verifier)
+    grants = server_metadata(settings.base_url)["grant_types_supported"]
+    gate = AccessGate(
+        base_url=settings.base_url,
+        servers=servers,
+        verifier=identity.oauth.verifier,
+        refresh_tokens="refresh_token" in grants,
+    )
     names = ClientNames(identity.oauth.clients)
     tools = ToolRunner(servers=servers, recipes=recipes, calls=calls, connectors=connectors, names=names)
     return McpEndpoint(

@@ -101,9 +101,7 @@ async def test_without_a_token_the_server_names_where_to_get_one(
 
     assert response.status_code == 401
     challenge = response.headers["www-authenticate"]
-    assert challenge.startswith('Bearer error="invalid_token"')
-    assert f'resource_metadata="{PRM_URL}"' in challenge
-    assert 'scope="mcp:tools:*"' in challenge
+    assert challenge == f'Bearer resource_metadata="{PRM_URL}", scope="mcp:tools:* offline_access"'
     assert metadata.status_code == 200
     body = metadata.json()
     assert body["resource"] == DEMO_URL
@@ -113,6 +111,7 @@ async def test_without_a_token_the_server_names_where_to_get_one(
         "mcp:tools:create_task",
         "mcp:tools:list_tasks",
         "mcp:tools:whoami",
+        "offline_access",
     ]
     assert unknown.status_code == 404
     assert unknown.json()["error_description"] == "There is no MCP server nope."

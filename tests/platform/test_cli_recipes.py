@@ -30,7 +30,7 @@ def test_an_exported_recipe_imports_into_another_project_and_publishes(cli: Cli,
     assert "client_secret" not in target.read_text()
 
     # Staging has no "Demo Tasks" connection: the draft is imported and its problem named, not published.
-    imported = cli("recipes", "import", str(target), "--project", "Staging", "--publish")
+    imported = cli("recipes", "import", str(target), "--project", "Staging", "--create-project", "--publish")
     assert imported.exit_code == 1
     assert imported.stdout == ""
     assert imported.stderr.startswith("error: The recipe has 1 problem: Step 1, connection: ")
@@ -63,4 +63,56 @@ def test_exporting_an_unknown_recipe_names_what_is_missing(cli: Cli) -> None:
     result = cli("recipes", "export", "nope", "--project", "Demo")
     assert (result.exit_code, result.stderr) == (1, "error: project Demo has no recipe named 'nope'\n")
     result = cli("recipes", "export", "whoami", "--project", "Nowhere")
-    assert (result.exit_code, result.stderr) == (1, "error: no project named 'Nowhere'\n")
+    assert (result.exit_code, result.stderr) == (1, "error: No project named 'Nowhere'. Projects: Demo.\n")
+    result = cli("recipes", "export", "nope")
+    assert (result.exit_code, result.stderr) == (1, "error: No recipe named 'nope' in any project.\n")
+
+
+def test_importing_into_a_project_that_does_not_exist_is_refused_naming_the_projects(
+    cli: Cli, tmp_path: Path
+) -> None:
+    for name in ("Sales", "Support"):
+        assert cli("projects", "create", name).exit_code == 0
+    target = tmp_path / "whoami.recipe.json"
+    assert cli("demo").exit_code == 0
+    assert cli("recipes", "export", "whoami", "--project", "Demo", "-o", str(target)).exit_code == 0
+
+    refused = cli("recipes", "import", str(target), "--project", "Salez")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "error: No project named 'Salez'. Projects: Demo, Sales, Support. "
+        "Add --create-project to create it.\n"
+    )
+    assert refused.stdout == ""
+    assert cli("projects", "list").stdout.splitlines() == ["Demo", "Sales", "Support"]
+
+    created = cli("recipes", "import", str(target), "--project", "Salez", "--create-project")
+    assert created.exit_code == 0, created.stderr
+    assert created.stdout == "Recipe whoami imported into Salez as a draft.\n"
+    assert cli("recipes", "list", "--project", "Salez").stdout == "Salez\twhoami\tdraft\t-\n"
+
+
+def test_export_without_a_project_finds_a_recipe_by_its_unique_tool_name(cli: Cli) -> None:
+    assert cli("demo").exit_code == 0
+    result = cli("recipes", "export", "whoami")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["definition"]["trigger"]["name"] == "whoami"
+
+
+def test_export_without_a_project_asks_for_one_when_several_projects_have_the_tool(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("demo").exit_code == 0
+    target = tmp_path / "whoami.recipe.json"
+    assert cli("recipes", "export", "whoami", "--project", "Demo", "-o", str(target)).exit_code == 0
+    copied = cli("recipes", "import", str(target), "--project", "Staging", "--create-project")
+    assert copied.exit_code == 0, copied.stderr
+
+    result = cli("recipes", "export", "whoami")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: Several projects have a recipe named 'whoami': Demo, Staging. Choose one with --project.\n"
+    )
+    assert result.stdout == ""
+    chosen = cli("recipes", "export", "whoami", "--project", "Staging")
+    assert chosen.exit_code == 0, chosen.stderr
