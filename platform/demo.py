@@ -14,7 +14,8 @@ from switchboard.identity.roles import Role
 from switchboard.identity.schemas import GroupCreate, UserCreate
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.core.settings import Settings
-from switchboard.platform.demo_tasks.accounts import seed_accounts
+from switchboard.platform.demo_tasks import accounts as demo_tasks_accounts
+from switchboard.platform.demo_tasks.app import MOUNT_PATH
 from switchboard.platform.demo_tasks.clients import ClientRegistry
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.models import ServerCreate, ToolAttach
@@ -76,7 +77,18 @@ async def seed_demo(services: IdentityServices) -> list[str]:
 DEMO_PROJECT = "Demo"
 DEMO_TASKS_CONNECTION = "Demo Tasks"
 DEMO_TASKS_CLIENT = "Switchboard"
-DEMO_TASKS_PATH = "/demo-tasks"
+
+
+def demo_tasks_url(settings: Settings) -> str:
+    """Where this Switchboard serves Demo Tasks."""
+    return settings.base_url + MOUNT_PATH
+
+
+def give_everyone_demo_tasks_accounts(settings: Settings, identity: IdentityServices) -> None:
+    """With Demo Tasks mounted, every person Switchboard has gets a Demo Tasks account with the same e-mail
+    and password: made with the person, and changed when an admin resets their password."""
+    if settings.mounts_demo_tasks:
+        identity.users.password_set = demo_tasks_accounts.provision
 
 
 async def seed_demo_tasks(settings: Settings, connectors: ConnectorServices) -> list[str]:
@@ -84,8 +96,8 @@ async def seed_demo_tasks(settings: Settings, connectors: ConnectorServices) -> 
 
     Safe to repeat; when the base URL changed since the last run the connection and client follow it.
     """
-    created = [f"Demo Tasks account {email}" for email in await seed_accounts()]
-    host = settings.base_url + DEMO_TASKS_PATH
+    created = [f"Demo Tasks account {email}" for email in await demo_tasks_accounts.seed_accounts()]
+    host = demo_tasks_url(settings)
     client = await ClientRegistry(settings.secret_key, settings.previous_keys).ensure_client(
         DEMO_TASKS_CLIENT, [connectors.grants.redirect_uri]
     )

@@ -22,6 +22,7 @@ from switchboard.identity.oauth.resources import ProtectedResource, ResourceDire
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.ratelimit import RateLimiter
 from switchboard.platform.core.settings import Settings
+from switchboard.platform.demo import give_everyone_demo_tasks_accounts
 from switchboard.platform.housekeeping import Housekeeper
 from switchboard.platform.mcp.deps import McpServices
 from switchboard.platform.mcp.directory import McpResources
@@ -64,6 +65,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
         identity = IdentityServices.from_settings(
             settings, resources=resources or servers_as_resources, metadata_fetcher=metadata_fetcher
         )
+        give_everyone_demo_tasks_accounts(settings, identity)
         mcp = McpServices.create(identity.oauth.audit)
         servers_as_resources.directory = McpResources(base_url=settings.base_url, servers=mcp.servers)
         connectors = ConnectorServices.from_settings(

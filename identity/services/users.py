@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Protocol
 from uuid import UUID
 
 from switchboard.identity.audit import AuditLog
@@ -89,12 +90,21 @@ def _out(user: User, groups: list[GroupRef]) -> UserOut:
     )
 
 
+class PasswordSet(Protocol):
+    """Told a person's password hash each time one is set (user created, password reset): how another app
+    that keeps an account for every person, with their own password, follows (the bundled Demo Tasks)."""
+
+    async def __call__(self, *, email: str, name: str, password_hash: str) -> None: ...
+
+
 class UserService:
     """User administration. Every method that changes a user takes the acting principal, and records the
     change in the audit trail."""
 
     def __init__(self, audit: AuditLog | None = None) -> None:
         self._audit = audit or AuditLog()
+        # Set by the composition root when it mounts such an app.
+        self.password_set: PasswordSet | None = None
 
     async def list_all(self) -> list[UserOut]:
         users = await User.objects().order_by(User.email)
@@ -142,6 +152,7 @@ class UserService:
                 raise Conflict(f"A user with the e-mail {email} already exists.", field="email") from exc
             raise
         await self._changed(actor, "user.created", user, reason=f"role {user.role}")
+        await self._tell_password_set(user)
         return _out(user, [])
 
     async def update(self, user_id: UUID, data: UserUpdate, *, actor: Actor) -> UserOut:
@@ -195,9 +206,15 @@ class UserService:
         if user.kind != "person":
             raise InvalidInput("A service account has no password: it authenticates as its OAuth client.")
         validate_password(password)
-        await User.update({User.password_hash: await hash_password(password)}).where(User.id == user.id)
+        user.password_hash = await hash_password(password)
+        await User.update({User.password_hash: user.password_hash}).where(User.id == user.id)
         await end_sessions(user.id, keep=actor.session_id if actor.user_id == user.id else None)
         await self._changed(actor, "user.password_reset", user)
+        await self._tell_password_set(user)
+
+    async def _tell_password_set(self, user: User) -> None:
+        if self.password_set is not None:
+            await self.password_set(email=user.email, name=user.name, password_hash=user.password_hash)
 
     async def _record_update(self, actor: Actor, user: User, before: tuple[str, Role, bool]) -> None:
         name, role, active = before

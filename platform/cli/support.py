@@ -16,6 +16,7 @@ from switchboard.platform.core.database import Database, DatabaseUnavailable
 from switchboard.platform.core.errors import DomainError
 from switchboard.platform.core.migrations import MigrationFailed, pending_migrations
 from switchboard.platform.core.settings import Settings, SettingsError, load_settings
+from switchboard.platform.demo import give_everyone_demo_tasks_accounts
 
 T = TypeVar("T")
 
@@ -63,7 +64,9 @@ def run(
                     f"the database is not migrated ({len(pending)} migration(s) not applied); "
                     "run `switchboard db migrate`"
                 )
-            return await work(IdentityServices.from_settings(settings), database)
+            identity = IdentityServices.from_settings(settings)
+            give_everyone_demo_tasks_accounts(settings, identity)
+            return await work(identity, database)
         finally:
             await database.close()
 

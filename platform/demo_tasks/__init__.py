@@ -6,5 +6,6 @@ it imports nothing from Switchboard but ``platform.core``.
 
 Entry points: ``app.create_demo_tasks_app`` and ``app.mount_handler`` (serving it under a path of a host
 app), ``runner.standalone_app`` and ``cli.demo_tasks_cli`` (serving it on its own port),
-``accounts.seed_accounts`` and ``clients.ClientRegistry`` (the demo seed).
+``accounts.seed_accounts`` and ``clients.ClientRegistry`` (the demo seed), ``accounts.provision`` (an
+account for each person of the Switchboard that mounts it).
 """

@@ -1,4 +1,5 @@
-"""Demo Tasks accounts: the demo e-mails, argon2id passwords, and checking a sign-in.
+"""Demo Tasks accounts: the demo e-mails, argon2id passwords, checking a sign-in, and the accounts of the
+people of the Switchboard that mounts it.
 
 Demo Tasks keeps its own hasher (it imports nothing from Switchboard's identity layer). Hashing takes a
 deliberate fraction of a second of CPU, so it runs in a worker thread.
@@ -62,6 +63,27 @@ async def create_account(email: str, password: str, name: str = "") -> AccountIn
     account = Account(email=email.strip().lower(), name=name, password_hash=password_hash)
     await account.save()
     return AccountInfo(id=account.id, email=account.email, name=account.name)
+
+
+async def provision(*, email: str, name: str, password_hash: str) -> None:
+    """Give ``email`` an account opened by the password behind ``password_hash`` (argon2id, as Switchboard
+    stores it): a new account, or the existing one's password replaced.
+
+    Mounted in Switchboard, Demo Tasks keeps an account for every person there, with their own password,
+    as a company's apps get an account for each employee from the company's directory. The hash is taken
+    as it is (an argon2 hash carries its own parameters): a password is hashed once, by Switchboard.
+    """
+    email = email.strip().lower()
+    changed = Account.update({Account.password_hash: password_hash}).where(Account.email == email)
+    if await Account.exists().where(Account.email == email):
+        await changed
+        return
+    try:
+        await Account(email=email, name=name, password_hash=password_hash).save()
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        await changed  # created by another process in the meantime
 
 
 async def seed_accounts() -> list[str]:

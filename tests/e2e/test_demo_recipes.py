@@ -12,7 +12,6 @@ from switchboard.identity.schemas import UserCreate
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo import DEMO_PROJECT
-from switchboard.platform.demo_tasks.accounts import create_account
 from switchboard.platform.services import Services
 from switchboard.recipes.outcomes import Outcome, RunReport
 from tests.e2e.live_server import SECRET_KEY, LiveServer
@@ -22,7 +21,9 @@ from tests.support.actors import SETUP
 from tests.support.runner import run_async
 
 T = TypeVar("T")
-PASSWORD = "correct-horse-battery"
+# Demo Tasks gives every Switchboard user an account with the same password: the one its sign-in
+# page is given in these tests.
+PASSWORD = DEMO_PASSWORD
 
 
 def with_services(server: LiveServer, work: Callable[[Services], Awaitable[T]]) -> T:
@@ -93,9 +94,8 @@ def test_create_task_runs_with_the_callers_own_demo_tasks_account_once_connected
 
 
 async def _make_user(services: Services, email: str) -> None:
-    """A Switchboard user with an account of the same e-mail in Demo Tasks (another app, its own accounts
-    and passwords)."""
+    """A Switchboard user, who gets an account of the same e-mail in Demo Tasks (another app, with its own
+    accounts)."""
     await services.identity.users.create(
         UserCreate(email=email, password=PASSWORD, name="Carol"), actor=SETUP
     )
-    await create_account(email, DEMO_PASSWORD, "Carol")

@@ -13,7 +13,6 @@ from switchboard.connectors.connections.projects import ProjectService
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserCreate
 from switchboard.platform.demo import DEMO_PROJECT
-from switchboard.platform.demo_tasks.accounts import create_account
 from switchboard.platform.services import Services
 from switchboard.recipes.schemas import RecipeCreate
 from tests.e2e.live_server import LiveServer
@@ -22,7 +21,9 @@ from tests.e2e.test_connections import sign_in_to_demo_tasks_and_allow
 from tests.e2e.test_demo_recipes import with_services
 from tests.support.actors import SETUP
 
-PASSWORD = "correct-horse-battery"
+# Demo Tasks gives every Switchboard user an account with the same password: the one its sign-in
+# page is given in these tests.
+PASSWORD = DEMO_PASSWORD
 
 
 def make_builder_and_recipe(server: LiveServer, email: str, tool: str) -> UUID:
@@ -220,8 +221,7 @@ def test_a_builder_creates_arranges_tests_and_reviews_a_recipe_in_its_job_histor
 
 
 async def make_builder_with_demo_tasks_account(services: Services, email: str) -> None:
-    """A builder, and an account of the same e-mail in Demo Tasks (another app, its own password)."""
+    """A builder, who gets an account of the same e-mail in Demo Tasks (another app, its own accounts)."""
     await services.identity.users.create(
         UserCreate(email=email, password=PASSWORD, name="Ben Builder", role=Role.BUILDER), actor=SETUP
     )
-    await create_account(email, DEMO_PASSWORD, "Ben")

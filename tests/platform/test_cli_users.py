@@ -48,8 +48,7 @@ def test_demo_seeds_the_documented_users_and_group(cli: Cli, db_url: str) -> Non
     assert result.stdout.splitlines() == [
         "Demo data: group Sales, user admin@example.com (owner), user alice@example.com (member), "
         "alice@example.com in group Sales, user bob@example.com (member), "
-        "Demo Tasks account admin@example.com, Demo Tasks account alice@example.com, "
-        "Demo Tasks account bob@example.com, connection Demo Tasks, recipe whoami (published version 1), "
+        "connection Demo Tasks, recipe whoami (published version 1), "
         "recipe list_tasks (published version 1), recipe create_task (published version 1), "
         "MCP server demo, tool create_task on demo, tool list_tasks on demo, tool whoami on demo",
         "Demo sign-in: admin@example.com, alice@example.com, bob@example.com (password switchboard-demo)",

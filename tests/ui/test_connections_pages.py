@@ -15,6 +15,7 @@ from switchboard.connectors.tables import ConnectLink
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.identity.schemas import UserOut
+from switchboard.platform.core.settings import Settings
 from tests.connectors.conftest import principal_of
 from tests.connectors.grant_support import callback_params, connect, provider_definition
 from tests.identity.support import PASSWORD, make_user
@@ -198,6 +199,16 @@ async def test_only_an_empty_project_can_be_deleted(
 # --- the connection form ------------------------------------------------------------------------------
 
 
+async def test_a_new_demo_tasks_connection_is_pre_filled_with_the_demo_tasks_this_switchboard_serves(
+    as_builder: Browserless, settings: Settings
+) -> None:
+    # The tests' Switchboard runs at http://testserver.local, not at the default http://127.0.0.1:8000.
+    response = await as_builder.client.get("/console/connections/new?connector=demo-tasks")
+
+    assert response.status_code == 200
+    assert Page(response.text).field("field.host").attrs["value"] == f"{settings.base_url}/demo-tasks"
+
+
 async def test_the_new_connection_form_is_the_end_users_connection_form(as_builder: Browserless) -> None:
     response = await as_builder.client.get("/console/connections/new?connector=demo-tasks")
 
@@ -231,7 +242,7 @@ async def test_the_new_connection_form_is_the_end_users_connection_form(as_build
     host = page.field("field.host")
     assert (host.attrs["placeholder"], host.attrs["value"]) == (
         "https://tasks.example.com",
-        "http://127.0.0.1:8000/demo-tasks",
+        "http://testserver.local/demo-tasks",
     )
     assert page.by_id("field-host-hint").text == "Where Demo Tasks runs."
     scopes = page.field("scopes")

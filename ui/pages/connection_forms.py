@@ -26,7 +26,10 @@ from switchboard.connectors.connections.models import (
 )
 from switchboard.connectors.definitions import AUTH_TYPES, ConnectorDefinition
 from switchboard.platform.core.errors import InvalidInput
+from switchboard.platform.core.settings import Settings
+from switchboard.platform.demo_tasks.app import MOUNT_PATH as DEMO_TASKS_PATH
 
+DEMO_TASKS_CONNECTOR = "demo-tasks"
 OAUTH_AUTH_TYPES = frozenset(
     {"oauth2_authorization_code", "oauth2_client_credentials", "oauth2_token_exchange"}
 )
@@ -61,15 +64,19 @@ class ConnectionForm(msgspec.Struct, kw_only=True):
     allow_private: bool = False
 
     @classmethod
-    def new(cls, definition: ConnectorDefinition, project_id: str) -> ConnectionForm:
+    def new(cls, definition: ConnectorDefinition, project_id: str, settings: Settings) -> ConnectionForm:
         provider = definition.provider
+        fields = {field.key: field.default for field in definition.fields}
+        if definition.key == DEMO_TASKS_CONNECTOR and settings.mounts_demo_tasks:
+            # The bundled Demo Tasks is served by this Switchboard, under its own base URL.
+            fields["host"] = settings.base_url + DEMO_TASKS_PATH
         return cls(
             name=definition.name,
             project_id=project_id,
             mode=(Mode.END_USER if definition.auth_type in END_USER_AUTH_TYPES else Mode.SHARED).value,
             auth_type=definition.auth_type,
             scopes=list(provider.default_scopes) if provider else [],
-            fields={field.key: field.default for field in definition.fields},
+            fields=fields,
         )
 
     @classmethod

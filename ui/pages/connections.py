@@ -27,6 +27,7 @@ from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError, InvalidInput
+from switchboard.platform.core.settings import Settings
 from switchboard.ui.forms import form_fields, safe_next
 from switchboard.ui.pages.connect import start_connecting
 from switchboard.ui.pages.connection_forms import (
@@ -94,6 +95,7 @@ class ConnectionPages(Controller):
         self,
         request: Request[Any, Any, Any],
         connectors: NamedDependency[ConnectorServices],
+        settings: NamedDependency[Settings],
         connector: FromQuery[str | None] = None,
         project_id: FromQuery[str | None] = None,
         mode: FromQuery[str | None] = None,
@@ -105,7 +107,7 @@ class ConnectionPages(Controller):
             return Redirect(path=f"{LIST_PATH}#new-connection-heading", status_code=303)
         definition = await connectors.registry.get(connector)
         projects = await connectors.projects.list_all()
-        form = ConnectionForm.new(definition, str(projects[0].id) if projects else "")
+        form = ConnectionForm.new(definition, str(projects[0].id) if projects else "", settings)
         if project_id and any(str(project.id) == project_id for project in projects):
             form.project_id = project_id
         if mode and allowed_modes(auth_choices(definition)).get(mode):
