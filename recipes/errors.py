@@ -1,4 +1,5 @@
-"""The recipes' own domain error: a recipe refused for its problems, each listed in the details."""
+"""The recipes' own domain errors: a recipe refused for its problems, each listed in the details, and a
+publish that would change nothing."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from switchboard.platform.core.errors import DomainError
+from switchboard.platform.core.errors import Conflict, DomainError
 from switchboard.recipes.outcomes import Problem
 
 
@@ -27,3 +28,16 @@ class RecipeInvalid(DomainError):
 
     def details(self) -> dict[str, Any]:
         return {"problems": msgspec.to_builtins(self.problems)}
+
+
+class NothingChanged(Conflict):
+    """Publishing a draft identical to the published version: no version is made."""
+
+    code = "nothing_changed"
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"Nothing changed since version {version}.")
+        self.version = version
+
+    def details(self) -> dict[str, Any]:
+        return {"version": self.version}

@@ -20,7 +20,7 @@ from switchboard.identity.principal import Actor
 from switchboard.platform.core.database import is_unique_violation
 from switchboard.platform.core.errors import Conflict, InvalidInput, NotFound
 from switchboard.recipes.documents import RecipeDocument, export_document, import_definition
-from switchboard.recipes.errors import RecipeInvalid
+from switchboard.recipes.errors import NothingChanged, RecipeInvalid
 from switchboard.recipes.model import (
     TOOL_NAME_PATTERN,
     RecipeDefinition,
@@ -132,7 +132,10 @@ class RecipeService:
     # -- changing ------------------------------------------------------------------------------------
 
     async def create(self, data: RecipeCreate, *, actor: Actor) -> Recipe:
-        """A new draft: the trigger named as given and one "Return result" step, so it can run at once."""
+        """A new draft: the trigger named as given and one "Return result" step, so it can run at once.
+
+        The result step's id is ``result``, not a number, so the steps a builder adds are ``step_1``,
+        ``step_2`` … as the editor numbers them."""
         actor.require_builder()
         trigger = ToolTrigger(
             name=_tool_name(data.name),
@@ -140,7 +143,7 @@ class RecipeService:
             description=_bounded(data.description.strip(), 2000, "description"),
         )
         definition = RecipeDefinition(
-            trigger=trigger, steps=(ResultStep(id="step_1", title="Return result", text="Done."),)
+            trigger=trigger, steps=(ResultStep(id="result", title="Return result", text="Done."),)
         )
         recipe = await self._insert(data.project_id, definition, actor)
         await self._changed(actor, "recipe.created", recipe, f"project {recipe.project_name}")
@@ -164,9 +167,12 @@ class RecipeService:
         return SavedDraft(recipe=await self.get(recipe_id), problems=problems)
 
     async def publish(self, recipe_id: UUID, *, actor: Actor) -> RecipeVersion:
-        """Freeze the draft as the next version. Refused, listing every problem, when the draft has any."""
+        """Freeze the draft as the next version. Refused, listing every problem, when the draft has any,
+        and when it is the published version already (a version that changes nothing is only noise)."""
         actor.require_builder()
         recipe = await self.get(recipe_id)
+        if recipe.status == "published" and recipe.published_version is not None:
+            raise NothingChanged(recipe.published_version)
         problems = await self._validator.check(recipe.draft, project_id=recipe.project_id)
         if problems:
             raise RecipeInvalid(problems)

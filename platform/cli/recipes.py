@@ -19,6 +19,7 @@ from switchboard.platform.core.database import Database
 from switchboard.platform.core.errors import Conflict, NotFound
 from switchboard.recipes.deps import RecipeServices
 from switchboard.recipes.documents import RecipeDocument
+from switchboard.recipes.errors import NothingChanged
 from switchboard.recipes.schemas import Recipe
 
 
@@ -133,7 +134,7 @@ def recipes_import(
         fail(f"{file} is not JSON: {exc}")
         raise AssertionError("unreachable") from exc
 
-    async def work(identity: IdentityServices, _: Database) -> tuple[str, str, list[str], int | None]:
+    async def work(identity: IdentityServices, _: Database) -> tuple[str, str, list[str], int | None, bool]:
         async with _services(ctx, identity) as (connectors, services):
             if project is None:
                 target = await connectors.projects.ensure(DEFAULT_PROJECT)
@@ -144,15 +145,20 @@ def recipes_import(
             saved = await services.recipes.import_document(
                 target.id, document, actor=COMMAND_LINE, replace=replace
             )
-            number = None
+            number, unchanged = None, False
             if publish:
-                number = (await services.recipes.publish(saved.recipe.id, actor=COMMAND_LINE)).number
+                try:
+                    number = (await services.recipes.publish(saved.recipe.id, actor=COMMAND_LINE)).number
+                except NothingChanged as same:  # importing the same document again deploys nothing new
+                    number, unchanged = same.version, True
             problems = [str(problem) for problem in saved.problems]
-            return saved.recipe.tool_name, target.name, problems, number
+            return saved.recipe.tool_name, target.name, problems, number, unchanged
 
-    tool_name, project_name, problems, number = run(ctx, work)
+    tool_name, project_name, problems, number, unchanged = run(ctx, work)
     click.echo(f"Recipe {tool_name} imported into {project_name} as a draft.")
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
-    if number is not None:
+    if unchanged:
+        click.echo(f"Unchanged: version {number} stays published.")
+    elif number is not None:
         click.echo(f"Published as version {number}.")

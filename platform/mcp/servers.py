@@ -238,6 +238,18 @@ class ServerService:
     async def may_use(self, server_id: UUID, user_id: UUID) -> bool:
         return await self._groups.may_use(server_id, user_id)
 
+    async def usable_by(self, user_id: UUID) -> list[McpServer]:
+        """The Identity servers the person may use, by name: the same rule as each MCP request's
+        (``may_use``), asked of every server that has groups."""
+        servers = await self._records.list_all()
+        return [
+            server
+            for server in servers
+            if server.access_method is AccessMethod.IDENTITY
+            and server.groups
+            and await self._groups.may_use(server.id, user_id)
+        ]
+
     async def tools(self, server_id: UUID) -> list[ServerTool]:
         return await self._tools.list_all(server_id)
 

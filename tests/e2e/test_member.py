@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.e2e.steps import ALICE, FORBIDDEN, expect_heading, expect_path, sign_in, sign_out
@@ -12,7 +14,9 @@ def test_a_member_sees_only_their_own_pages_and_is_refused_the_console(page: Pag
     expect_path(page, r"^/me$")
     expect_heading(page, "My profile")
     menu = page.get_by_role("navigation", name="Main")
-    expect(menu.get_by_role("link")).to_have_text(["Switchboard", "My profile", "My connections", "My apps"])
+    expect(menu.get_by_role("link")).to_have_text(
+        ["Switchboard", "My profile", "My connections", "My servers", "My apps"]
+    )
     expect(menu.get_by_role("button")).to_have_text(["Sign out"])
     facts = page.locator("dl")
     expect(facts).to_contain_text(ALICE)
@@ -37,3 +41,20 @@ def test_a_member_sees_only_their_own_pages_and_is_refused_the_console(page: Pag
     sign_out(page)
     page.goto("/me")
     expect_path(page, r"^/login\?next=%2Fme$")
+
+
+def test_a_member_opens_my_servers_and_copies_the_claude_set_up(page: Page) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, ALICE)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My servers").click()
+    expect_path(page, r"^/me/servers$")
+    expect_heading(page, "My servers")
+    expect(page.get_by_role("heading", level=2)).to_have_text(["Demo"])
+    demo = page.get_by_role("main")
+    url = demo.get_by_role("textbox", name="Demo server URL")
+    expect(url).to_have_value(re.compile(r"^http://[^/]+/mcp/demo$"))
+    copy = demo.get_by_role("button", name="Copy the Claude configuration for Demo")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    clipboard = page.evaluate("navigator.clipboard.readText()")
+    assert clipboard == f"claude mcp add --transport http demo {url.input_value()}"

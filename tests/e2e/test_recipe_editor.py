@@ -69,28 +69,30 @@ def test_a_builder_makes_tests_and_publishes_a_tool_without_leaving_the_editor(
     page.get_by_label("New step at the end").select_option("action")
     page.get_by_role("button", name="Add step at the end").click()
     # After each swap the focus moves on: to the new step, then to the next choice to make.
-    expect(page.locator("#step-step_2-heading")).to_be_focused()
-    action = page.locator("#step-form-step_2")
+    expect(page.locator("#step-step_1-heading")).to_be_focused()
+    action = page.locator("#step-form-step_1")
     action.get_by_label("Connector").select_option("demo-tasks")
     expect(action.get_by_label("Action")).to_be_focused()
     action.get_by_label("Action").select_option("create_task")
     expect(action.get_by_label("Connection")).to_be_focused()
     action.get_by_label("Connection").select_option(label="End user's connection: Demo Tasks")
-    title = action.locator("#step-step_2-inputs-title")
+    title = action.locator("#step-step_1-inputs-title")
     action.get_by_text("Insert data pill into title").click()
+    # The pill labels are readable on the list behind them.
+    assert contrast_ratio(action.locator("button.pill").first) >= 4.5
     action.get_by_role("button", name=re.compile(r"\{\{ input\.title \}\}")).click()
     expect(title).to_have_value("{{ input.title }}")
     expect(title).to_be_focused()
     action.get_by_role("button", name="Save step 1").click()
-    expect(page.locator("#step-step_2-heading")).to_be_focused()
-    expect(page.locator("#step-step_2-heading")).to_have_text("Step 1 Action Demo Tasks · Create a task")
+    expect(page.locator("#step-step_1-heading")).to_be_focused()
+    expect(page.locator("#step-step_1-heading")).to_have_text("Step 1 Action Demo Tasks · Create a task")
 
     # The result text, the pill inserted by keyboard: Tab to the picker, Escape closes it, Enter opens it.
-    text = page.locator("#step-step_1-text")
+    text = page.locator("#step-result-text")
     text.fill("Created ")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    picker = page.locator("#step-form-step_1 details.pill-picker").first
+    picker = page.locator("#step-form-result details.pill-picker").first
     expect(picker).to_have_attribute("open", "")
     page.keyboard.press("Tab")
     page.keyboard.press("Escape")
@@ -100,7 +102,7 @@ def test_a_builder_makes_tests_and_publishes_a_tool_without_leaving_the_editor(
     page.keyboard.press("Enter")
     expect(text).to_have_value("Created {{ input.title }}")
     page.get_by_role("button", name="Save step 2").click()
-    expect(page.locator("#step-step_1-heading")).to_be_focused()
+    expect(page.locator("#step-result-heading")).to_be_focused()
     expect(page.locator("#problems-heading")).to_have_text("No problems")
 
     # A test run needs the builder's own Demo Tasks account: the result says so, with the link.
@@ -113,6 +115,11 @@ def test_a_builder_makes_tests_and_publishes_a_tool_without_leaving_the_editor(
 
     page.get_by_role("button", name="Publish").click()
     expect(page.locator("#editor-notice")).to_have_text("Published version 1: tools now run it.")
+    expect(page.locator("#recipe-status")).to_have_text("Published v1")
+    expect(page.locator("#problems")).to_contain_text("The draft is published version 1: tools run it.")
+    # Publishing again with nothing changed makes no version 2.
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("#editor-notice")).to_have_text("Nothing changed since version 1.")
     expect(page.locator("#recipe-status")).to_have_text("Published v1")
 
     # A change not saved: leaving the page asks first (and staying keeps it).
@@ -224,4 +231,31 @@ async def make_builder_with_demo_tasks_account(services: Services, email: str) -
     """A builder, who gets an account of the same e-mail in Demo Tasks (another app, its own accounts)."""
     await services.identity.users.create(
         UserCreate(email=email, password=PASSWORD, name="Ben Builder", role=Role.BUILDER), actor=SETUP
+    )
+
+
+def contrast_ratio(element: Locator) -> float:
+    """WCAG contrast of an element's text colour against the first opaque background behind it."""
+    return float(
+        element.evaluate(
+            """(el) => {
+                const rgb = (value) => value.match(/[\\d.]+/g).map(Number);
+                const luminance = ([r, g, b]) => {
+                    const [R, G, B] = [r, g, b].map((c) => {
+                        c /= 255;
+                        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+                    });
+                    return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+                };
+                let node = el;
+                let background = [255, 255, 255];
+                while (node) {
+                    const parts = rgb(getComputedStyle(node).backgroundColor);
+                    if (parts.length < 4 || parts[3] === 1) { background = parts.slice(0, 3); break; }
+                    node = node.parentElement;
+                }
+                const [a, b] = [luminance(rgb(getComputedStyle(el).color)), luminance(background)];
+                return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+            }"""
+        )
     )

@@ -116,3 +116,19 @@ def test_export_without_a_project_asks_for_one_when_several_projects_have_the_to
     assert result.stdout == ""
     chosen = cli("recipes", "export", "whoami", "--project", "Staging")
     assert chosen.exit_code == 0, chosen.stderr
+
+
+def test_importing_the_same_recipe_again_with_publish_keeps_its_version(cli: Cli, tmp_path: Path) -> None:
+    """A deployment script may run the same import twice: the second publishes nothing new and succeeds."""
+    assert cli("demo").exit_code == 0
+    target = tmp_path / "whoami.recipe.json"
+    assert cli("recipes", "export", "whoami", "-o", str(target)).exit_code == 0
+
+    first = cli("recipes", "import", str(target), "--project", "Demo", "--replace", "--publish")
+    again = cli("recipes", "import", str(target), "--project", "Demo", "--replace", "--publish")
+
+    assert (first.exit_code, again.exit_code) == (0, 0), (first.stderr, again.stderr)
+    assert again.stdout == (
+        "Recipe whoami imported into Demo as a draft.\nUnchanged: version 1 stays published.\n"
+    )
+    assert cli("recipes", "list", "--project", "Demo").stdout.count("whoami\tpublished\tv1") == 1

@@ -107,3 +107,20 @@ async def test_members_and_strangers_cannot_use_the_recipes_api(
         response = await client.request(method, path, json={})
         assert (response.status_code, response.json()["error"]) == (403, "permission_denied"), (method, path)
     assert (await recipes.recipes.get(recipe.id)).draft.trigger.name == "lookup"
+
+
+async def test_publishing_a_draft_identical_to_the_published_version_answers_409_and_adds_no_version(
+    services: IdentityServices, web: Browserless, recipes: RecipeServices, project: Project
+) -> None:
+    await make_user(services, "maker@example.com", Role.BUILDER)
+    client = await signed_in(web, "maker@example.com")
+    recipe = await recipes.recipes.create(RecipeCreate(project_id=project.id, name="lookup"), actor=SETUP)
+    assert (await client.post(f"/api/v1/recipes/{recipe.id}/publish")).status_code == 201
+
+    again = await client.post(f"/api/v1/recipes/{recipe.id}/publish")
+    assert again.status_code == 409
+    assert again.json()["error"] == "nothing_changed"
+    assert again.json()["message"] == "Nothing changed since version 1."
+    assert again.json()["version"] == 1
+    versions = await client.get(f"/api/v1/recipes/{recipe.id}/versions")
+    assert [v["number"] for v in versions.json()] == [1]

@@ -91,7 +91,7 @@ async def test_a_member_sees_only_their_own_pages_in_the_menu(as_member: Browser
     assert response.status_code == 200
     page = Page(response.text)
     menu = [link.text for link in page.all("a") if link.attrs.get("href", "").startswith(("/me", "/console"))]
-    assert menu == ["My profile", "My connections", "My apps", "Open My connections"]
+    assert menu == ["My profile", "My connections", "My servers", "My apps", "Open My connections"]
     assert "Signed in as alice@example.com (Member)" in page.text
     assert "Sales" in page.by_id("main").text
     connections = await as_member.client.get("/me/connections")

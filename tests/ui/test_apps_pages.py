@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 
@@ -13,6 +16,8 @@ from switchboard.identity.oauth.models import RegistrationPolicy
 from switchboard.identity.oauth.resources import ProtectedResource, StaticResources
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.oauth.verifier import InvalidToken
+from switchboard.identity.tables import OAuthGrant
+from switchboard.platform.mcp.audit import ToolCall
 from switchboard.platform.services import Services
 from tests.support.actors import SETUP
 from tests.support.oauth import RESOURCE, OAuthClient
@@ -181,3 +186,30 @@ async def test_a_revoke_without_the_forms_token_is_refused_and_keeps_the_app(
     assert Page(forged.text).all("h1")[0].text == "This form has expired"
     assert len(rows((await alice.client.get("/me/apps")).text)) == 1
     assert (await refresh(client, claude)).status_code == 200
+
+
+async def test_my_apps_shows_an_apps_last_tool_call_as_its_last_use(
+    alice: Browserless, claude: Authorized, app_services: Services
+) -> None:
+    """A token is refreshed now and then; the app keeps calling tools with it in between."""
+    refreshed = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    await OAuthGrant.update({OAuthGrant.last_used_at: refreshed}, force=True)  # Alice's only grant
+    before = rows((await alice.client.get("/me/apps")).text)
+    assert before[0].endswith(" 2026-01-05 10:00 UTC Revoke"), before
+    call = ToolCall(
+        id=uuid4(),
+        at=refreshed + timedelta(minutes=42),
+        server_slug="demo",
+        tool="echo",
+        user_email=ALICE,
+        client_id=claude.client_id,
+        client_name="Claude",
+        outcome="ok",
+        duration_ms=5,
+    )
+    await app_services.mcp.calls.record(call)
+    await app_services.mcp.calls.record(
+        msgspec.structs.replace(call, id=uuid4(), at=refreshed + timedelta(hours=2), user_email=BOB)
+    )
+    [row] = rows((await alice.client.get("/me/apps")).text)
+    assert row.endswith(" 2026-01-05 10:42 UTC Revoke"), row

@@ -35,6 +35,7 @@ async def every_page(web: Browserless, demo: Demo) -> dict[str, httpx.Response]:
         "/console/audit",
         "/me",
         "/me/connections",
+        "/me/servers",
         "/me/apps",
         "/no/such/page",
     ):
@@ -53,7 +54,7 @@ async def test_every_field_on_every_page_has_a_label(as_admin: Browserless, demo
     for name, response in (await every_page(as_admin, demo)).items():
         page = Page(response.text)
         controls = page.fillable_controls()
-        assert controls or name in {"/me", "/me/connections", "/me/apps", "/no/such/page"}, (
+        assert controls or name in {"/me", "/me/connections", "/me/servers", "/me/apps", "/no/such/page"}, (
             f"{name} has no fields"
         )
         for control in controls:

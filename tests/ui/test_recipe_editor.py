@@ -316,9 +316,9 @@ async def test_steps_are_added_moved_and_deleted_and_each_change_is_the_stored_d
 ) -> None:
     response = await post(as_builder, recipe, "/steps", {"step_type": "if"})
     assert response.status_code == 200
-    assert Page(response.text).by_id("workspace").attrs["data-focus"] == "step-step_2-heading"
+    assert Page(response.text).by_id("workspace").attrs["data-focus"] == "step-step_1-heading"
     await post(
-        as_builder, recipe, "/steps", {"step_type": "action", "parent_id": "step_2", "branch": "otherwise"}
+        as_builder, recipe, "/steps", {"step_type": "action", "parent_id": "step_1", "branch": "otherwise"}
     )
     current = await draft(recipes, recipe)
     assert [(n, type(s).__name__) for n, s in current.walk()] == [
@@ -326,12 +326,12 @@ async def test_steps_are_added_moved_and_deleted_and_each_change_is_the_stored_d
         ("1.1", "ActionStep"),
         ("2", "ResultStep"),
     ]
-    await post(as_builder, recipe, "/steps/step_2/move", {"direction": "down"})
-    assert [s.id for s in (await draft(recipes, recipe)).steps] == ["step_1", "step_2"]
+    await post(as_builder, recipe, "/steps/step_1/move", {"direction": "down"})
+    assert [s.id for s in (await draft(recipes, recipe)).steps] == ["result", "step_1"]
     # Without JavaScript the form posts normally and the browser goes back to the editor.
-    response = await post(as_builder, recipe, "/steps/step_2/delete", {}, htmx=False)
+    response = await post(as_builder, recipe, "/steps/step_1/delete", {}, htmx=False)
     assert (response.status_code, response.headers["location"]) == (303, editor(recipe) + "#steps")
-    assert [s.id for s in (await draft(recipes, recipe)).steps] == ["step_1"]
+    assert [s.id for s in (await draft(recipes, recipe)).steps] == ["result"]
     response = await post(as_builder, recipe, "/steps/step_9/delete", {})
     assert response.status_code == 404
 
@@ -341,14 +341,14 @@ async def test_an_action_step_is_saved_with_connector_action_connection_and_mapp
 ) -> None:
     await post(as_builder, recipe, "/steps", {"step_type": "action"})
     # Choosing the connector shows its actions (nothing saved yet).
-    response = await post(as_builder, recipe, "/steps/step_2", {"op": "reload", "connector": "demo-tasks"})
-    assert response.headers["HX-Retarget"] == "#step-form-step_2"
+    response = await post(as_builder, recipe, "/steps/step_1", {"op": "reload", "connector": "demo-tasks"})
+    assert response.headers["HX-Retarget"] == "#step-form-step_1"
     page = Page(response.text)
     assert [o.text for o in page.all("option") if o.attrs.get("value") == "create_task"] == ["Create a task"]
     response = await post(
         as_builder,
         recipe,
-        "/steps/step_2",
+        "/steps/step_1",
         {"op": "reload", "connector": "demo-tasks", "action": "create_task"},
     )
     page = Page(response.text)
@@ -360,7 +360,7 @@ async def test_an_action_step_is_saved_with_connector_action_connection_and_mapp
         f"/console/connections/new?connector=demo-tasks&project_id={recipe.project_id}&mode=end_user"
         f"&return_to=/console/recipes/{recipe.id}"
     ]
-    assert (await draft(recipes, recipe)).steps[0] == ActionStep(id="step_2")
+    assert (await draft(recipes, recipe)).steps[0] == ActionStep(id="step_1")
 
     data = {
         "op": "save",
@@ -370,11 +370,11 @@ async def test_an_action_step_is_saved_with_connector_action_connection_and_mapp
         "inputs.title": "{{ input.title }}",
         "idempotent": "on",
     }
-    response = await post(as_builder, recipe, "/steps/step_2", data)
+    response = await post(as_builder, recipe, "/steps/step_1", data)
     assert response.status_code == 200
-    assert json.loads(response.headers["HX-Trigger"]) == {"recipeSaved": {"form": "step-form-step_2"}}
+    assert json.loads(response.headers["HX-Trigger"]) == {"recipeSaved": {"form": "step-form-step_1"}}
     assert (await draft(recipes, recipe)).steps[0] == ActionStep(
-        id="step_2",
+        id="step_1",
         connector="demo-tasks",
         action="create_task",
         connection=ConnectionRef(name="Demo Tasks", id=tasks.id),
@@ -384,7 +384,7 @@ async def test_an_action_step_is_saved_with_connector_action_connection_and_mapp
     # The pill of a parameter the trigger does not have is a problem of step 2, listed and beside its field.
     page = Page(response.text)
     assert page.error_next_to(page.field("inputs.title")) == "input.title: the trigger has no parameter title"
-    listed = [" ".join(a.text.split()) for a in page.all("a") if a.attrs.get("href") == "#step-step_2"]
+    listed = [" ".join(a.text.split()) for a in page.all("a") if a.attrs.get("href") == "#step-step_1"]
     assert listed == ["Step 1, inputs.title: input.title: the trigger has no parameter title"]
 
 
@@ -394,7 +394,7 @@ async def test_a_bad_step_value_is_refused_beside_its_field(
     await post(as_builder, recipe, "/steps", {"step_type": "for_each", "index": "0"})
     before = await draft(recipes, recipe)
     response = await post(
-        as_builder, recipe, "/steps/step_2", {"op": "save", "items": "{{ input.x }}", "as_name": "Each One"}
+        as_builder, recipe, "/steps/step_1", {"op": "save", "items": "{{ input.x }}", "as_name": "Each One"}
     )
     assert response.status_code == 422
     page = Page(response.text)
@@ -404,7 +404,7 @@ async def test_a_bad_step_value_is_refused_beside_its_field(
     assert page.field("as_name").attrs["value"] == "Each One"
     # Without JavaScript the whole page comes back, with the same message.
     data = {"op": "save", "items": "{{ input.x }}", "as_name": "Each One"}
-    response = await post(as_builder, recipe, "/steps/step_2", data, htmx=False)
+    response = await post(as_builder, recipe, "/steps/step_1", data, htmx=False)
     page = Page(response.text)
     assert (response.status_code, page.all("h1")[0].text) == (422, "Create a ticket")
     assert page.error_next_to(page.field("as_name")) == (
@@ -423,11 +423,11 @@ async def test_condition_and_structured_rows_are_added_and_removed_before_saving
         "conditions.1.left": "{{ user.email }}",
         "conditions.1.operator": "is_not_empty",
     }
-    response = await post(as_builder, recipe, "/steps/step_2", data)
+    response = await post(as_builder, recipe, "/steps/step_1", data)
     page = Page(response.text)
     assert page.field("conditions.1.left").attrs["value"] == "{{ user.email }}"
     assert page.field("conditions.2.left").attrs["value"] == ""
-    assert page.by_id("step-form-step_2").attrs["data-focus"] == "step-step_2-conditions-2-left"
+    assert page.by_id("step-form-step_1").attrs["data-focus"] == "step-step_1-conditions-2-left"
     assert await draft(recipes, recipe) == before
 
     rows = {
@@ -437,19 +437,35 @@ async def test_condition_and_structured_rows_are_added_and_removed_before_saving
         "structured.2.key": "groups",
         "structured.2.value": "{{ user.groups }}",
     }
-    response = await post(as_builder, recipe, "/steps/step_1", {"op": "remove_key:0", **rows})
+    response = await post(as_builder, recipe, "/steps/result", {"op": "remove_key:0", **rows})
     page = Page(response.text)
     assert page.field("structured.1.key").attrs["value"] == "groups"
     response = await post(
-        as_builder, recipe, "/steps/step_1", {"op": "save", **rows, "structured.2.key": "email"}
+        as_builder, recipe, "/steps/result", {"op": "save", **rows, "structured.2.key": "email"}
     )
     assert response.status_code == 422
     page = Page(response.text)
     assert page.error_next_to(page.field("structured.2.key")) == "The key 'email' is used twice."
-    await post(as_builder, recipe, "/steps/step_1", {"op": "save", **rows})
-    result = (await draft(recipes, recipe)).step("step_1")
+    await post(as_builder, recipe, "/steps/result", {"op": "save", **rows})
+    result = (await draft(recipes, recipe)).step("result")
     assert isinstance(result, ResultStep)
     assert result.structured == {"email": "{{ user.email }}", "groups": "{{ user.groups }}"}
+
+
+async def test_the_first_step_a_builder_adds_is_step_1_in_its_heading_and_its_data_pill(
+    as_builder: Browserless, recipes: RecipeServices, recipe: Recipe
+) -> None:
+    response = await post(as_builder, recipe, "/steps", {"step_type": "action"})
+    await post(as_builder, recipe, "/steps", {"step_type": "action"})
+    assert [s.id for s in (await draft(recipes, recipe)).steps] == ["step_1", "step_2", "result"]
+    page = Page((await as_builder.client.get(editor(recipe))).text)
+    assert " ".join(page.by_id("step-step_1-heading").text.split()).startswith("Step 1 ")
+    assert " ".join(page.by_id("step-step_2-heading").text.split()).startswith("Step 2 ")
+    pills = [
+        b.attrs["data-pill"] for b in page.all("button") if b.attrs.get("data-target") == "step-result-text"
+    ]
+    assert {"steps.step_1", "steps.step_2"} <= set(pills)
+    assert response.status_code == 200
 
 
 # --- publish and test -------------------------------------------------------------------------------
@@ -466,7 +482,7 @@ async def test_publishing_is_refused_while_there_are_problems_and_accepted_when_
     assert " ".join(page.by_id("problems").text.split()) == "Problems (1) Step 1, connector: choose an app"
     assert (await recipes.recipes.get(recipe.id)).published_version is None
 
-    await post(as_builder, recipe, "/steps/step_2/delete", {})
+    await post(as_builder, recipe, "/steps/step_1/delete", {})
     response = await post(as_builder, recipe, "/publish", {})
     assert response.status_code == 200
     page = Page(response.text)
@@ -584,3 +600,26 @@ async def test_the_connection_form_opened_from_the_editor_is_preset_and_returns_
     created = {c.name: c.id for c in await connectors.connections.list_all()}
     assert response.headers["location"] == f"/console/connections/{created['Second']}"
     assert isinstance(created["Tasks for tickets"], UUID)
+
+
+async def test_publishing_an_unchanged_draft_makes_no_version_and_the_page_says_tools_run_it(
+    as_builder: Browserless, recipes: RecipeServices, recipe: Recipe
+) -> None:
+    assert (await post(as_builder, recipe, "/publish", {})).status_code == 200
+    page = Page((await as_builder.client.get(editor(recipe))).text)
+    assert " ".join(page.by_id("problems").text.split()) == (
+        "No problems The draft is published version 1: tools run it."
+    )
+
+    response = await post(as_builder, recipe, "/publish", {})
+    assert response.status_code == 200
+    page = Page(response.text)
+    assert page.by_id("editor-notice").text == "Nothing changed since version 1."
+    assert page.by_id("recipe-status").text == "Published v1"
+    assert [v.number for v in await recipes.recipes.versions(recipe.id)] == [1]
+
+    await post(as_builder, recipe, "/trigger", trigger_form(title="Open a ticket"))
+    page = Page((await as_builder.client.get(editor(recipe))).text)
+    assert " ".join(page.by_id("problems").text.split()) == (
+        "No problems The draft differs from published version 1: publish it to make tools run it."
+    )

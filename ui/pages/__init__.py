@@ -12,6 +12,7 @@ from switchboard.ui.pages.connections import ConnectionPages
 from switchboard.ui.pages.connectors import ConnectorPages
 from switchboard.ui.pages.groups import GroupPages
 from switchboard.ui.pages.me import MePages
+from switchboard.ui.pages.me_servers import MyServerPages
 from switchboard.ui.pages.oauth import AuthorizePages
 from switchboard.ui.pages.recipe_editor.page import RecipeEditorPages
 from switchboard.ui.pages.recipe_editor.steps import RecipeStepPages
@@ -33,6 +34,7 @@ PAGE_CONTROLLERS = [
     AuthPages,
     MePages,
     MyConnectionsPages,
+    MyServerPages,
     ConnectPages,
     AppPages,
     UserPages,

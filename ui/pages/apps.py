@@ -1,17 +1,22 @@
-"""My apps: the MCP clients a person has authorized, and revoking them."""
+"""My apps: the MCP clients a person has authorized, when each last used Switchboard as them, and revoking
+them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Template
 
 from switchboard.identity.auth.guards import requires_sign_in
+from switchboard.identity.oauth.models import AppGrant
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError
+from switchboard.platform.mcp.audit import ToolCallFilter
+from switchboard.platform.mcp.deps import McpServices
 from switchboard.ui.forms import form_fields
 from switchboard.ui.rendering import page, redirect
 
@@ -26,15 +31,17 @@ class AppPages(Controller):
         self,
         request: Request[Any, Any, Any],
         oauth: NamedDependency[AuthorizationServer],
+        mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
     ) -> Template:
-        return await self._list(request, oauth, principal)
+        return await self._list(request, oauth, mcp, principal)
 
     @post("/revoke")
     async def revoke_app(
         self,
         request: Request[Any, Any, Any],
         oauth: NamedDependency[AuthorizationServer],
+        mcp: NamedDependency[McpServices],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
         # A form field, not a path: metadata-document client IDs are URLs.
@@ -43,7 +50,7 @@ class AppPages(Controller):
         try:
             await oauth.consents.revoke_app(principal.user_id, principal.email, client_id)
         except DomainError as exc:
-            return await self._list(request, oauth, principal, error=exc.message, status_code=exc.status)
+            return await self._list(request, oauth, mcp, principal, error=exc.message, status_code=exc.status)
         name = names.get(client_id, client_id)
         return redirect(request, "/me/apps", f"{name} can no longer use Switchboard as you.")
 
@@ -51,6 +58,7 @@ class AppPages(Controller):
         self,
         request: Request[Any, Any, Any],
         oauth: AuthorizationServer,
+        mcp: McpServices,
         principal: Principal,
         *,
         error: str | None = None,
@@ -61,6 +69,19 @@ class AppPages(Controller):
             "me/apps.html",
             status_code=status_code,
             title="My apps",
-            apps=await oauth.consents.apps(principal.user_id),
+            apps=[
+                await _last_use(app, mcp, principal) for app in await oauth.consents.apps(principal.user_id)
+            ],
             error=error,
         )
+
+
+async def _last_use(app: AppGrant, mcp: McpServices, principal: Principal) -> AppGrant:
+    """The app with its last use: the later of its grant's last token (issued or refreshed) and its last
+    tool call as the person, from the tool-call log (an access token keeps being used after the refresh
+    that issued it)."""
+    calls = await mcp.calls.search(ToolCallFilter(user=principal.email, client=app.client_id), limit=1)
+    called = calls[0].at if calls else None
+    if called is None or (app.last_used_at is not None and app.last_used_at >= called):
+        return app
+    return msgspec.structs.replace(app, last_used_at=called)

@@ -1,5 +1,6 @@
-"""How to add an MCP server to a client: ready-made set-up for Claude, Cursor, VS Code and the MCP
-Inspector, shown with Copy buttons on the server's overview."""
+"""How to add an MCP server to a client: ready-made set-up for Claude, Cursor, VS Code, the MCP Inspector
+(its page and its command line) and mcp-remote, shown with Copy buttons on the server's overview and on
+a person's My servers."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class Snippet(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def client_snippets(server: McpServer, url: str) -> list[Snippet]:
-    """Ready-made configuration for Claude, Cursor, VS Code and the MCP Inspector.
+    """Ready-made configuration for Claude, Cursor, VS Code, the MCP Inspector and mcp-remote.
 
     Identity servers need nothing but the URL (the client finds the sign-in from the server's 401);
     Token servers need the API token in an Authorization header.
@@ -55,6 +56,25 @@ def client_snippets(server: McpServer, url: str) -> list[Snippet]:
             else ". The Inspector opens the Switchboard sign-in when the server asks for it."
         )
     )
+    header = f"Authorization: Bearer {_TOKEN_PLACEHOLDER}"
+    inspector_cli = f"npx @modelcontextprotocol/inspector --cli {url} --transport http --method tools/list"
+    if token:
+        inspector_cli += f' --header "{header}"'
+    inspector_cli_where = "Run this command to list the server's tools from a terminal" + (
+        "."
+        if token
+        else (
+            '. The command line does not sign in: add --header "Authorization: Bearer <access token>" '
+            "with a token an MCP client got for you, or use the Inspector's page above."
+        )
+    )
+    remote_args = ["mcp-remote", url, *(["--header", header] if token else [])]
+    remote = json.dumps({"mcpServers": {server.slug: {"command": "npx", "args": remote_args}}}, indent=2)
+    remote_where = (
+        "For a client that only starts local (stdio) servers, such as Claude Desktop's "
+        "claude_desktop_config.json: mcp-remote connects it to this URL"
+        + ("." if token else " and opens the Switchboard sign-in in your browser.")
+    )
     snippets = [
         (claude_code, "claude", "Claude", claude_where),
         (
@@ -70,6 +90,8 @@ def client_snippets(server: McpServer, url: str) -> list[Snippet]:
             "Add to .vscode/mcp.json in your workspace (or run “MCP: Add Server…” and choose HTTP).",
         ),
         (inspector, "inspector", "MCP Inspector", inspector_where),
+        (inspector_cli, "inspector-cli", "MCP Inspector CLI", inspector_cli_where),
+        (remote, "mcp-remote", "mcp-remote", remote_where),
     ]
     return [
         Snippet(id=f"snippet-{key}", client=client, where=where, text=text, rows=text.count("\n") + 1)

@@ -14,7 +14,7 @@ from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.recipes.deps import RecipeServices
-from switchboard.recipes.errors import RecipeInvalid
+from switchboard.recipes.errors import NothingChanged, RecipeInvalid
 from switchboard.ui.pages.recipe_editor.forms import sample_inputs, text
 from switchboard.ui.pages.recipe_editor.workspace import (
     EDITOR_PATH,
@@ -113,6 +113,11 @@ class RecipeEditorPages(Controller):
                 view,
                 status=422,
                 full=not wants_fragment(request),
+            )
+        except NothingChanged as exc:
+            recipe = await recipes.recipes.get(recipe_id)
+            return await answer_saved(
+                request, recipes, connectors, recipe, [], "", "editor-notice", notice=exc.message
             )
         notice = f"Published version {version.number}: tools now run it."
         recipe = await recipes.recipes.get(recipe_id)
