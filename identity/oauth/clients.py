@@ -20,6 +20,7 @@ from switchboard.identity.oauth.metadata_documents import MetadataDocumentClient
 from switchboard.identity.oauth.models import (
     Client,
     ClientGroup,
+    ClientStatus,
     ClientWithSecret,
     RegistrationPolicy,
     StaticClientCreate,
@@ -28,6 +29,7 @@ from switchboard.identity.oauth.registration import DynamicRegistration
 from switchboard.identity.oauth.revocation_list import RevocationList
 from switchboard.identity.oauth.static_clients import StaticClients
 from switchboard.identity.principal import Actor, Principal
+from switchboard.identity.tables import OAuthClient
 
 
 class ClientService:
@@ -65,6 +67,11 @@ class ClientService:
 
     async def list_grouped(self) -> list[ClientGroup]:
         return await self.store.list_grouped()
+
+    async def count_awaiting_approval(self) -> int:
+        """How many clients wait for an administrator's approval."""
+        count: int = await OAuthClient.count().where(OAuthClient.status == ClientStatus.PENDING.value)
+        return count
 
     # Registration and metadata documents -------------------------------------------------------------
 

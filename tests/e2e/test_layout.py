@@ -59,6 +59,7 @@ def console_pages(page: Page) -> list[tuple[str, str]]:
         ("new-server", "/console/servers/new"),
         ("remote-servers", "/console/remote-servers"),
         ("new-remote-server", "/console/remote-servers/new"),
+        ("audit", "/console/audit"),
         ("tool-calls", "/console/tool-calls"),
         ("me", "/me"),
         ("connections", "/me/connections"),

@@ -4,24 +4,33 @@
 (never redirected). A signed-out person signs in first and comes back here. When the person already
 allowed this client the same (or more) for the same resource, the code is issued at once; otherwise
 the consent page asks, and its form posts back here with the original request.
+
+A member whose app awaits an administrator's approval sees a waiting page that polls
+``/oauth/authorize/status`` and, once the app is approved, opens the same authorization request again,
+which reaches the consent page. The status URL carries a signature over the signed-in person and the
+request, so it answers nobody else. Administrators see how many apps await approval on the console's
+"MCP clients" entry.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from switchboard.identity.audit import AuditEntry
+from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.oauth.authorization_endpoint import AuthorizationRequest
 from switchboard.identity.oauth.errors import PageError, RedirectError
 from switchboard.identity.oauth.models import ClientStatus
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.requests import client_ip
+from switchboard.platform.core.tokens import Signer
 from switchboard.ui.forms import form_fields
 from switchboard.ui.rendering import page, principal_of
 
@@ -32,13 +41,36 @@ def _message(request: Request[Any, Any, Any], title: str, message: str, status: 
     return page(request, "oauth/message.html", status_code=status, title=title, message=message)
 
 
-def _awaiting_approval(request: Request[Any, Any, Any], auth: AuthorizationRequest) -> Response[Any]:
-    return _message(
+_STATUS_PATH = "/oauth/authorize/status"
+
+
+def _waiting_signer(request: Request[Any, Any, Any]) -> Signer:
+    return Signer(request.app.state.services.settings.secret_key, "oauth-awaiting-approval")
+
+
+def _waiter(principal: Principal, query: str) -> str:
+    """Who waits for which authorization request: the value the status URL's signature covers."""
+    return f"{principal.user_id} {hashlib.sha256(query.encode()).hexdigest()}"
+
+
+def _awaiting_approval(
+    request: Request[Any, Any, Any],
+    auth: AuthorizationRequest,
+    query: str = "",
+    principal: Principal | None = None,
+) -> Response[Any]:
+    """The waiting page; for a signed-in person it checks the app's approval and continues by itself."""
+    status_url = None
+    if principal is not None:
+        wait = _waiting_signer(request).sign(_waiter(principal, query))
+        status_url = f"{_STATUS_PATH}?{urlencode({'request': query, 'wait': wait})}"
+    return page(
         request,
-        "This app awaits approval",
-        f"{auth.client.name} has not been approved by a Switchboard administrator yet. Ask an "
-        "administrator to approve it under MCP clients, then try again.",
-        403,
+        "oauth/awaiting_approval.html",
+        status_code=403,
+        title="This app awaits approval",
+        client_name=auth.client.name,
+        status_url=status_url,
     )
 
 
@@ -72,6 +104,39 @@ class AuthorizePages(Controller):
     ) -> Response[Any]:
         query = request.scope.get("query_string", b"").decode("latin-1")
         return await self._handle(request, oauth, query, decision=None)
+
+    @get(_STATUS_PATH)
+    async def approval_status(
+        self, request: Request[Any, Any, Any], oauth: NamedDependency[AuthorizationServer]
+    ) -> Response[Any]:
+        """Whether the app of the waiting person's authorization request is still pending; once it is
+        not, ``HX-Redirect`` sends the waiting page back to that request. Anyone else gets a bare 404."""
+        principal = principal_of(request)
+        query = request.query_params.get("request") or ""
+        wait = request.query_params.get("wait") or ""
+        nothing: Response[Any] = Response(content=b"", status_code=404, headers={"Cache-Control": "no-store"})
+        if principal is None or len(query) > _MAX_QUERY:
+            return nothing
+        if _waiting_signer(request).unsign(wait) != _waiter(principal, query):
+            return nothing
+        client_id = parse_qs(query).get("client_id", [""])[0]
+        client = await oauth.clients.find(client_id) if client_id else None
+        if client is None:
+            return nothing
+        headers = {"Cache-Control": "no-store"}
+        if client.status is not ClientStatus.PENDING:
+            headers["HX-Redirect"] = f"/oauth/authorize?{query}"
+        return Response(content={"status": client.status.value}, headers=headers)
+
+    @get("/console/clients/awaiting-approval", guards=[requires_admin])
+    async def awaiting_approval_badge(self, oauth: NamedDependency[AuthorizationServer]) -> Template:
+        """The count of clients awaiting approval, shown on the console's "MCP clients" entry (loaded by
+        the entry itself, for administrators only)."""
+        return Template(
+            template_name="oauth/awaiting_badge.html",
+            context={"count": await oauth.clients.count_awaiting_approval()},
+            headers={"Cache-Control": "no-store"},
+        )
 
     @post("/oauth/authorize")
     async def decide(
@@ -111,7 +176,7 @@ class AuthorizePages(Controller):
             return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="login_required"))
         if principal is None:
             return Redirect(path=f"/login?next={quote('/oauth/authorize?' + query)}", status_code=303)
-        refusal = await self._refusal(request, oauth, auth, principal)
+        refusal = await self._refusal(request, oauth, auth, principal, query)
         if refusal is not None:
             if silent:
                 return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="access_denied"))
@@ -155,10 +220,11 @@ class AuthorizePages(Controller):
         oauth: AuthorizationServer,
         auth: AuthorizationRequest,
         principal: Principal,
+        query: str,
     ) -> Response[Any] | None:
         if auth.client.status is ClientStatus.PENDING and not principal.is_admin:
             await _audit(oauth, auth, principal, "authorization.refused", "client awaiting approval")
-            return _awaiting_approval(request, auth)
+            return _awaiting_approval(request, auth, query, principal)
         if auth.resource is not None:
             problem = await oauth.resources.access_problem(auth.resource, principal.user_id)
             if problem:

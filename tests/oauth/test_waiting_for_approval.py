@@ -1,0 +1,99 @@
+"""A member authorizing an app that awaits approval: what the waiting page says, its status check, and
+how it continues to the consent page once an administrator approves the app."""
+
+from __future__ import annotations
+
+import httpx
+from litestar import Litestar
+
+from switchboard.identity.deps import IdentityServices
+from switchboard.identity.oauth.server import AuthorizationServer
+from switchboard.identity.roles import Role
+from tests.identity.support import make_user, signed_in
+from tests.support.actors import SETUP
+from tests.support.oauth import OAuthClient
+from tests.support.web import Browserless
+from tests.ui.html import Page
+
+
+def _status_url(page: Page) -> str:
+    (poller,) = [element for element in page.all("p") if "hx-get" in element.attrs]
+    assert poller.attrs["hx-trigger"].startswith("every "), poller.attrs
+    return poller.attrs["hx-get"]
+
+
+async def test_the_waiting_page_says_what_happens_next_and_continues_once_an_admin_approves(
+    oauth: OAuthClient, alice: Browserless, oauth_server: AuthorizationServer
+) -> None:
+    client_id = (await oauth.registered(client_name="New agent", token_endpoint_auth_method="none"))[
+        "client_id"
+    ]
+    waiting = await oauth.authorize(alice, client_id)
+    page = Page(waiting.response.text)
+    assert page.heading == "This app awaits approval"
+    assert (
+        "An administrator must approve New agent. This page continues by itself once they do; "
+        "you can leave it open." in page.text
+    )
+    status_url = _status_url(page)
+
+    before = await alice.client.get(status_url, headers={"HX-Request": "true"})
+    assert before.status_code == 200
+    assert before.json() == {"status": "pending"}
+    assert "HX-Redirect" not in before.headers
+
+    await oauth_server.clients.approve(client_id, actor=SETUP)
+    after = await alice.client.get(status_url, headers={"HX-Request": "true"})
+    assert after.status_code == 200
+    assert after.json() == {"status": "approved"}
+    continuation = after.headers["HX-Redirect"]
+    assert continuation.startswith("/oauth/authorize?")
+
+    # The same authorization request, now at the consent page.
+    consent = await alice.client.get(continuation, follow_redirects=False)
+    assert consent.status_code == 200
+    assert 'name="decision"' in consent.text
+    assert Page(consent.text).heading.startswith("Allow New agent ")
+    assert f"state={waiting.params['state']}" in continuation
+
+
+async def test_the_status_check_tells_nobody_else_anything(
+    oauth: OAuthClient,
+    alice: Browserless,
+    app: Litestar,
+    services: IdentityServices,
+    oauth_server: AuthorizationServer,
+) -> None:
+    client_id = (await oauth.registered(client_name="New agent", token_endpoint_auth_method="none"))[
+        "client_id"
+    ]
+    waiting = await oauth.authorize(alice, client_id)
+    status_url = _status_url(Page(waiting.response.text))
+    await oauth_server.clients.approve(client_id, actor=SETUP)
+
+    await make_user(services, "bob@example.com", Role.MEMBER)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 52001))
+    bob = Browserless(httpx.AsyncClient(transport=transport, base_url="http://testserver.local"))
+    await signed_in(bob, "bob@example.com")
+    try:
+        other = await bob.client.get(status_url)
+        assert other.status_code == 404
+        assert other.content == b""
+        assert "HX-Redirect" not in other.headers
+    finally:
+        await bob.client.aclose()
+
+    signed_out = await oauth.http.get(status_url)
+    assert signed_out.status_code == 404
+    assert signed_out.content == b""
+    assert "HX-Redirect" not in signed_out.headers
+
+    # Alice's own check, with a status URL for another app, says nothing either.
+    other_client = (await oauth.registered(client_name="Other agent", token_endpoint_auth_method="none"))[
+        "client_id"
+    ]
+    forged = status_url.replace(client_id.replace(":", "%3A"), other_client)
+    assert forged != status_url
+    mismatched = await alice.client.get(forged)
+    assert mismatched.status_code == 404
+    assert mismatched.content == b""
