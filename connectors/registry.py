@@ -27,18 +27,13 @@ from typing import Literal, TypeVar
 
 import msgspec
 from anyio import to_thread
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from switchboard.connectors.definitions import (
     ConnectorDefinition,
     DefinitionError,
-    DocumentTooLarge,
     dump_definition,
     load_definition,
-    parse_document,
 )
-from switchboard.connectors.definitions.limits import schema_problem
 from switchboard.connectors.openapi import definition_from_openapi
 from switchboard.connectors.tables import Connection, CustomConnector
 from switchboard.identity.audit import AuditLog
@@ -383,23 +378,11 @@ def _summary(definition: ConnectorDefinition, origin: Origin) -> ConnectorSummar
 
 
 def _checked_remote(definition: ConnectorDefinition) -> str:
-    """A remote server's connector as YAML, once its size and its actions' input schemas are checked as
-    ``load_definition`` checks them. (Its other checks hold what builders write to https addresses, which
-    an admin may have waived for this server.)"""
+    """A remote server's connector as YAML, once checked as every process will check it when it reads it
+    back (``load_definition``: size, its actions' input schemas, its addresses under the server's
+    allowance)."""
     source = dump_definition(definition)
-    where = f"remote MCP server {definition.key!r}"
-    parse_document(source, source=where)
-    for index, action in enumerate(definition.actions):
-        at = f"`$.actions[{index}].input_schema`"
-        try:
-            Draft202012Validator.check_schema(action.input_schema)
-        except SchemaError as exc:
-            raise DefinitionError(
-                f"{where}: not a valid JSON Schema: {exc.message[:300]} - at {at}"
-            ) from None
-        costly = schema_problem(action.input_schema)
-        if costly is not None:
-            raise DocumentTooLarge(f"{where}: {costly} - at {at}")
+    load_definition(source, source=f"remote MCP server {definition.key!r}")
     return source
 
 

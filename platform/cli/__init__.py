@@ -17,7 +17,8 @@ import msgspec
 
 from switchboard.identity.deps import IdentityServices
 from switchboard.platform.cli.building import connectors, projects, secrets
-from switchboard.platform.cli.people import clients, groups, keys, users
+from switchboard.platform.cli.clients import clients, keys
+from switchboard.platform.cli.people import groups, users
 from switchboard.platform.cli.recipes import recipes
 from switchboard.platform.cli.remote import remote_servers
 from switchboard.platform.cli.servers import servers

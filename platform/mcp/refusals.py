@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
-from switchboard.identity.audit import AuditEntry
+from switchboard.identity.audit import AuditEntry, rationed
 from switchboard.platform.core.ratelimit import RateLimiter, client_network
 from switchboard.platform.mcp.access import McpCaller, Refusal
 from switchboard.platform.mcp.client_names import ClientNames
@@ -68,7 +68,7 @@ class RefusalLog:
             key = f"mcp-refused:{refusal.error}:{network}"
             source = f"from {network}"
         hits = (await self._limiter.count(key, window=_WINDOW)).hits
-        if not _power_of_ten(hits):
+        if not rationed(hits):
             return False
         reason = f"{refusal.error}: {refusal.reason}"
         if hits > 1:
@@ -100,12 +100,6 @@ class RefusalLog:
             )
         )
         return True
-
-
-def _power_of_ten(number: int) -> bool:
-    while number > 1 and number % 10 == 0:
-        number //= 10
-    return number == 1
 
 
 def _printable(text: str) -> str:
