@@ -19,7 +19,7 @@ import msgspec
 from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.identity.oauth import redirects, scopes, spec
 from switchboard.identity.oauth.client_store import ClientStore
-from switchboard.identity.oauth.errors import OAuthError, PageError, RedirectError
+from switchboard.identity.oauth.errors import OAuthError, PageError, RedirectError, ReturnTo
 from switchboard.identity.oauth.metadata_documents import (
     MetadataDocumentClients,
     MetadataFetchFailed,
@@ -55,13 +55,8 @@ class AuthorizationRequest(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def redirect_host(self) -> str:
-        """Where the person is sent back to, as shown on the consent page: the host and port only
-        (never a user name, which could read as a trusted host), else the app's scheme."""
-        parts = urlsplit(self.redirect_uri)
-        if not parts.hostname:
-            return f"{parts.scheme}:"
-        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-        return f"{host}:{parts.port}" if parts.port is not None else host
+        """Where the person is sent back to, as shown on the consent page."""
+        return redirects.shown_host(self.redirect_uri)
 
     @property
     def redirect_is_loopback(self) -> bool:
@@ -128,13 +123,15 @@ class AuthorizationEndpoint:
                 f"The redirect URI is not registered for {client.name}, "
                 "so Switchboard will not send you there.",
             )
+        state = params.get("state", [None])[0]
         if client.status is ClientStatus.REFUSED:
+            refused = f"An administrator refused {client.name}; it cannot sign in."
             raise PageError(
                 "This app was refused",
-                f"An administrator refused {client.name}; it cannot sign in.",
+                refused,
                 status=403,
+                return_to=self.return_to(client, redirect_uri, state, refused),
             )
-        state = params.get("state", [None])[0]
 
         def fail(error: str, description: str) -> RedirectError | PageError:
             if client.status is not ClientStatus.APPROVED:
@@ -231,6 +228,20 @@ class AuthorizationEndpoint:
             await counted
         except OAuthError as exc:
             raise PageError(title, exc.description, status=exc.status, retry_after=exc.retry_after) from None
+
+    def return_to(self, client: Client, redirect_uri: str, state: str | None, description: str) -> ReturnTo:
+        """The way back to ``client`` telling it the person was refused (``access_denied``)."""
+        return ReturnTo(
+            location=self.redirect_with(
+                redirect_uri,
+                state,
+                error="access_denied",
+                error_description=spec.error_description(description),
+            ),
+            host=redirects.shown_host(redirect_uri),
+            client_name=client.name,
+            automatic=client.status is ClientStatus.APPROVED,
+        )
 
     def redirect_with(self, redirect_uri: str, state: str | None, **params: str) -> str:
         """The redirect URI with the response parameters, ``state`` and ``iss`` (RFC 9207 §2)."""

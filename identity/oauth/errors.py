@@ -4,6 +4,8 @@ person (``PageError``) or sent to the client's redirect URI (``RedirectError``).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from switchboard.platform.core.errors import Throttled
 
 
@@ -30,19 +32,40 @@ class OAuthError(Exception):
         return {"error": self.code, "error_description": self.description}
 
 
+class ReturnTo(NamedTuple):
+    """The way back to a client that was refused: its redirect URI with ``error=access_denied``.
+
+    The browser goes there by itself only for a client an administrator approved (``automatic``); for any
+    other, the page offers a link naming where it leads (RFC 9700 §4.11.2), so Switchboard never sends
+    anyone to an address nobody vouched for.
+    """
+
+    location: str
+    host: str
+    client_name: str
+    automatic: bool
+
+
 class PageError(Exception):
     """An authorization request that cannot be answered to the client (unknown client or redirect URI, a
     client no admin approved yet, too many requests): shown to the person on an error page, never
-    redirected."""
+    redirected; ``return_to`` is the link back to a client whose redirect URI is known."""
 
     def __init__(
-        self, title: str, message: str, *, status: int = 400, retry_after: int | None = None
+        self,
+        title: str,
+        message: str,
+        *,
+        status: int = 400,
+        retry_after: int | None = None,
+        return_to: ReturnTo | None = None,
     ) -> None:
         super().__init__(message)
         self.title = title
         self.message = message
         self.status = status
         self.retry_after = retry_after
+        self.return_to = return_to
 
 
 class RedirectError(Exception):

@@ -130,3 +130,13 @@ def matches(requested: str, registered: list[str]) -> bool:
         ):
             return True
     return False
+
+
+def shown_host(uri: str) -> str:
+    """Where a redirect URI sends the person, as pages show it: the host and port only (never a user
+    name, which could read as a trusted host), else the app's scheme."""
+    parts = urlsplit(uri)
+    if not parts.hostname:
+        return f"{parts.scheme}:"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{parts.port}" if parts.port is not None else host

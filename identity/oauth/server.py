@@ -18,6 +18,7 @@ from switchboard.identity.oauth.authorization_endpoint import AuthorizationEndpo
 from switchboard.identity.oauth.client_authentication import ClientAuthenticator
 from switchboard.identity.oauth.clients import ClientService
 from switchboard.identity.oauth.consent import ConsentService
+from switchboard.identity.oauth.errors import ReturnTo
 from switchboard.identity.oauth.grants.authorization_code import AuthorizationCodeGrant
 from switchboard.identity.oauth.grants.client_credentials import ClientCredentialsGrant
 from switchboard.identity.oauth.grants.refresh_token import RefreshTokenGrant
@@ -105,6 +106,12 @@ class AuthorizationServer:
 
     def redirect_with(self, redirect_uri: str, state: str | None, **params: str) -> str:
         return self.authorization_endpoint.redirect_with(redirect_uri, state, **params)
+
+    def return_to(self, request: AuthorizationRequest, description: str) -> ReturnTo:
+        """The way back to the client of ``request``, telling it the person was refused."""
+        return self.authorization_endpoint.return_to(
+            request.client, request.redirect_uri, request.state, description
+        )
 
     async def issue_code(self, request: AuthorizationRequest, *, user_id: UUID) -> str:
         return await self.authorization_endpoint.issue_code(request, user_id=user_id)

@@ -23,6 +23,13 @@ def add_params_to_uri(uri: str, params: list[tuple[str, str]]) -> str:
     return str(_add_params_to_uri(uri, params))
 
 
+def error_description(text: str) -> str:
+    """``text`` as an ``error_description`` may be (RFC 6749 §4.1.2.1: printable ASCII without ``"`` or
+    ``\\``): typographic quotes become plain ones, anything else outside the set is dropped."""
+    text = text.translate({0x201C: "'", 0x201D: "'", 0x2018: "'", 0x2019: "'"})
+    return "".join(c for c in text if " " <= c <= "~" and c not in '"\\')
+
+
 def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
     """(client_id, client_secret) from an ``Authorization: Basic`` header (percent-decoded, RFC 6749
     §2.3.1), whatever the case of the header's name: servers lower-case names, Authlib looks up

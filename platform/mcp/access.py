@@ -21,7 +21,7 @@ from uuid import UUID
 
 import msgspec
 
-from switchboard.identity.oauth import scopes
+from switchboard.identity.oauth import scopes, spec
 from switchboard.identity.oauth.verifier import AccessToken, InvalidToken
 from switchboard.platform.core.requests import bearer_token
 from switchboard.platform.mcp.models import (
@@ -162,7 +162,7 @@ class AccessGate:
         if error:
             parts.append(f'error="{error}"')
         if description:
-            parts.append(f'error_description="{_quoted(description)}"')
+            parts.append(f'error_description="{spec.error_description(description)}"')
         if server.access_method is AccessMethod.IDENTITY:
             parts.append(f'resource_metadata="{metadata_url(self._base_url, server.slug)}"')
             asked = scope or scopes.join(self.advertised([scopes.TOOLS_WILDCARD]))
@@ -301,13 +301,6 @@ def no_access_message(server: McpServer) -> str:
     groups = _names(group.name for group in server.groups)
     ask = f"Ask an administrator to add you to {groups}." if groups else "Ask an administrator for access."
     return f"You are not in a group that may use the MCP server {server.name}. {ask}"
-
-
-def _quoted(text: str) -> str:
-    """Text safe inside a quoted-string of a header (RFC 9110): printable ASCII without quotes or
-    backslashes (typographic quotes become plain ones)."""
-    text = text.translate({0x201C: "'", 0x201D: "'", 0x2018: "'", 0x2019: "'"})
-    return "".join(c for c in text if " " <= c <= "~" and c not in '"\\')
 
 
 def _names(names: Iterable[str]) -> str:

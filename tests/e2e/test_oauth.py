@@ -76,7 +76,7 @@ def screenshot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
-def authorize(page: Page, client_id: str, redirect_uri: str) -> tuple[str, str]:
+def authorize(page: Page, client_id: str, redirect_uri: str, resource: str = "") -> tuple[str, str]:
     """Open the authorization URL as the client sends the browser there; returns (state, verifier)."""
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(12)
@@ -88,6 +88,8 @@ def authorize(page: Page, client_id: str, redirect_uri: str) -> tuple[str, str]:
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
+    if resource:
+        params["resource"] = resource
     page.goto(f"/oauth/authorize?{urlencode(params)}")
     return state, verifier
 

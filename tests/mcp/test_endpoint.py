@@ -36,7 +36,9 @@ from switchboard.platform.mcp.models import AccessMethod, McpServer, ServerCreat
 from switchboard.platform.services import Services
 from tests.support.actors import SETUP
 from tests.support.mcp_client import REDIRECT_URI, ConsentBrowser, ConsentRefused, MemoryStorage
+from tests.support.oauth import query_of
 from tests.support.web import Browserless
+from tests.ui.html import Page
 
 BASE = "http://testserver.local"
 DEMO_URL = f"{BASE}/mcp/demo"
@@ -176,6 +178,20 @@ async def test_someone_outside_the_groups_is_refused_before_consent(
     assert "You do not have access" in refused.response.text
     assert "Ask an administrator to add you to the group “Sales”." in refused.response.text
     assert signed.storage.tokens is None
+    # After reading why, the browser takes Bob back to the client, which hears access_denied.
+    seconds, _, location = refused.response.headers["refresh"].partition("; url=")
+    assert seconds == "6"
+    assert location.startswith(REDIRECT_URI + "?")
+    answer = query_of(location)
+    assert answer["error"] == "access_denied"
+    assert answer["error_description"] == (
+        "You are not in a group that may use the MCP server Demo. "
+        "Ask an administrator to add you to the group 'Sales'."
+    )
+    assert answer["iss"] == BASE
+    assert answer["state"] == query_of(signed.browser.authorization_urls[-1])["state"]
+    (back,) = [link for link in Page(refused.response.text).all("a") if "data-return-to" in link.attrs]
+    assert back.attrs["href"] == location
 
 
 async def test_leaving_the_group_or_deleting_the_client_refuses_the_next_request(

@@ -50,6 +50,7 @@ async def stranger(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 def _no_redirect(response: httpx.Response) -> None:
     assert response.status_code in (400, 403), (response.status_code, response.headers.get("location"))
     assert "location" not in response.headers
+    assert "refresh" not in response.headers
 
 
 # Service accounts ---------------------------------------------------------------------------------------

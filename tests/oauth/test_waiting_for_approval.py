@@ -11,7 +11,7 @@ from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.roles import Role
 from tests.identity.support import make_user, signed_in
 from tests.support.actors import SETUP
-from tests.support.oauth import OAuthClient
+from tests.support.oauth import REDIRECT_URI, OAuthClient, query_of
 from tests.support.web import Browserless
 from tests.ui.html import Page
 
@@ -97,3 +97,62 @@ async def test_the_status_check_tells_nobody_else_anything(
     mismatched = await alice.client.get(forged)
     assert mismatched.status_code == 404
     assert mismatched.content == b""
+
+
+def _return_link(page: Page) -> str:
+    (back,) = [link for link in page.all("a") if "data-return-to" in link.attrs]
+    return back.attrs["href"]
+
+
+async def test_the_waiting_person_may_stop_waiting_and_tell_the_client_through_a_link_they_follow(
+    oauth: OAuthClient, alice: Browserless
+) -> None:
+    client_id = (await oauth.registered(client_name="New agent", token_endpoint_auth_method="none"))[
+        "client_id"
+    ]
+    waiting = await oauth.authorize(alice, client_id, state="s-wait")
+    # Nobody vouched for a pending client's redirect URI: the browser is never sent there by itself.
+    assert waiting.response.status_code == 403
+    assert "location" not in waiting.response.headers
+    assert "refresh" not in waiting.response.headers
+    page = Page(waiting.response.text)
+    assert "an address no administrator has vouched for" in page.text
+    assert [code.text for code in page.all("code") if "redirect-host" in code.attrs.get("class", "")] == [
+        "127.0.0.1:8765"
+    ]
+    back = _return_link(page)
+    assert back.startswith(REDIRECT_URI + "?")
+    assert query_of(back) == {
+        "error": "access_denied",
+        "error_description": "New agent awaits an administrator's approval.",
+        "state": "s-wait",
+        "iss": "http://testserver.local",
+    }
+
+
+async def test_a_refused_client_is_told_access_denied_through_the_link_the_person_follows(
+    oauth: OAuthClient, alice: Browserless, oauth_server: AuthorizationServer
+) -> None:
+    client_id = (await oauth.registered(client_name="Unwanted", token_endpoint_auth_method="none"))[
+        "client_id"
+    ]
+    await oauth_server.clients.refuse(client_id, actor=SETUP)
+    for browser in (alice.client, oauth.http):  # signed in, or not
+        query, _ = OAuthClient.authorization_params(client_id, state="s-refused")
+        refused = await browser.get("/oauth/authorize", params=query, follow_redirects=False)
+        assert refused.status_code == 403
+        assert "location" not in refused.headers
+        assert "refresh" not in refused.headers
+        page = Page(refused.text)
+        assert page.heading == "This app was refused"
+        assert query_of(_return_link(page)) == {
+            "error": "access_denied",
+            "error_description": "An administrator refused Unwanted; it cannot sign in.",
+            "state": "s-refused",
+            "iss": "http://testserver.local",
+        }
+    # An unregistered redirect URI still gets no link at all.
+    query, _ = OAuthClient.authorization_params(client_id, redirect_uri="https://elsewhere.example/cb")
+    unknown = await oauth.http.get("/oauth/authorize", params=query, follow_redirects=False)
+    assert unknown.status_code == 400
+    assert not [link for link in Page(unknown.text).all("a") if "data-return-to" in link.attrs]

@@ -25,7 +25,7 @@ from litestar.response import Redirect, Template
 from switchboard.identity.audit import AuditEntry
 from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.oauth.authorization_endpoint import AuthorizationRequest
-from switchboard.identity.oauth.errors import PageError, RedirectError
+from switchboard.identity.oauth.errors import PageError, RedirectError, ReturnTo
 from switchboard.identity.oauth.models import ClientStatus
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.principal import Principal
@@ -37,8 +37,31 @@ from switchboard.ui.rendering import page, principal_of
 _MAX_QUERY = 8192
 
 
-def _message(request: Request[Any, Any, Any], title: str, message: str, status: int) -> Response[Any]:
-    return page(request, "oauth/message.html", status_code=status, title=title, message=message)
+# How long a refusal stays on screen before the browser takes the person back to an approved client.
+RETURN_AFTER_SECONDS = 6
+
+
+def _message(
+    request: Request[Any, Any, Any],
+    title: str,
+    message: str,
+    status: int,
+    return_to: ReturnTo | None = None,
+) -> Response[Any]:
+    """A page telling the person why; with ``return_to``, the way back to the client, which then hears
+    ``access_denied`` instead of waiting for an answer that never comes."""
+    shown = page(
+        request,
+        "oauth/message.html",
+        status_code=status,
+        title=title,
+        message=message,
+        return_to=return_to,
+        return_after=RETURN_AFTER_SECONDS,
+    )
+    if return_to is not None and return_to.automatic:
+        shown.headers["Refresh"] = f"{RETURN_AFTER_SECONDS}; url={return_to.location}"
+    return shown
 
 
 _STATUS_PATH = "/oauth/authorize/status"
@@ -55,6 +78,7 @@ def _waiter(principal: Principal, query: str) -> str:
 
 def _awaiting_approval(
     request: Request[Any, Any, Any],
+    oauth: AuthorizationServer,
     auth: AuthorizationRequest,
     query: str = "",
     principal: Principal | None = None,
@@ -71,6 +95,7 @@ def _awaiting_approval(
         title="This app awaits approval",
         client_name=auth.client.name,
         status_url=status_url,
+        return_to=oauth.return_to(auth, f"{auth.client.name} awaits an administrator's approval."),
     )
 
 
@@ -161,7 +186,7 @@ class AuthorizePages(Controller):
         try:
             auth = await oauth.validate_authorization(params, ip_address=client_ip(request))
         except PageError as exc:
-            refused = _message(request, exc.title, exc.message, exc.status)
+            refused = _message(request, exc.title, exc.message, exc.status, exc.return_to)
             if exc.retry_after is not None:
                 refused.headers["Retry-After"] = str(exc.retry_after)
             return refused
@@ -171,7 +196,7 @@ class AuthorizePages(Controller):
         silent = "none" in auth.prompt
         if silent and auth.client.status is not ClientStatus.APPROVED:
             # prompt=none answers at the redirect URI at once, and a pending client's is not trusted yet.
-            return _awaiting_approval(request, auth)
+            return _awaiting_approval(request, oauth, auth)
         if principal is None and silent:
             return _to_client(oauth.redirect_with(auth.redirect_uri, auth.state, error="login_required"))
         if principal is None:
@@ -224,12 +249,14 @@ class AuthorizePages(Controller):
     ) -> Response[Any] | None:
         if auth.client.status is ClientStatus.PENDING and not principal.is_admin:
             await _audit(oauth, auth, principal, "authorization.refused", "client awaiting approval")
-            return _awaiting_approval(request, auth, query, principal)
+            return _awaiting_approval(request, oauth, auth, query, principal)
         if auth.resource is not None:
             problem = await oauth.resources.access_problem(auth.resource, principal.user_id)
             if problem:
                 await _audit(oauth, auth, principal, "authorization.refused", problem)
-                return _message(request, "You do not have access", problem, 403)
+                return _message(
+                    request, "You do not have access", problem, 403, oauth.return_to(auth, problem)
+                )
         return None
 
     def _consent_page(
