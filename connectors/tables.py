@@ -66,7 +66,8 @@ class Connection(Table, tablename="connectors_connection"):
 
 
 class UserGrant(Table, tablename="connectors_user_grant"):
-    """One user's tokens for an end user's connection; (connection, user) is unique (migration index)."""
+    """One user's tokens for an end user's connection, or the API key (``user name:password`` for basic)
+    they entered for one whose app has no OAuth; (connection, user) is unique (migration index)."""
 
     id = UUID(primary_key=True)
     connection = ForeignKey(references=Connection, on_delete=OnDelete.cascade, null=False, index=True)

@@ -7,7 +7,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from switchboard.connectors.connections.grant_store import Row, UserEmails
-from switchboard.connectors.connections.models import Connection, GrantStatus, Mode, UserConnection
+from switchboard.connectors.connections.models import (
+    PERSONAL_AUTH_TYPES,
+    Connection,
+    GrantStatus,
+    Mode,
+    UserConnection,
+)
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.tables import UserGrant
 from switchboard.platform.core.errors import NotFound
@@ -31,7 +37,7 @@ class ConnectedAccounts:
         return [
             _user_connection(connection, grants.get(connection.id), email, names)
             for connection in connections
-            if connection.auth_type == "oauth2_authorization_code"
+            if connection.auth_type in ("oauth2_authorization_code", *PERSONAL_AUTH_TYPES)
         ]
 
     async def of_connection(
@@ -101,4 +107,5 @@ def _user_connection(
         else "",
         connected_at=grant["connected_at"] if grant else None,
         refreshed_at=grant["refreshed_at"] if grant else None,
+        auth_type=connection.auth_type,
     )

@@ -4,6 +4,7 @@ RFC 6749 §4.1 with PKCE S256 (RFC 7636). Opening a link (single-use, ten minute
 grant with a one-time ``state`` and PKCE verifier, kept only as a hash and as ciphertext, so any process
 can finish what another started. The callback checks ``state``, the user and ``iss`` (RFC 9207), exchanges
 the code and hands the tokens to the grant service, which stores them encrypted for (user, connection).
+A link to a connection whose people enter their own API key or login opens a form instead (``personal``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from switchboard.connectors.connections.errors import LinkRefused
 from switchboard.connectors.connections.grant_store import GrantStore
 from switchboard.connectors.connections.grants import LINK_LIFETIME, GrantService
 from switchboard.connectors.connections.models import Connected, Connection, union
+from switchboard.connectors.connections.personal import PersonalCredentials
 from switchboard.connectors.connections.provider import (
     ClientCredentials,
     Endpoints,
@@ -49,6 +51,7 @@ class ConnectFlow:
         self._provider = provider
         self._grants = grants
         self._store = store
+        self.personal = PersonalCredentials(store=store, connections=connections)
 
     async def describe_link(self, token: str, user_id: UUID) -> Connection:
         """The connection a link is for, with the scopes it asks for, after every check that opening it
@@ -85,6 +88,29 @@ class ConnectFlow:
             scopes=connection.scopes,
             state=state,
             code_challenge=create_s256_code_challenge(verifier),
+        )
+
+    async def enter_with_link(
+        self, token: str, user_id: UUID, *, secret: str, username: str = ""
+    ) -> Connected:
+        """A link to a connection whose people enter their own API key or login: store what the person
+        entered, then spend the link (a refused entry leaves the link usable)."""
+        link = await self._link(token, user_id)
+        connection = await self.personal.connection(link["connection"])
+        await self.personal.save(user_id, connection.id, secret=secret, username=username)
+        now = datetime.now(UTC)
+        await ConnectLink.update({ConnectLink.opened_at: now, ConnectLink.finished_at: now}).where(
+            ConnectLink.id == link["id"]
+        )
+        definition = await self._connections.definition_of(connection)
+        return Connected(
+            connection_id=connection.id,
+            connection_name=connection.name,
+            app_name=definition.name,
+            account=username.strip(),
+            scopes=(),
+            return_to=link["redirect_to"],
+            shared=False,
         )
 
     async def finish(self, params: dict[str, str], user_id: UUID) -> Connected:

@@ -3,8 +3,9 @@
 Shared connections give everyone the same credentials (API key, bearer token, basic, a client
 credentials token kept until shortly before it expires, or the token of the grant a builder made with
 their own account). End user's connections give the caller's own
-token: from their authorization code grant (see ``grants``), or by exchanging the caller's Switchboard
-identity at the app (RFC 8693 token exchange), with no second consent where the app trusts Switchboard.
+API key or login (entered once, see ``personal``), or token: from their authorization code grant (see
+``grants``), or by exchanging the caller's Switchboard identity at the app (RFC 8693 token exchange),
+with no second consent where the app trusts Switchboard.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from uuid import UUID
 from switchboard.connectors.action_requests import RequestAuth
 from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.grants import GrantService
-from switchboard.connectors.connections.models import Connection, Mode, TokenSet, union
+from switchboard.connectors.connections.models import (
+    PERSONAL_AUTH_TYPES,
+    Connection,
+    Mode,
+    TokenSet,
+    union,
+)
 from switchboard.connectors.connections.provider import ClientCredentials, ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.definitions import ApiKeyAuth, ConnectorDefinition, TokenExchangeAuth
@@ -75,6 +82,8 @@ class CredentialService:
                 token = await self._exchanged(connection, definition, caller)
                 return _bearer(connection, token.access_token, token.token_type)
             fresh = await self._grants.access_token(caller.user_id, connection_id)
+            if connection.auth_type in PERSONAL_AUTH_TYPES:  # the key or login the person entered
+                return _personal(connection, definition, fresh.access_token)
             return _bearer(connection, fresh.access_token, fresh.token_type)
         return await self._shared(connection, definition)
 
@@ -128,18 +137,14 @@ class CredentialService:
         values = connection.fields
         match connection.auth_type:
             case "api_key":
-                spec = definition.auth if isinstance(definition.auth, ApiKeyAuth) else ApiKeyAuth()
-                if spec.location == "query":
-                    return RequestAuth(values=values, query={spec.name: secrets.api_key})
-                return RequestAuth(values=values, headers={spec.name: spec.prefix + secrets.api_key})
+                return _personal(connection, definition, secrets.api_key)
             case "bearer":
                 return RequestAuth(values=values, headers={"Authorization": f"Bearer {secrets.token}"})
             case "oauth2_authorization_code":  # the grant a builder made for everyone
                 fresh = await self._grants.access_token(None, connection.id)
                 return _bearer(connection, fresh.access_token, fresh.token_type)
             case "basic":
-                pair = base64.b64encode(f"{connection.username}:{secrets.password}".encode()).decode()
-                return RequestAuth(values=values, headers={"Authorization": f"Basic {pair}"})
+                return _personal(connection, definition, f"{connection.username}:{secrets.password}")
             case "oauth2_client_credentials":
                 token = await self._cached(
                     (connection.id, None),
@@ -197,6 +202,19 @@ class CredentialService:
                 token = await fetch()
                 self._cache[key] = token
             return token
+
+
+def _personal(connection: Connection, definition: ConnectorDefinition, secret: str) -> RequestAuth:
+    """An API key where the connector's auth says, or a basic login (``secret``: user name:password); a
+    shared connection's or the one a person entered, applied the same way."""
+    values = connection.fields
+    if connection.auth_type == "basic":
+        pair = base64.b64encode(secret.encode()).decode()
+        return RequestAuth(values=values, headers={"Authorization": f"Basic {pair}"})
+    spec = definition.auth if isinstance(definition.auth, ApiKeyAuth) else ApiKeyAuth()
+    if spec.location == "query":
+        return RequestAuth(values=values, query={spec.name: secret})
+    return RequestAuth(values=values, headers={spec.name: spec.prefix + secret})
 
 
 def _bearer(connection: Connection, token: str, token_type: str) -> RequestAuth:

@@ -20,7 +20,13 @@ from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.errors import ConnectionRequired, ProviderError, SharedGrantMissing
 from switchboard.connectors.connections.grant_refresh import GrantRefresher, GrantUnusable, expiring
 from switchboard.connectors.connections.grant_store import UNREADABLE, GrantStore, Row
-from switchboard.connectors.connections.models import Connection, GrantStatus, Mode, union
+from switchboard.connectors.connections.models import (
+    PERSONAL_AUTH_TYPES,
+    Connection,
+    GrantStatus,
+    Mode,
+    union,
+)
 from switchboard.connectors.connections.provider import ClientCredentials, ProviderClient
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.tables import ConnectLink
@@ -78,7 +84,8 @@ class GrantService:
         besides the connection's scopes (a step-up)."""
         connection = await self._connections.get(connection_id)
         wanted = Mode.SHARED if shared else Mode.END_USER
-        if connection.mode is not wanted or connection.auth_type != "oauth2_authorization_code":
+        kinds = ("oauth2_authorization_code", *(() if shared else PERSONAL_AUTH_TYPES))
+        if connection.mode is not wanted or connection.auth_type not in kinds:
             raise NotFound(
                 f"{connection.name} is not connected by {'a builder' if shared else 'each user'}.",
                 field="connection_id",
@@ -217,9 +224,10 @@ class GrantService:
         doing (None: Switchboard's own). Returns a warning when the app could not revoke the tokens."""
         warning = ""
         definition = await self._connections.definition_of(connection)
-        endpoints = endpoints_for(connection, definition)
+        personal = connection.auth_type in PERSONAL_AUTH_TYPES  # a key or login: nothing to revoke
+        endpoints = None if personal else endpoints_for(connection, definition)
         tokens = self._store.open(grant)
-        if endpoints.revocation_url and tokens is not None:
+        if endpoints is not None and endpoints.revocation_url and tokens is not None:
             credentials = await self._connections.credentials(connection.id)
             client = ClientCredentials(connection.client_id, credentials.client_secret)
             try:
@@ -280,9 +288,13 @@ class GrantService:
         assert user_id is not None
         url = await self.connect_link(user_id, connection.id)
         verb = "connect" if reason == "not_connected" else "reconnect"
+        if connection.auth_type in PERSONAL_AUTH_TYPES:
+            what = "user name and password" if connection.auth_type == "basic" else "API key"
+            message = f"This tool needs your own {definition.name} {what}. Open {url} to enter it"
+        else:
+            message = f"This tool needs your {definition.name} account. Open {url} to {verb} it"
         return ConnectionRequired(
-            f"This tool needs your {definition.name} account. Open {url} to {verb} it "
-            "(the link works once, for 10 minutes), then try again.",
+            f"{message} (the link works once, for 10 minutes), then try again.",
             connect_url=url,
             connection_name=connection.name,
             app_name=definition.name,

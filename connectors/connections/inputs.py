@@ -9,6 +9,7 @@ from switchboard.connectors.action_requests import fill_template, url_problem
 from switchboard.connectors.connections.endpoints import fill
 from switchboard.connectors.connections.models import (
     END_USER_AUTH_TYPES,
+    PERSONAL_AUTH_TYPES,
     SHARED_AUTH_TYPES,
     Connection,
     ConnectionInput,
@@ -40,12 +41,22 @@ def auth_type_of(data: ConnectionInput, definition: ConnectorDefinition) -> str:
         auth_type = definition.auth_type
         if data.auth_type and data.auth_type != auth_type:
             raise InvalidInput(f"{definition.name} connections use {auth_type}.", field="auth_type")
-    allowed = END_USER_AUTH_TYPES if data.mode is Mode.END_USER else SHARED_AUTH_TYPES
+    allowed: tuple[str, ...] = END_USER_AUTH_TYPES if data.mode is Mode.END_USER else SHARED_AUTH_TYPES
+    if definition.key in GENERIC_CONNECTORS and data.mode is Mode.END_USER:
+        # Its auth comes from the connection, so each person's key would have no place named to go in.
+        allowed = tuple(kind for kind in allowed if kind not in PERSONAL_AUTH_TYPES)
     if auth_type not in allowed:
-        if data.mode is Mode.END_USER:
+        if data.mode is Mode.END_USER and definition.key in GENERIC_CONNECTORS:
             raise InvalidInput(
                 "An end user's connection needs an OAuth 2.0 authorization code grant (or token exchange); "
                 f"{definition.name} does not offer one.",
+                field="mode",
+            )
+        if data.mode is Mode.END_USER:
+            raise InvalidInput(
+                "An end user's connection needs an OAuth 2.0 authorization code grant, token exchange, an "
+                f"API key or a user name and password that each person enters; {definition.name} uses "
+                f"{auth_type}, which only a shared connection can use.",
                 field="mode",
             )
         raise InvalidInput(
@@ -153,6 +164,8 @@ def require_credentials(data: ConnectionInput) -> None:
         "bearer": (("token", "Token"),),
         "basic": (("username", "User name"), ("password", "Password")),
     }
+    if data.mode is Mode.END_USER and data.auth_type in PERSONAL_AUTH_TYPES:
+        return  # each person enters their own key or login under My connections
     for field, label in needs.get(data.auth_type, ()):
         if not getattr(data, field):
             raise InvalidInput(f"Enter the {label}.", field=field)

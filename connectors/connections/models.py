@@ -23,9 +23,11 @@ class Mode(enum.StrEnum):
         return "Shared" if self is Mode.SHARED else "End user's connection"
 
 
-# Which auth types each mode can use: an end user's connection is always the user's own OAuth grant; a
-# shared one may be a grant too, made once by a builder with their own account and used for everyone.
-END_USER_AUTH_TYPES = ("oauth2_authorization_code", "oauth2_token_exchange")
+# Which auth types each mode can use: an end user's connection is the user's own OAuth grant, or an API
+# key or login each person enters once (``PERSONAL_AUTH_TYPES``); a shared one may be a grant too, made
+# once by a builder with their own account and used for everyone.
+PERSONAL_AUTH_TYPES = ("api_key", "basic")
+END_USER_AUTH_TYPES = ("oauth2_authorization_code", "oauth2_token_exchange", *PERSONAL_AUTH_TYPES)
 SHARED_AUTH_TYPES = (
     "none",
     "api_key",
@@ -155,6 +157,8 @@ class UserConnection(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
     connected_at: datetime | None = None
     refreshed_at: datetime | None = None
+    auth_type: str = "oauth2_authorization_code"
+    """``api_key`` or ``basic``: the person enters a key or login instead of signing in at the app."""
 
 
 class Connected(msgspec.Struct, frozen=True, kw_only=True):

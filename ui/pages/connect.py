@@ -2,7 +2,8 @@
 
 A connect link (``/connect/<token>``) belongs to one Switchboard user: it first shows what will be
 connected, and only its "Continue" button spends the link and sends the person to the app. The app sends
-them back to ``/connections/callback``, where the grant is finished and stored. Both pages need the
+them back to ``/connections/callback``, where the grant is finished and stored. For a connection whose
+people enter their own API key or login, the link's page is a form that stores it instead. Both pages need the
 person signed in as the link's user; a signed-out person signs in first and comes back to the same
 address.
 """
@@ -18,12 +19,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from switchboard.connectors.connections.errors import LinkRefused, ProviderError
-from switchboard.connectors.connections.models import Connection, GrantStatus
+from switchboard.connectors.connections.models import PERSONAL_AUTH_TYPES, Connection, GrantStatus
 from switchboard.connectors.definitions import ConnectorDefinition
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import current_principal, requires_sign_in
 from switchboard.identity.principal import Principal
-from switchboard.platform.core.errors import DomainError
+from switchboard.platform.core.errors import DomainError, InvalidInput
 from switchboard.ui.forms import safe_next
 from switchboard.ui.rendering import page, redirect
 
@@ -67,6 +68,15 @@ async def start_connecting(
     return to_app(await connectors.connect.open_link(link_token(link), principal.user_id))
 
 
+def _kind(auth_type: str) -> str:
+    return "user name and password" if auth_type == "basic" else "API key"
+
+
+def _secret(form: Any) -> str:
+    """The key or password a form sent (its field is named after what it is)."""
+    return str(form.get("api_key") or form.get("password") or "")
+
+
 class ConnectPages(Controller):
     include_in_schema = False
 
@@ -93,10 +103,37 @@ class ConnectPages(Controller):
     ) -> Response[Any]:
         principal = current_principal(request)
         try:
+            connection = await connectors.connect.describe_link(token, principal.user_id)
+            if connection.auth_type in PERSONAL_AUTH_TYPES:
+                return await self._enter(request, connectors, token, connection, principal)
             authorize_url = await connectors.connect.open_link(token, principal.user_id)
         except LinkRefused as exc:
             return _problem(request, "This connect link cannot be used", exc)
         return to_app(authorize_url)
+
+    async def _enter(
+        self,
+        request: Request[Any, Any, Any],
+        connectors: ConnectorServices,
+        token: str,
+        connection: Connection,
+        principal: Principal,
+    ) -> Template:
+        """The person's key or login from the link's form: stored, or the form again with what is wrong."""
+        form = await request.form()
+        try:
+            connected = await connectors.connect.enter_with_link(
+                token, principal.user_id, secret=_secret(form), username=str(form.get("username", ""))
+            )
+        except InvalidInput as exc:
+            return await self._start_page(request, connectors, connection, principal, error=exc.message)
+        return page(
+            request,
+            "connect/done.html",
+            title=f"{connected.app_name} connected",
+            connected=connected,
+            back=safe_next(connected.return_to, MY_CONNECTIONS),
+        )
 
     @get("/connections/callback")
     async def callback(
@@ -125,8 +162,21 @@ class ConnectPages(Controller):
         connectors: ConnectorServices,
         connection: Connection,
         principal: Principal,
+        *,
+        error: str | None = None,
     ) -> Template:
         definition = await connectors.connections.definition_of(connection)
+        if connection.auth_type in PERSONAL_AUTH_TYPES:
+            return page(
+                request,
+                "connect/enter_key.html",
+                status_code=400 if error else 200,
+                title=f"Enter your {definition.name} {_kind(connection.auth_type)}",
+                connection=connection,
+                definition=definition,
+                account=principal.email,
+                error=error,
+            )
         return page(
             request,
             "connect/start.html",
@@ -171,12 +221,34 @@ class MyConnectionsPages(Controller):
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
         rows = await connectors.accounts.for_user(principal.user_id)
-        app_name = next((row.app_name for row in rows if row.connection_id == connection_id), "the app")
+        row = next((row for row in rows if row.connection_id == connection_id), None)
+        app_name = row.app_name if row else "the app"
         try:
+            if row is not None and row.auth_type in PERSONAL_AUTH_TYPES:
+                await connectors.connect.personal.remove(principal.user_id, connection_id)
+                return redirect(request, MY_CONNECTIONS, f"Removed your {app_name} {_kind(row.auth_type)}.")
             warning = await connectors.grants.disconnect(principal.user_id, connection_id)
         except DomainError as exc:
             return await self._list(request, connectors, principal, error=exc.message, status_code=exc.status)
         return redirect(request, MY_CONNECTIONS, f"Disconnected {app_name}. {warning}".strip())
+
+    @post("/{connection_id:uuid}/credential")
+    async def enter_credential(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        """Set or replace the person's own API key or login (always their own: the row is theirs)."""
+        form = await request.form()
+        try:
+            await connectors.connect.personal.save(
+                principal.user_id, connection_id, secret=_secret(form), username=str(form.get("username", ""))
+            )
+        except DomainError as exc:
+            return await self._list(request, connectors, principal, error=exc.message, status_code=exc.status)
+        return redirect(request, MY_CONNECTIONS, "Saved. Tools now use it when you call them.")
 
     async def _list(
         self,

@@ -19,6 +19,7 @@ from litestar.datastructures import FormMultiDict
 from switchboard.connectors.connections.inputs import GENERIC_AUTH_TYPES, GENERIC_CONNECTORS, SECRET_FIELDS
 from switchboard.connectors.connections.models import (
     END_USER_AUTH_TYPES,
+    PERSONAL_AUTH_TYPES,
     SHARED_AUTH_TYPES,
     Connection,
     ConnectionInput,
@@ -73,7 +74,7 @@ class ConnectionForm(msgspec.Struct, kw_only=True):
         return cls(
             name=definition.name,
             project_id=project_id,
-            mode=(Mode.END_USER if definition.auth_type in END_USER_AUTH_TYPES else Mode.SHARED).value,
+            mode=(Mode.END_USER if definition.auth_type in OAUTH_END_USER else Mode.SHARED).value,
             auth_type=definition.auth_type,
             scopes=list(provider.default_scopes) if provider else [],
             fields=fields,
@@ -148,12 +149,18 @@ def auth_choices(definition: ConnectorDefinition) -> list[tuple[str, str]]:
     return [(definition.auth_type, AUTH_TYPES.get(definition.auth_type, definition.auth_type))]
 
 
+OAUTH_END_USER = tuple(kind for kind in END_USER_AUTH_TYPES if kind not in PERSONAL_AUTH_TYPES)
+"""Auth types whose connections are made per person by default (a key is shared unless chosen otherwise)."""
+
+
 def allowed_modes(choices: list[tuple[str, str]]) -> dict[str, bool]:
     """Which connection types the connector's auth types allow."""
     values = {value for value, _ in choices}
+    # Several choices: a generic connector, whose key would have no place named to go in for each person.
+    per_person = set(END_USER_AUTH_TYPES) - (set(PERSONAL_AUTH_TYPES) if len(values) > 1 else set())
     return {
         Mode.SHARED.value: bool(values & set(SHARED_AUTH_TYPES)),
-        Mode.END_USER.value: bool(values & set(END_USER_AUTH_TYPES)),
+        Mode.END_USER.value: bool(values & per_person),
     }
 
 
