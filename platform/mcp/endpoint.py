@@ -35,6 +35,7 @@ from mcp.shared.exceptions import MCPError
 from switchboard.platform.core.errors import NotFound
 from switchboard.platform.core.request_ids import new_request_id
 from switchboard.platform.mcp.access import AccessGate, McpCaller, Refusal, ServerLookup, server_url
+from switchboard.platform.mcp.client_sightings import ClientSightings
 from switchboard.platform.mcp.messages import MAX_BODY_BYTES, read_message
 from switchboard.platform.mcp.models import McpServer, RemoteTool, ServerTool
 from switchboard.platform.mcp.origins import OriginPolicy
@@ -73,8 +74,10 @@ class McpEndpoint:
         sessions: SessionIds,
         limits: RequestLimits,
         refusals: RefusalLog,
+        sightings: ClientSightings | None = None,
     ) -> None:
         self._base_url = base_url
+        self._sightings = sightings or ClientSightings()
         self._limits = limits
         self._refusals = refusals
         self._sessions = sessions
@@ -163,6 +166,8 @@ class McpEndpoint:
             await self._refused(scope, slug, server, refusal, caller)
             await _send_json(send, refusal.status, refusal.body(), refusal.headers)
             return
+        # What the client says of itself (protocol version, capabilities, name), for its diagnostics.
+        await self._sightings.seen(caller, message, _header(scope, b"mcp-protocol-version") or "")
         scope[_CALLER] = caller
         scope[_TOOL] = tool
         if message is not None and message.get("method") == "initialize":

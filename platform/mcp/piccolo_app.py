@@ -1,4 +1,4 @@
-"""Piccolo app for the MCP server tables and the tool-call audit log."""
+"""Piccolo app for the MCP server tables, the tool-call audit log and what clients said of themselves."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from piccolo.conf.apps import AppConfig
 
 from switchboard.platform.mcp.audit import ToolCallRow
 from switchboard.platform.mcp.tables import (
+    ClientSighting,
     Server,
     ServerClientLimit,
     ServerGroup,
@@ -27,6 +28,7 @@ APP_CONFIG = AppConfig(
         ServerRemoteTool,
         ServerToken,
         ToolCallRow,
+        ClientSighting,
     ],
     migration_dependencies=["switchboard.recipes.piccolo_app", "switchboard.connectors.piccolo_app"],
     commands=[],

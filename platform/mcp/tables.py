@@ -1,5 +1,5 @@
 """MCP server tables: servers, their clients' own rate limits, their end-user groups, their tools (attached
-recipes, and remote servers' tools offered directly) and API tokens."""
+recipes, and remote servers' tools offered directly), API tokens, and what each client said of itself."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from piccolo.columns import UUID, Boolean, ForeignKey, Integer, OnDelete, Text, 
 from piccolo.table import Table
 
 from switchboard.connectors.tables import Connection
-from switchboard.identity.tables import Group
+from switchboard.identity.tables import Group, User
 from switchboard.recipes.tables import Recipe
 
 
@@ -75,3 +75,24 @@ class ServerToken(Table, tablename="mcp_server_token"):
     created_at = Timestamptz()
     created_by = Varchar(length=254, default="")
     last_used_at = Timestamptz(null=True, default=None)
+
+
+class ClientSighting(Table, tablename="mcp_client_sighting"):
+    """What a client said of itself when it last called a server: (server, client_id, person_key) is
+    unique (migration index). ``user`` is None for an API token's caller, so ``person_key`` stands for
+    the person in that index, where SQLite and PostgreSQL alike count NULLs as distinct."""
+
+    id = UUID(primary_key=True)
+    server = ForeignKey(references=Server, on_delete=OnDelete.cascade, null=False, index=True)
+    client_id = Varchar(length=600, index=True, help_text="An OAuth client's id, or token:<name>.")
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=True, default=None, index=True)
+    person_key = Varchar(length=36, default="", help_text="The user's id, or '' for an API token's caller.")
+    user_email = Varchar(length=254, default="")
+    service_account = Boolean(default=False, help_text="A client calling as itself (client credentials).")
+    protocol_version = Varchar(length=32, default="")
+    url_elicitation = Boolean(
+        null=True, default=None, help_text="Whether it declared URL-mode elicitation; None: not yet said."
+    )
+    client_name = Varchar(length=200, default="", help_text="Its clientInfo name, as it says.")
+    client_version = Varchar(length=100, default="")
+    last_seen_at = Timestamptz()

@@ -12,15 +12,17 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Template
 
 from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.oauth.models import Client, RegistrationPolicy, StaticClientCreate
+from switchboard.identity.oauth.offline_access import OfflineAccess
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import DomainError, InvalidInput
+from switchboard.platform.mcp.client_diagnostics import ClientDiagnostics
 from switchboard.ui.forms import form_fields
 from switchboard.ui.rendering import page, redirect
 
@@ -69,6 +71,11 @@ def _policy(value: str) -> RegistrationPolicy:
         return RegistrationPolicy(value)
     except ValueError:
         raise InvalidInput("Choose open, admin approval or closed.", field="policy") from None
+
+
+def client_diagnostics(oauth: NamedDependency[AuthorizationServer]) -> ClientDiagnostics:
+    """What the compatibility pages read: the clients' own words, refresh tokens, refusals."""
+    return ClientDiagnostics(offline=OfflineAccess(), refusals=oauth.audit)
 
 
 class ClientPages(Controller):
@@ -121,6 +128,26 @@ class ClientPages(Controller):
         oauth: NamedDependency[AuthorizationServer],
     ) -> Template:
         return self._detail(request, oauth, await oauth.clients.get_by_pk(client_pk))
+
+    @get(
+        "/{client_pk:uuid}/diagnostics",
+        dependencies={"diagnostics": Provide(client_diagnostics, sync_to_thread=False)},
+    )
+    async def client_compatibility(
+        self,
+        request: Request[Any, Any, Any],
+        client_pk: FromPath[UUID],
+        oauth: NamedDependency[AuthorizationServer],
+        diagnostics: NamedDependency[ClientDiagnostics],
+    ) -> Template:
+        client = await oauth.clients.get_by_pk(client_pk)
+        return page(
+            request,
+            "console/client_diagnostics.html",
+            title=f"Compatibility of {client.name}",
+            client=client,
+            rows=await diagnostics.of_client(client.client_id),
+        )
 
     @post("/{client_pk:uuid}/secret")
     async def regenerate_secret(
