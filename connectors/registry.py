@@ -339,12 +339,12 @@ class ConnectorRegistry:
                 continue
             if definition.key in self._builtins:
                 loaded.problems.append(
-                    f"{name}: the key {definition.key!r} belongs to a built-in connector - at `$.key`"
+                    f"{name}: `key`: the key {definition.key!r} belongs to a built-in connector"
                 )
             elif definition.key in loaded.definitions:
                 loaded.problems.append(
-                    f"{name}: the key {definition.key!r} is already used by {loaded.files[definition.key]}"
-                    " - at `$.key`"
+                    f"{name}: `key`: the key {definition.key!r} is already used by "
+                    f"{loaded.files[definition.key]}"
                 )
             else:
                 loaded.definitions[definition.key] = definition

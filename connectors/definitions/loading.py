@@ -26,6 +26,7 @@ from switchboard.connectors.definitions.limits import (
     check_size,
     schema_problem,
 )
+from switchboard.connectors.definitions.messages import plain_problem
 from switchboard.connectors.definitions.model import (
     PLACEHOLDER,
     Action,
@@ -52,7 +53,17 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class DefinitionError(InvalidInput):
-    """A connector definition is malformed; the message names where (``$.actions[2].path``) and why."""
+    """A connector definition is malformed; the message names where (``actions.list_tasks.path``) and why.
+
+    ``path`` is that place alone, for forms that show the message next to the field and for API clients.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, path: str = "") -> None:
+        super().__init__(message, field=field)
+        self.path = path
+
+    def details(self) -> dict[str, Any]:
+        return {"path": self.path} if self.path else {}
 
 
 class DocumentTooLarge(DefinitionError):
@@ -74,12 +85,27 @@ def parse_document(text: str | bytes, *, source: str) -> Any:
         if "nesting depth" in problem:  # libyaml's own limit, far past ours
             raise DocumentTooLarge(f"{source}: the document nests deeper than {MAX_DEPTH} levels") from None
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise DefinitionError(f"{source}: {problem}{where}") from exc
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise DefinitionError(f"{source}: {where}{_yaml_hint(problem)}") from exc
     except RecursionError:  # the pure-Python parser, without libyaml
         raise DocumentTooLarge(f"{source}: the document nests deeper than {MAX_DEPTH} levels") from None
     _check_size(data, source=source, what="the document")
     return data
+
+
+# What the parser's words usually mean in a hand-written definition.
+_YAML_HINTS = {
+    "mapping values are not allowed": "a value with a colon in it needs quotes",
+    "found a tab character": "indent with spaces, not tabs",
+    "found character '\\t'": "indent with spaces, not tabs",
+    "found character that cannot start any token": "a tab, or a character such as @ that needs quotes",
+    "could not find expected ':'": "each field is written `name: value`",
+}
+
+
+def _yaml_hint(problem: str) -> str:
+    hint = next((hint for start, hint in _YAML_HINTS.items() if problem.startswith(start)), None)
+    return f"{problem} ({hint})" if hint else problem
 
 
 class _PastLimit(str):
@@ -107,11 +133,13 @@ def load_definition(data: str | bytes | dict[str, Any], *, source: str = "defini
     try:
         definition = msgspec.convert(raw, ConnectorDefinition, strict=False)
     except msgspec.ValidationError as exc:
-        raise DefinitionError(f"{source}: {exc}") from exc
+        problem = plain_problem(str(exc), raw)
+        raise DefinitionError(f"{source}: {problem.text}", path=problem.path) from exc
     problems = list(_problems(definition))
     if problems:
         error = DocumentTooLarge if isinstance(problems[0], _PastLimit) else DefinitionError
-        raise error(f"{source}: {problems[0]}")
+        problem = plain_problem(problems[0], raw)
+        raise error(f"{source}: {problem.text}", path=problem.path)
     return definition
 
 

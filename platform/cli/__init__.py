@@ -22,7 +22,15 @@ from switchboard.platform.cli.people import groups, users
 from switchboard.platform.cli.recipes import recipes
 from switchboard.platform.cli.remote import remote_servers
 from switchboard.platform.cli.servers import servers
-from switchboard.platform.cli.support import connector_services, fail, run, settings_of
+from switchboard.platform.cli.support import (
+    configured_settings,
+    connector_services,
+    fail,
+    follows_serve,
+    remember_served_url,
+    run,
+    settings_of,
+)
 from switchboard.platform.core import piccolo_conf
 from switchboard.platform.core.database import Database
 from switchboard.platform.core.migrations import migrate, pending_migrations
@@ -66,13 +74,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from switchboard.platform.core.logging import send_to_stderr
     from switchboard.platform.core.redaction import without_link_tokens
 
-    settings = settings_of(ctx)
+    settings = configured_settings(ctx)
     if port is not None and not 1 <= port <= 65535:
         fail(f"--port {port} is invalid: expected an integer from 1 to 65535", 2)
     host, port = host or settings.host, port or settings.port
-    if settings.base_url == local_base_url(settings.host, settings.port):
-        # No public URL was configured: it follows where this server listens.
+    follows = follows_serve(settings)
+    if follows:
+        # No public URL was configured: it follows where this server listens, here and in other commands.
         settings = msgspec.structs.replace(settings, base_url=local_base_url(host, port))
+        ctx.obj["settings"] = settings
 
     async def check(_: IdentityServices, database: Database) -> list[str]:
         return await pending_migrations(database)
@@ -83,6 +93,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             f"warning: {len(pending)} migration(s) not applied; run `switchboard db migrate`", err=True
         )
     listening = _listen(host, port)
+    if follows:
+        remember_served_url(settings)
     # Unhandled errors (with the request id their answer shows) and housekeeping reach the server's output.
     send_to_stderr(redact=without_link_tokens)
     _serve(

@@ -6,16 +6,18 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
+import msgspec
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.platform.core.database import Database, DatabaseUnavailable
 from switchboard.platform.core.errors import DomainError
 from switchboard.platform.core.migrations import MigrationFailed, pending_migrations
-from switchboard.platform.core.settings import Settings, SettingsError, load_settings
+from switchboard.platform.core.settings import Settings, SettingsError, load_settings, local_base_url
 from switchboard.platform.demo import give_everyone_demo_tasks_accounts
 
 T = TypeVar("T")
@@ -26,16 +28,57 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def settings_of(ctx: click.Context) -> Settings:
-    settings: Settings | None = ctx.obj.get("settings")
+# Where ``serve`` keeps the public URL it serves under when none is configured, in the data folder.
+SERVED_URL_FILE = "served_url"
+
+
+def configured_settings(ctx: click.Context) -> Settings:
+    """The settings as the configuration file and environment give them."""
+    settings: Settings | None = ctx.obj.get("configured_settings")
     if settings is None:
         try:
             settings = load_settings(config_file=ctx.obj.get("config"))
         except SettingsError as exc:
             fail(str(exc), 2)
             raise  # unreachable: fail exits
+        ctx.obj["configured_settings"] = settings
+    return settings
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """The settings a command works with: without a configured public URL, the one ``serve`` last used.
+
+    So ``switchboard serve --port 9000`` and the commands run beside it print and store the same URLs.
+    """
+    settings: Settings | None = ctx.obj.get("settings")
+    if settings is None:
+        settings = configured_settings(ctx)
+        served = _served_url(settings) if follows_serve(settings) else None
+        if served:
+            settings = msgspec.structs.replace(settings, base_url=served)
         ctx.obj["settings"] = settings
     return settings
+
+
+def follows_serve(settings: Settings) -> bool:
+    """No public URL is configured: it is where ``serve`` listens."""
+    return settings.base_url == local_base_url(settings.host, settings.port)
+
+
+def remember_served_url(settings: Settings) -> None:
+    """Keep the URL ``serve`` serves under for the commands run beside it; best effort."""
+    folder = Path(settings.data_dir)
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / SERVED_URL_FILE).write_text(settings.base_url + "\n")
+
+
+def _served_url(settings: Settings) -> str | None:
+    try:
+        url = (Path(settings.data_dir) / SERVED_URL_FILE).read_text().strip()
+    except OSError:
+        return None
+    return url if url.startswith("http://") and "/" not in url.removeprefix("http://") else None
 
 
 class SchemaNotReady(Exception):

@@ -83,8 +83,8 @@ def test_an_input_schema_whose_references_multiply_is_refused() -> None:
 
     assert error.status == 400
     assert error.message == (
-        f"definition: the input schema holds more than {MAX_SCHEMA_VALUES:,} values once its references "
-        "are expanded - at `$.actions[0].input_schema`"
+        f"definition: `actions.go.input_schema`: the input schema holds more than {MAX_SCHEMA_VALUES:,} "
+        "values once its references are expanded"
     )
 
 

@@ -78,7 +78,7 @@ async def test_a_bad_file_is_reported_with_its_name_and_field_while_the_others_l
 
     assert (await registry.get("crm")).name == "CRM"
     problems = registry.problems()
-    assert problems[0] == "broken.yaml: {id} names no input - at `$.actions[0].path`"
+    assert problems[0] == "broken.yaml: `actions.ping.path`: {id} names no input"
     assert problems[1].startswith("garbled.yaml: ")
     assert len(problems) == 2
 
@@ -99,9 +99,7 @@ async def test_a_built_in_key_wins_and_the_file_is_reported(tmp_path: Path) -> N
     registry = ConnectorRegistry(tmp_path)
 
     assert (await registry.get("github")).name == "GitHub"
-    assert registry.problems() == [
-        "my-github.yaml: the key 'github' belongs to a built-in connector - at `$.key`"
-    ]
+    assert registry.problems() == ["my-github.yaml: `key`: the key 'github' belongs to a built-in connector"]
 
 
 async def test_two_files_with_one_key_keep_the_first_by_name(tmp_path: Path) -> None:
@@ -110,7 +108,7 @@ async def test_two_files_with_one_key_keep_the_first_by_name(tmp_path: Path) -> 
     registry = ConnectorRegistry(tmp_path)
 
     assert (await registry.get("crm")).name == "First"
-    assert registry.problems() == ["b.yaml: the key 'crm' is already used by a.yaml - at `$.key`"]
+    assert registry.problems() == ["b.yaml: `key`: the key 'crm' is already used by a.yaml"]
 
 
 async def test_a_missing_folder_is_a_problem_not_a_crash(tmp_path: Path) -> None:
@@ -216,7 +214,10 @@ async def test_a_wrong_custom_definition_is_refused_and_not_stored(registry: Con
             definition_text("billing", "Billing").replace("bearer", "kerberos"), actor="b@example.com"
         )
 
-    assert refused.value.message == "definition: Invalid value 'kerberos' - at `$.auth.type`"
+    assert refused.value.message == (
+        "definition: `auth.type` must be one of none, api_key, bearer, basic, oauth2_authorization_code, "
+        "oauth2_client_credentials, oauth2_token_exchange; got 'kerberos'."
+    )
     assert await CustomConnector.count() == 0
 
 

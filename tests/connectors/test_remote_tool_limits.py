@@ -104,8 +104,8 @@ async def test_the_registry_keeps_no_remote_connector_whose_input_schemas_stand_
         await registry.save_remote(connector_definition(server), actor="it@example.com")
 
     assert refused.value.message == (
-        "remote MCP server 'costly': the input schema holds more than 20,000 values once its references "
-        "are expanded - at `$.actions[0].input_schema`"
+        "remote MCP server 'costly': `actions.summarize_everything.input_schema`: the input schema holds "
+        "more than 20,000 values once its references are expanded"
     )
     assert await CustomConnector.count() == 0
     with pytest.raises(NotFound):

@@ -87,9 +87,9 @@ ODD_BASES = ["https://0177.0.0.1", "https://127.0.0.01", "https://0x7f.1", "http
 @pytest.mark.parametrize(
     ("path", "where"),
     [
-        ("base_url", "$.base_url"),
-        ("auth.provider.token_url", "$.auth.provider.token_url"),
-        ("fields.0.default", "$.fields[0].default"),
+        ("base_url", "base_url"),
+        ("auth.provider.token_url", "auth.provider.token_url"),
+        ("fields.0.default", "fields.host.default"),
     ],
 )
 @pytest.mark.parametrize("odd", ODD_BASES)
@@ -97,8 +97,8 @@ def test_a_connector_definition_naming_an_odd_host_is_refused(path: str, where: 
     with pytest.raises(DefinitionError) as refused:
         load_definition(changed(path, f"{odd}/api"))
 
-    assert refused.value.message.startswith("definition: ")
-    assert refused.value.message.endswith(f" - at `{where}`")
+    assert refused.value.message.startswith(f"definition: `{where}`: ")
+    assert refused.value.path == where
 
 
 @pytest.mark.parametrize("odd", ODD_BASES)

@@ -12,10 +12,11 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from tests.e2e.live_server import LiveServer
-from tests.e2e.steps import ALICE, expect_heading
+from tests.e2e.steps import ADMIN, ALICE, expect_heading, expect_path, sign_in
 
 SCREENSHOTS = os.environ.get("SWITCHBOARD_SCREENSHOTS")
 PHONE = {"width": 375, "height": 740}
+PHONE_390 = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
@@ -109,3 +110,67 @@ def test_every_page_fits_the_screen_and_loads_without_browser_errors(
     if SCREENSHOTS:
         page.screenshot(path=Path(SCREENSHOTS) / f"{screen['width']}-login.png", full_page=True)
     assert problems == []
+
+
+def rows(page: Page) -> int:
+    """How many rows the main navigation's visible items take."""
+    return page.evaluate(
+        """() => {
+          const nav = document.querySelector('nav[aria-label="Main"]');
+          const items = [...nav.querySelectorAll("a, summary, button, input[type=button]")]
+            .filter(e => e.checkVisibility({visibilityProperty: true}));
+          const middles = items.map(e => e.getBoundingClientRect()).map(r => (r.top + r.bottom) / 2);
+          middles.sort((a, b) => a - b);
+          return middles.filter((middle, i) => i === 0 || middle - middles[i - 1] > 16).length;
+        }"""
+    )
+
+
+@pytest.mark.parametrize(
+    ("email", "groups"), [(ADMIN, ["Admin", "Build"]), (ALICE, [])], ids=["admin", "member"]
+)
+def test_on_a_desktop_the_menu_is_one_row_with_sign_out_on_it(
+    page: Page, email: str, groups: list[str]
+) -> None:
+    sign_in(page, email)
+    menu = page.get_by_role("navigation", name="Main")
+
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / f"menu-desktop-{email}.png")
+    assert rows(page) == 1
+    expect(menu.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(menu.get_by_role("button", name="Menu")).to_have_count(0)
+    expect(menu.locator("summary")).to_have_text(groups)
+    if groups:
+        # A grouped link is one click away, and the group says where the page is.
+        expect(menu.get_by_role("link", name="Groups", exact=True)).to_be_hidden()
+        menu.get_by_text("Admin", exact=True).click()
+        menu.get_by_role("link", name="Groups", exact=True).click()
+        expect_path(page, r"^/console/groups$")
+        expect(menu.locator("summary.current")).to_have_text("Admin")
+        assert rows(page) == 1
+
+
+def test_on_a_phone_the_menu_opens_every_link_and_signs_out(page: Page) -> None:
+    page.set_viewport_size(PHONE_390)
+    sign_in(page, ADMIN)
+    menu = page.get_by_role("navigation", name="Main")
+    hrefs = menu.locator("#site-menu a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "menu-phone-closed.png")
+    assert rows(page) == 1
+    expect(menu.get_by_role("button", name="Sign out")).to_be_hidden()
+    menu.get_by_role("button", name="Menu").focus()  # opened from the keyboard
+    page.keyboard.press("Enter")
+    for group in ("Admin", "Build"):
+        menu.get_by_text(group, exact=True).click()
+    for href in hrefs:
+        expect(menu.locator(f'#site-menu a[href="{href}"]')).to_be_visible()
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "menu-phone-open.png")
+    assert overflowing(page) == []
+    assert len(hrefs) == 15
+
+    menu.get_by_role("button", name="Sign out").click()
+    expect_path(page, r"^/login")

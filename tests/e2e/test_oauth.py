@@ -133,6 +133,7 @@ def test_an_admin_creates_a_client_a_person_denies_then_allows_it_and_revokes_it
     expect(copy).to_have_text("Copied")
     assert admin.evaluate("navigator.clipboard.readText()") == secret
     screenshot(admin, "client-created")
+    admin.get_by_role("navigation", name="Main").get_by_text("Admin", exact=True).click()
     admin.get_by_role("link", name="MCP clients").first.click()
     expect_heading(admin, "MCP clients")
     row = admin.get_by_role("row").filter(has=admin.get_by_role("link", name=name))

@@ -152,6 +152,7 @@ def test_a_builder_creates_arranges_tests_and_reviews_a_recipe_in_its_job_histor
     sign_in(page, email, PASSWORD)
 
     # Recipes → New recipe: the recipe is created with one step, Return result, and opens in the editor.
+    page.get_by_role("navigation").get_by_text("Build", exact=True).click()
     page.get_by_role("navigation").get_by_role("link", name="Recipes").click()
     expect_heading(page, "Recipes")
     page.get_by_role("button", name="New recipe").click()

@@ -69,6 +69,7 @@ def test_an_admin_creates_a_user_changes_the_role_resets_the_password_and_deacti
     dana.get_by_role("button", name="Sign in").click()
     expect(dana.get_by_role("alert")).to_have_text("Wrong e-mail or password.")
 
+    page.get_by_role("navigation", name="Main").get_by_text("Admin", exact=True).click()
     page.get_by_role("link", name="Users", exact=True).first.click()
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=email))
     expect(row.get_by_role("cell")).to_have_text([email, "Dana Demo", "Admin", "", "Deactivated"])
@@ -131,5 +132,6 @@ def test_an_admin_demoted_to_member_loses_the_console_on_their_next_click(
     page.get_by_role("button", name="Save changes").click()
     expect_notice(page, "Changes saved.")
 
+    erin.get_by_role("navigation", name="Main").get_by_text("Admin", exact=True).click()
     erin.get_by_role("link", name="Groups", exact=True).click()
     expect_heading(erin, FORBIDDEN)

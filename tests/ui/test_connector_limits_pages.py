@@ -81,8 +81,8 @@ async def custom_keys(connectors: ConnectorServices) -> list[str]:
         (deep_yaml(200), f"definition: the document nests deeper than {MAX_DEPTH} levels"),
         (
             json.dumps(definition(reference_bomb(6, 9))),
-            f"definition: the input schema holds more than {MAX_SCHEMA_VALUES:,} values once its references "
-            "are expanded - at `$.actions[0].input_schema`",
+            f"definition: `actions.go.input_schema`: the input schema holds more than {MAX_SCHEMA_VALUES:,} "
+            "values once its references are expanded",
         ),
     ],
     ids=["alias bomb", "deep nesting", "reference bomb"],

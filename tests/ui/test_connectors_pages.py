@@ -191,7 +191,18 @@ async def test_a_definition_can_come_from_a_file(
         (
             WEATHER.replace("path: /today", "path: today"),
             422,
-            "definition: a path starts with / - at `$.actions[0].path`",
+            "definition: `actions.today.path`: a path starts with /",
+        ),
+        (
+            WEATHER.replace("    path: /today", "    method: FETCH\n    path: /today"),
+            422,
+            "definition: `actions.today.method` must be one of DELETE, GET, PATCH, POST, PUT; got 'FETCH'.",
+        ),
+        (
+            WEATHER.replace("description: Forecasts by city.", "description: Forecasts: by city."),
+            422,
+            "definition: line 3, column 23: mapping values are not allowed in this context "
+            "(a value with a colon in it needs quotes)",
         ),
         (
             WEATHER.replace("key: weather", "key: github"),
@@ -250,7 +261,8 @@ async def test_an_openapi_document_becomes_a_connector_with_one_action_per_opera
         (
             {"document": PETS, "key": "Bad Key"},
             "key",
-            "OpenAPI document: Expected `str` matching regex '^[a-z][a-z0-9_-]{0,62}$' - at `$.key`",
+            "OpenAPI document: `key` must be lower-case letters, digits, - and _, starting with a letter "
+            "(at most 63); got 'Bad Key'.",
         ),
     ],
 )
@@ -373,7 +385,7 @@ async def test_definitions_in_the_folder_that_cannot_be_used_are_listed_with_the
     problems = [
         " ".join(li.text.split()) for li in page.all("li") if "form-error" in li.attrs.get("class", "")
     ]
-    assert problems == ["broken.yaml: a path starts with / - at `$.actions[0].path`"]
+    assert problems == ["broken.yaml: `actions.today.path`: a path starts with /"]
     assert any(row.endswith("storm API key Connectors folder 1") for row in table_rows(response.text))
 
 

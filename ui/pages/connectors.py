@@ -1,9 +1,9 @@
 """Console → Connectors: the registry's connectors, adding one (a definition or an OpenAPI document), and
 reading, editing or deleting a custom one.
 
-Definition errors name the definition field at fault (``$.actions[2].path``); the page shows them next to
-the text or file they came from and keeps what was entered. Reading, checking and writing out definitions
-is the registry's work, done off the event loop.
+Definition errors name the definition field at fault (``actions.list_tasks.path``); the page shows them
+next to the text or file they came from and keeps what was entered. Reading, checking and writing out
+definitions is the registry's work, done off the event loop.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from switchboard.connectors.definitions import AUTH_TYPES
+from switchboard.connectors.definitions import AUTH_TYPES, DefinitionError
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
@@ -101,7 +101,7 @@ class ConnectorPages(Controller):
             )
         except DomainError as exc:
             field = exc.field if exc.field in {"file", "key"} else "document"
-            if typed.key and "`$.key`" in exc.message:
+            if typed.key and isinstance(exc, DefinitionError) and exc.path == "key":
                 field = "key"
             errors = {f"import_{field}": exc.message}
             return await self._list(request, connectors, form=typed, errors=errors, status_code=exc.status)
