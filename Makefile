@@ -9,12 +9,13 @@ BIN := $(VENV)/bin
 VENDOR := ui/static/vendor
 PORT ?= $(or $(SWITCHBOARD_PORT),8000)
 
-.PHONY: help install install-run run test checks lint typecheck layers pytest system-deps assets bench clean
+.PHONY: help install install-run run test checks lint typecheck layers pytest system-deps assets bench api-fuzz clean
 
 help:
 	@echo "make run      install, migrate, seed the demo and serve on http://127.0.0.1:$(PORT)"
 	@echo "make install  install Switchboard and its development tools into $(VENV)"
 	@echo "make test     install what the tests need (PostgreSQL, Chromium) and run every check"
+	@echo "make api-fuzz several hundred generated requests per REST operation, checked against the OpenAPI document"
 	@echo "make bench    start-up, idle memory, token verification and recipe engine overhead against baselines"
 
 # What running needs: Switchboard and its dependencies.
@@ -89,6 +90,14 @@ test:
 	@SECONDS=0; status=0; $(MAKE) --no-print-directory checks || status=$$?; \
 	echo "make test: $$SECONDS s wall time ($$( [ $$status = 0 ] && echo passed || echo FAILED ))"; \
 	exit $$status
+
+# The REST API against its OpenAPI document, as `make test` checks it but with every boundary and wrong type
+# of every input and several hundred generated requests per operation (derandomised: reproducible).
+API_FUZZ_EXAMPLES ?= 300
+api-fuzz: install
+	@SECONDS=0; status=0; SWITCHBOARD_API_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) $(BIN)/python -m pytest -n 2 -q \
+		-p no:cacheprovider tests/platform/test_api_conformance.py || status=$$?; \
+	echo "make api-fuzz: $$SECONDS s wall time"; exit $$status
 
 bench: install
 	$(PY) bench/startup.py

@@ -27,6 +27,7 @@ from switchboard.identity.oauth.endpoints import CLIENT_ENDPOINTS, OAuthEndpoint
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.csrf import BearerExemptCSRFMiddleware
 from switchboard.platform.core.health import healthz, readyz
+from switchboard.platform.core.openapi_errors import document_errors
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo_tasks.app import MOUNT_PATH, create_demo_tasks_app, mount_handler
 from switchboard.platform.mcp.controllers import API_CONTROLLERS as MCP_API_CONTROLLERS
@@ -47,7 +48,9 @@ def _openapi() -> OpenAPIConfig:
         version=VERSION,
         description="Manage users, end-user groups, admin API tokens, recipes and MCP servers. Authenticate "
         "with the console session (plus the x-csrftoken header on changes) or with an admin API token as a "
-        "bearer token.",
+        "bearer token. Every error is answered as JSON of one shape, the Error schema: "
+        '{"error": code, "message": text, "field": name of the input at fault, when there is one}; each '
+        "operation lists every error status it can answer.",
         path="/schema",
         render_plugins=[JsonRenderPlugin()],
         components=Components(
@@ -114,6 +117,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         logging_config=None,
         debug=False,
     )
+    # Built here, before serving, so that the API's error answers are described in the API's shape.
+    document_errors(app.openapi_schema)
     install(app, services)
     return app
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 
 from switchboard.identity.auth.guards import requires_builder
 from switchboard.identity.principal import Principal
@@ -27,6 +27,9 @@ from switchboard.recipes.schemas import (
     SavedDraft,
     VersionSummary,
 )
+
+# A version number the database can hold (a 32-bit integer): a larger one names no version.
+VersionNumber = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 
 class RecipeOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,7 +137,7 @@ class RecipeController(Controller):
 
     @get("/{recipe_id:uuid}/versions/{number:int}", summary="A published version")
     async def get_version(
-        self, recipe_id: FromPath[UUID], number: FromPath[int], recipes: NamedDependency[RecipeServices]
+        self, recipe_id: FromPath[UUID], number: VersionNumber, recipes: NamedDependency[RecipeServices]
     ) -> RecipeVersion:
         return await recipes.recipes.version(recipe_id, number)
 
@@ -142,7 +145,7 @@ class RecipeController(Controller):
     async def restore_version(
         self,
         recipe_id: FromPath[UUID],
-        number: FromPath[int],
+        number: VersionNumber,
         recipes: NamedDependency[RecipeServices],
         principal: NamedDependency[Principal],
     ) -> DraftSaved:

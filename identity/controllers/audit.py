@@ -38,7 +38,7 @@ class AuditEventController(Controller):
         outcome: Annotated[str, QueryParameter(max_length=16)] = "",
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
-        before: Annotated[int | None, QueryParameter(ge=1)] = None,
+        before: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[AuditRecord]:
         if outcome and outcome not in OUTCOMES:
