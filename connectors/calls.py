@@ -119,7 +119,7 @@ class Call:
         user_id = self._caller.user_id
         if user_id is None or connection.mode is not Mode.END_USER:
             return failure
-        await self._grants.mark_needs_reconnect(user_id, connection.id, failure.message)
+        await self._grants.mark_needs_reconnect(user_id, connection.id, failure.message, self._caller.account)
         try:
             await self._credentials.auth_for(connection, self._caller)
         except ConnectionRequired as required:

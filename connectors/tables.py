@@ -66,8 +66,9 @@ class Connection(Table, tablename="connectors_connection"):
 
 
 class UserGrant(Table, tablename="connectors_user_grant"):
-    """One user's tokens for an end user's connection, or the API key (``user name:password`` for basic)
-    they entered for one whose app has no OAuth; (connection, user) is unique (migration index)."""
+    """One account of a user in an end user's connection: its tokens, or the API key (``user name:password``
+    for basic) they entered for one whose app has no OAuth. A person may connect several accounts, each
+    named by a ``label``; (connection, user, label_key) is unique (migration index)."""
 
     id = UUID(primary_key=True)
     connection = ForeignKey(references=Connection, on_delete=OnDelete.cascade, null=False, index=True)
@@ -75,6 +76,11 @@ class UserGrant(Table, tablename="connectors_user_grant"):
     status = Varchar(length=20, default="connected", help_text="'connected' or 'needs_reconnect'.")
     reason = Varchar(length=300, default="", help_text="Why the grant needs reconnecting.")
     account = Varchar(length=254, default="", help_text="The connected account, from the app's userinfo.")
+    label = Varchar(length=80, default="default", help_text="The person's name for this account.")
+    label_key = Varchar(
+        length=80, default="default", help_text="Lower-cased label, for case-blind uniqueness."
+    )
+    is_default = Boolean(default=True, help_text="The account calls use when they name none.")
     scopes = Text(default="", help_text="Scopes the app granted, space-separated.")
     scopes_version = Integer(default=1)
     tokens = Text(default="", secret=True, help_text="Encrypted JSON: access and refresh tokens.")
@@ -100,6 +106,11 @@ class ConnectLink(Table, tablename="connectors_connect_link"):
     redirect_to = Varchar(length=500, default="", help_text="Where the user goes after connecting.")
     finished_at = Timestamptz(null=True, default=None)
     more_scopes = Text(default="", help_text="Scopes asked for beyond the connection's (a step-up).")
+    label = Varchar(
+        length=80,
+        default="",
+        help_text="The account it connects, by the person's name for it; '': the default.",
+    )
 
 
 class RemoteServer(Table, tablename="connectors_remote_server"):

@@ -273,7 +273,8 @@ class RecipeEngine:
                 value = coerced(value, schema.get("type"), f"inputs.{name}")
             inputs[name] = value
         connection_id = step.connection.id if step.connection is not None else None
-        call = await self._open(run, definition, connection_id)
+        account = str(evaluate(step.account, context, "account") or "").strip() if step.account else ""
+        call = await self._open(run, definition, connection_id, account)
         retryable_step = action.is_idempotent or step.idempotent
         limit = step.timeout_seconds or self._step_timeout
         delays = iter(self._retry_delays)
@@ -313,12 +314,13 @@ class RecipeEngine:
         return definition
 
     async def _open(
-        self, run: RunState, definition: ConnectorDefinition, connection_id: UUID | None
+        self, run: RunState, definition: ConnectorDefinition, connection_id: UUID | None, account: str
     ) -> ActionCall:
-        """The caller's way to the app: their credentials for the step's connection."""
+        """The caller's way to the app: their credentials for the step's connection (``account``: the
+        caller's account of that name in an end user's connection; '': their default one)."""
         if connection_id is None and not (isinstance(definition.auth, NoAuth) and not definition.fields):
             raise StepError(f"choose a {definition.name} connection", field="connection")
-        caller = Caller(run.caller.user_id, run.caller.email)
+        caller = Caller(run.caller.user_id, run.caller.email, account)
         try:
             return await self._gateway.open(definition, connection_id, caller)
         except ConnectionRequired as exc:

@@ -142,7 +142,9 @@ class ActionStep(msgspec.Struct, frozen=True, kw_only=True, tag="action", forbid
     """Calls ``action`` of ``connector`` through ``connection``; ``inputs`` maps action inputs to templates.
 
     The step's output (the action's result) is ``steps.<id>`` for later steps. ``idempotent`` marks an
-    action safe to repeat after a timeout or 5xx even when it is not a GET.
+    action safe to repeat after a timeout or 5xx even when it is not a GET. ``account`` (a template, only
+    for an end user's connection) names which of the caller's accounts the call uses, by the name they
+    gave it; empty: their default account.
     """
 
     id: StepId
@@ -150,6 +152,7 @@ class ActionStep(msgspec.Struct, frozen=True, kw_only=True, tag="action", forbid
     connector: Annotated[str, msgspec.Meta(max_length=63)] = ""
     action: Annotated[str, msgspec.Meta(max_length=64)] = ""
     connection: ConnectionRef | None = None
+    account: Template = ""
     inputs: dict[str, Template] = {}
     idempotent: bool = False
     timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=600)] | None = None

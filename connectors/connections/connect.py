@@ -97,7 +97,9 @@ class ConnectFlow:
         entered, then spend the link (a refused entry leaves the link usable)."""
         link = await self._link(token, user_id)
         connection = await self.personal.connection(link["connection"])
-        await self.personal.save(user_id, connection.id, secret=secret, username=username)
+        label = await self.personal.save(
+            user_id, connection.id, secret=secret, username=username, label=link["label"]
+        )
         now = datetime.now(UTC)
         await ConnectLink.update({ConnectLink.opened_at: now, ConnectLink.finished_at: now}).where(
             ConnectLink.id == link["id"]
@@ -111,6 +113,7 @@ class ConnectFlow:
             scopes=(),
             return_to=link["redirect_to"],
             shared=False,
+            label=label,
         )
 
     async def finish(self, params: dict[str, str], user_id: UUID) -> Connected:
@@ -158,10 +161,18 @@ class ConnectFlow:
             endpoints, tokens.access_token, provider.account_label if provider else ()
         )
         scopes = tuple((tokens.scope or " ".join(connection.scopes)).split())
-        await self._store.save(
-            connection, user_id, tokens, account=account, scopes=scopes, issuer=params.get("iss", "")
+        grant = await self._store.save(
+            connection,
+            user_id,
+            tokens,
+            account=account,
+            scopes=scopes,
+            issuer=params.get("iss", ""),
+            label=link["label"],
         )
-        await self._store.record("connection.connect", connection, user_id, scope=" ".join(scopes))
+        await self._store.record(
+            "connection.connect", connection, user_id, scope=" ".join(scopes), label=grant["label"]
+        )
         return Connected(
             connection_id=connection.id,
             connection_name=connection.name,
@@ -170,6 +181,7 @@ class ConnectFlow:
             scopes=scopes,
             return_to=link["redirect_to"],
             shared=not connection.is_end_user,
+            label=grant["label"] if connection.is_end_user else "",
         )
 
     async def remove_expired_links(self) -> int:

@@ -38,11 +38,13 @@ Signer = Callable[[dict[str, Any]], Awaitable[str]]
 
 
 class Caller:
-    """Who a call is made for: a verified user, or nobody (automations with a server API token)."""
+    """Who a call is made for: a verified user, or nobody (automations with a server API token); in an end
+    user's connection, ``account`` names which of the user's accounts ('': their default one)."""
 
-    def __init__(self, user_id: UUID | None, email: str = "") -> None:
+    def __init__(self, user_id: UUID | None, email: str = "", account: str = "") -> None:
         self.user_id = user_id
         self.email = email
+        self.account = account
 
 
 class CredentialService:
@@ -81,7 +83,7 @@ class CredentialService:
             if connection.auth_type == "oauth2_token_exchange":
                 token = await self._exchanged(connection, definition, caller)
                 return _bearer(connection, token.access_token, token.token_type)
-            fresh = await self._grants.access_token(caller.user_id, connection_id)
+            fresh = await self._grants.access_token(caller.user_id, connection_id, caller.account)
             if connection.auth_type in PERSONAL_AUTH_TYPES:  # the key or login the person entered
                 return _personal(connection, definition, fresh.access_token)
             return _bearer(connection, fresh.access_token, fresh.token_type)
@@ -100,7 +102,7 @@ class CredentialService:
             if connection.mode is Mode.END_USER and caller.user_id is None:
                 return None
             token = refused.headers.get("Authorization", "").partition(" ")[2]
-            fresh = await self._grants.refresh_refused(caller.user_id, connection_id, token)
+            fresh = await self._grants.refresh_refused(caller.user_id, connection_id, token, caller.account)
             return _bearer(connection, fresh.access_token, fresh.token_type)
         if connection.mode is Mode.END_USER:
             return None
@@ -129,7 +131,7 @@ class CredentialService:
             definition = await self._connections.definition_of(connection)
             return await self._shared(connection, definition)
         if connection.auth_type == "oauth2_authorization_code":
-            raise await self._grants.more_access(caller.user_id, connection.id, scopes)
+            raise await self._grants.more_access(caller.user_id, connection.id, scopes, caller.account)
         return None
 
     async def _shared(self, connection: Connection, definition: ConnectorDefinition) -> RequestAuth:

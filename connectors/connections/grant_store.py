@@ -1,9 +1,11 @@
-"""Where grants are kept: one row per (user, connection), its tokens sealed with the secret key, and the
-audit records of what happened to it.
+"""Where grants are kept: one row per account a person connected, its tokens sealed with the secret key, and
+the audit records of what happened to it.
 
-A shared connection has at most one grant, whoever connected it; an end user's connection has one per
-person. Tokens sealed with a secret key this process no longer has cannot be opened: such a grant is
-treated as needing reconnection, never as an error of the caller's.
+A shared connection has at most one grant, whoever connected it. In an end user's connection a person may
+connect several accounts, each with a name of theirs (its ``label``, unique per person and connection,
+case-blind); exactly one of them is their default, which calls use when they name no account. Tokens sealed
+with a secret key this process no longer has cannot be opened: such a grant is treated as needing
+reconnection, never as an error of the caller's.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from switchboard.connectors.tables import Connection as ConnectionRow
 from switchboard.connectors.tables import UserGrant
 from switchboard.identity.audit import AuditEntry, AuditLog
 from switchboard.platform.core.crypto import DecryptionFailed, SecretBox
+from switchboard.platform.core.errors import InvalidInput, NotFound
 
 log = logging.getLogger("switchboard.connectors")
 
 Row = dict[str, Any]
+MAX_LABEL = 40
+DEFAULT_LABEL = "default"
 UNREADABLE = (
     "The stored tokens were encrypted with an earlier secret key that is no longer configured; connect again."
 )
@@ -49,25 +54,36 @@ class GrantStore:
 
     # -- rows -----------------------------------------------------------------------------------------
 
-    async def of(self, connection: Connection, user_id: UUID | None) -> Row | None:
-        """The grant a call uses: the user's own, or the shared connection's one grant (anyone's)."""
+    async def of(self, connection: Connection, user_id: UUID | None, label: str = "") -> Row | None:
+        """The grant a call uses: the user's own (the account named ``label``, by default their default
+        one), or the shared connection's one grant (anyone's)."""
         if connection.mode is Mode.SHARED:
             return await UserGrant.select().where(UserGrant.connection == connection.id).first()
-        return None if user_id is None else await self.own(connection.id, user_id)
+        return None if user_id is None else await self.own(connection.id, user_id, label)
 
-    async def own(self, connection_id: UUID, user_id: UUID) -> Row | None:
+    async def own(self, connection_id: UUID, user_id: UUID, label: str = "") -> Row | None:
+        """The user's account named ``label`` (case-blind) in the connection; '': their default one."""
+        mine = (UserGrant.connection == connection_id) & (UserGrant.user == user_id)
+        if label:
+            return await UserGrant.select().where(mine & (UserGrant.label_key == label_key(label))).first()
         return (
             await UserGrant.select()
-            .where((UserGrant.connection == connection_id) & (UserGrant.user == user_id))
+            .where(mine)
+            .order_by(UserGrant.is_default, ascending=False)
+            .order_by(UserGrant.connected_at)
             .first()
         )
 
+    async def accounts(self, connection_id: UUID, user_id: UUID) -> list[Row]:
+        """Every account the user connected in the connection, the oldest first."""
+        mine = (UserGrant.connection == connection_id) & (UserGrant.user == user_id)
+        return await UserGrant.select().where(mine).order_by(UserGrant.connected_at)
+
+    async def grants_of(self, connection_id: UUID) -> list[Row]:
+        return await UserGrant.select().where(UserGrant.connection == connection_id)
+
     async def by_id(self, grant_id: UUID) -> Row | None:
         return await UserGrant.select().where(UserGrant.id == grant_id).first()
-
-    async def users_of(self, connection_id: UUID) -> list[UUID]:
-        rows = await UserGrant.select(UserGrant.user).where(UserGrant.connection == connection_id)
-        return [row["user"] for row in rows]
 
     async def save(
         self,
@@ -78,8 +94,12 @@ class GrantStore:
         account: str,
         scopes: tuple[str, ...],
         issuer: str,
-    ) -> None:
-        """Keep a new grant of ``user_id``; for a shared connection it replaces whoever's came before."""
+        label: str = "",
+    ) -> Row:
+        """Keep a new grant of ``user_id``: for a shared connection it replaces whoever's came before; in an
+        end user's connection it replaces the person's account named ``label`` (none: their default one),
+        or adds it as another account (named after ``account`` when ``label`` is empty). The first account
+        a person connects is their default."""
         now = datetime.now(UTC)
         values: dict[Any, Any] = {
             "status": GrantStatus.CONNECTED.value,
@@ -97,11 +117,51 @@ class GrantStore:
         if connection.mode is Mode.SHARED:  # one grant for everyone: the builder who connected last
             others = (UserGrant.connection == connection.id) & (UserGrant.user != user_id)
             await UserGrant.delete().where(others)
-        existing = await self.own(connection.id, user_id)
+        label = clean_label(label) if label else ""
+        existing = await self.own(connection.id, user_id, label)
         if existing is not None:
             await UserGrant.update(values).where(UserGrant.id == existing["id"])
-        else:
-            await UserGrant(connection=connection.id, user=user_id, **values).save()
+            return {**existing, **values}
+        name = label or await self._free_label(connection.id, user_id, account)
+        first = not await self.accounts(connection.id, user_id)
+        row = UserGrant(
+            connection=connection.id,
+            user=user_id,
+            label=name,
+            label_key=label_key(name),
+            is_default=first,
+            **values,
+        )
+        await row.save()
+        return row.to_dict()
+
+    async def rename(self, grant: Row, label: str) -> str:
+        """Give the person's account ``grant`` another name, unique among their accounts (case-blind)."""
+        label = clean_label(label)
+        same = await self.own(grant["connection"], grant["user"], label)
+        if same is not None and same["id"] != grant["id"]:
+            raise InvalidInput(f"You already have an account named {same['label']!r} here.", field="label")
+        await UserGrant.update({UserGrant.label: label, UserGrant.label_key: label_key(label)}).where(
+            UserGrant.id == grant["id"]
+        )
+        return label
+
+    async def make_default(self, grant: Row) -> None:
+        """Calls that name no account use ``grant``'s from now on (its person's other accounts stop)."""
+        mine = (UserGrant.connection == grant["connection"]) & (UserGrant.user == grant["user"])
+        await UserGrant.update({UserGrant.is_default: False}).where(mine & (UserGrant.id != grant["id"]))
+        await UserGrant.update({UserGrant.is_default: True}).where(UserGrant.id == grant["id"])
+
+    async def _free_label(self, connection_id: UUID, user_id: UUID, account: str) -> str:
+        """A name for an account the person did not name: the app's name for it, else "default", made
+        unique among their accounts with a number."""
+        base = " ".join(account.split())[:MAX_LABEL] or DEFAULT_LABEL
+        taken = {row["label_key"] for row in await self.accounts(connection_id, user_id)}
+        name, number = base, 2
+        while label_key(name) in taken:
+            suffix = f" {number}"
+            name, number = base[: MAX_LABEL - len(suffix)] + suffix, number + 1
+        return name
 
     async def mark(self, grant_id: UUID, reason: str) -> None:
         """The grant cannot be used any more: its person (or a builder) must connect again."""
@@ -114,7 +174,12 @@ class GrantStore:
         ).where(UserGrant.id == grant_id)
 
     async def delete(self, grant_id: UUID) -> None:
-        await UserGrant.delete().where(UserGrant.id == grant_id)
+        """Forget a grant; when it was its person's default, their oldest remaining account becomes it."""
+        gone = await UserGrant.delete().where(UserGrant.id == grant_id).returning(*UserGrant.all_columns())
+        if gone and gone[0]["is_default"]:
+            oldest = await self.own(gone[0]["connection"], gone[0]["user"])
+            if oldest is not None:
+                await self.make_default(oldest)
 
     # -- tokens ---------------------------------------------------------------------------------------
 
@@ -154,9 +219,13 @@ class GrantStore:
         outcome: str = "ok",
         reason: str = "",
         scope: str = "",
+        label: str = "",
     ) -> None:
         """Audit what ``actor_id`` did to a grant of ``connection``: always the person who acted, whoever
-        the grant is of (None: Switchboard acted on its own, and the record names nobody)."""
+        the grant is of (None: Switchboard acted on its own, and the record names nobody). ``label``: the
+        account's name, in an end user's connection."""
+        if label and connection.is_end_user:
+            reason = "; ".join(part for part in (reason, f"account {label!r}") if part)
         await self._audit.record(
             AuditEntry(
                 action=action,
@@ -165,7 +234,7 @@ class GrantStore:
                 subject=connection.name,
                 client_name=connection.connector,
                 scope=scope,
-                reason=reason,
+                reason=reason[:300],
             )
         )
 
@@ -181,3 +250,24 @@ class GrantStore:
                 reason=reason,
             )
         )
+
+
+def clean_label(label: str) -> str:
+    """A person's name for one of their accounts: trimmed, one line, 1 to 40 characters."""
+    label = " ".join(label.split())
+    if not label:
+        raise InvalidInput("Give the account a name, such as work or personal.", field="label")
+    if len(label) > MAX_LABEL:
+        raise InvalidInput(f"An account's name has at most {MAX_LABEL} characters.", field="label")
+    return label
+
+
+def label_key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def owned(grant: Row | None, user_id: UUID) -> Row:
+    """``grant`` when it is ``user_id``'s own; NotFound otherwise (another person's is never revealed)."""
+    if grant is None or grant["user"] != user_id:
+        raise NotFound("You have no such account.", field="grant_id")
+    return grant

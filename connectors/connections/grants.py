@@ -16,10 +16,11 @@ from uuid import UUID
 
 import msgspec
 
+from switchboard.connectors.connections.account_names import AccountNames
 from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.errors import ConnectionRequired, ProviderError, SharedGrantMissing
 from switchboard.connectors.connections.grant_refresh import GrantRefresher, GrantUnusable, expiring
-from switchboard.connectors.connections.grant_store import UNREADABLE, GrantStore, Row
+from switchboard.connectors.connections.grant_store import UNREADABLE, GrantStore, Row, clean_label, owned
 from switchboard.connectors.connections.models import (
     PERSONAL_AUTH_TYPES,
     Connection,
@@ -61,6 +62,7 @@ class GrantService:
         self._connections = connections
         self._provider = provider
         self._refresher = GrantRefresher(store=store, connections=connections, provider=provider)
+        self.accounts = AccountNames(store=store, connections=connections)
 
     @property
     def redirect_uri(self) -> str:
@@ -77,11 +79,14 @@ class GrantService:
         return_to: str = "",
         shared: bool = False,
         more_scopes: tuple[str, ...] = (),
+        label: str = "",
     ) -> str:
         """An absolute, single-use link, valid for ten minutes, that only ``user_id`` can use. ``shared``:
         the link connects a shared connection for everyone (the caller must have checked the user is a
         builder); otherwise only an end user's connection can be connected. ``more_scopes``: asked for
-        besides the connection's scopes (a step-up)."""
+        besides the connection's scopes (a step-up). ``label``: the person's account of that name is
+        connected (again, or as another account); '': their default one (their first, when they have
+        none)."""
         connection = await self._connections.get(connection_id)
         wanted = Mode.SHARED if shared else Mode.END_USER
         kinds = ("oauth2_authorization_code", *(() if shared else PERSONAL_AUTH_TYPES))
@@ -100,34 +105,37 @@ class GrantService:
             expires_at=now + LINK_LIFETIME,
             redirect_to=return_to if return_to.startswith("/") and not return_to.startswith("//") else "",
             more_scopes=" ".join(more_scopes),
+            label=clean_label(label) if label and not shared else "",
         ).save()
         return f"{self._base_url}{CONNECT_PATH}{token}"
 
     # -- using the grant -----------------------------------------------------------------------------
 
-    async def access_token(self, user_id: UUID | None, connection_id: UUID) -> FreshToken:
+    async def access_token(self, user_id: UUID | None, connection_id: UUID, account: str = "") -> FreshToken:
         """A valid access token of this user for this connection (of a shared connection: its one grant,
-        whoever calls), refreshed first when it is about to expire. Raises ConnectionRequired (with a new
-        connect link) when the user must (re)connect, SharedGrantMissing when a builder must."""
+        whoever calls), refreshed first when it is about to expire. ``account``: the user's account of
+        that name ('': their default one). Raises ConnectionRequired (with a new connect link) when the
+        user must (re)connect or has no account of that name, SharedGrantMissing when a builder must."""
         connection = await self._connections.get(connection_id)
-        grant = await self._store.of(connection, user_id)
+        account = account.strip() if connection.is_end_user else ""
+        grant = await self._store.of(connection, user_id, account)
         if grant is None:
-            raise await self._required(connection, user_id, "not_connected")
+            raise await self._required(connection, user_id, "not_connected", account)
         user_id = grant["user"]
         if grant["status"] != GrantStatus.CONNECTED or grant["scopes_version"] < connection.scopes_version:
-            raise await self._required(connection, user_id, "needs_reconnect")
+            raise await self._required(connection, user_id, "needs_reconnect", _label(connection, grant))
         return await self._fresh(connection, user_id, grant, refresh=expiring(grant["expires_at"]))
 
     async def refresh_refused(
-        self, user_id: UUID | None, connection_id: UUID, refused_token: str
+        self, user_id: UUID | None, connection_id: UUID, refused_token: str, account: str = ""
     ) -> FreshToken:
         """The app refused ``refused_token`` (401) before it expired: refresh now, once across every caller
         and process (whoever finds the token already replaced uses the replacement). Raises
         ConnectionRequired (SharedGrantMissing) when the grant cannot be refreshed."""
         connection = await self._connections.get(connection_id)
-        grant = await self._store.of(connection, user_id)
+        grant = await self._store.of(connection, user_id, account.strip())
         if grant is None:
-            raise await self._required(connection, user_id, "needs_reconnect")
+            raise await self._required(connection, user_id, "needs_reconnect", account.strip())
         user_id = grant["user"]
 
         def still_refused(row: Row) -> bool:
@@ -137,14 +145,14 @@ class GrantService:
         return await self._fresh(connection, user_id, grant, refresh=True, stale=still_refused)
 
     async def more_access(
-        self, user_id: UUID | None, connection_id: UUID, scopes: tuple[str, ...]
+        self, user_id: UUID | None, connection_id: UUID, scopes: tuple[str, ...], account: str = ""
     ) -> DomainError:
         """The app wants ``scopes`` this grant lacks (403 ``insufficient_scope``): for an end user's
         connection, a ConnectionRequired whose link asks for what the grant has plus ``scopes`` (RFC 6750
         §3.1 step-up); for a shared one, a SharedGrantMissing naming the scopes a builder must add."""
         connection = await self._connections.get(connection_id)
         definition = await self._connections.definition_of(connection)
-        grant = await self._store.of(connection, user_id)
+        grant = await self._store.of(connection, user_id, account.strip())
         held = tuple(grant["scopes"].split()) if grant else ()
         wanted = " ".join(scope for scope in scopes if scope not in held) or " ".join(scopes)
         if connection.mode is Mode.SHARED or user_id is None:
@@ -154,7 +162,9 @@ class GrantService:
                 "it again."
             )
         more = union(held, scopes)
-        url = await self.connect_link(user_id, connection.id, more_scopes=more)
+        url = await self.connect_link(
+            user_id, connection.id, more_scopes=more, label=grant["label"] if grant else account.strip()
+        )
         return ConnectionRequired(
             f"This tool needs more access to your {definition.name} account ({wanted}). Open {url} to "
             "allow it (the link works once, for 10 minutes), then try again.",
@@ -164,23 +174,31 @@ class GrantService:
             reason="more_access",
         )
 
-    async def mark_needs_reconnect(self, user_id: UUID, connection_id: UUID, reason: str) -> None:
-        """The app refused the token outright (HTTP 401 after a refresh): the user must connect again."""
-        grant = await self._store.own(connection_id, user_id)
+    async def mark_needs_reconnect(
+        self, user_id: UUID, connection_id: UUID, reason: str, account: str = ""
+    ) -> None:
+        """The app refused the token outright (HTTP 401 after a refresh): the user must connect that
+        account (``account``: by its name; '': their default one) again."""
+        grant = await self._store.own(connection_id, user_id, account.strip())
         if grant is not None:
             await self._store.mark(grant["id"], reason)
 
-    async def disconnect(self, user_id: UUID, connection_id: UUID) -> str:
-        """The person's own grant for an end user's connection: revoked at the app (RFC 7009) when it can
-        be, then its tokens deleted. Returns a warning when the app could not revoke them (the tokens are
-        deleted here either way). A shared connection is nobody's own: only a builder disconnects it
-        (``disconnect_shared``)."""
+    async def disconnect(self, user_id: UUID, connection_id: UUID, grant_id: UUID | None = None) -> str:
+        """The person's own account (``grant_id``; None: their default one) in an end user's connection:
+        revoked at the app (RFC 7009) when it can be, then its tokens deleted; their other accounts stay.
+        Returns a warning when the app could not revoke them (the tokens are deleted here either way). A
+        shared connection is nobody's own: only a builder disconnects it (``disconnect_shared``)."""
         connection = await self._connections.get(connection_id)
         if not connection.is_end_user:
             raise NotFound(f"{connection.name} is not connected by each user.", field="connection_id")
-        grant = await self._store.own(connection.id, user_id)
-        if grant is None:
-            raise NotFound(f"You have not connected {connection.name}.", field="connection_id")
+        if grant_id is None:
+            grant = await self._store.own(connection.id, user_id)
+            if grant is None:
+                raise NotFound(f"You have not connected {connection.name}.", field="connection_id")
+        else:
+            grant = owned(await self._store.by_id(grant_id), user_id)
+            if grant["connection"] != connection.id:
+                raise NotFound("You have no such account.", field="grant_id")
         return await self._revoke(connection, grant, actor_id=user_id)
 
     async def shared_connect_link(self, connection_id: UUID, principal: Principal, *, return_to: str) -> str:
@@ -208,12 +226,8 @@ class GrantService:
         app that cannot be reached does not keep the connection alive here). ``actor`` is who deletes the
         connection, named by the audit of each grant (the caller has checked they may)."""
         connection = await self._connections.get(connection_id)
-        for user_id in await self._store.users_of(connection_id):
-            grant = await self._store.own(connection_id, user_id)
-            if grant is not None:
-                await self._revoke(
-                    connection, grant, actor_id=actor.user_id, why="the connection was deleted"
-                )
+        for grant in await self._store.grants_of(connection_id):
+            await self._revoke(connection, grant, actor_id=actor.user_id, why="the connection was deleted")
 
     # -- internals ------------------------------------------------------------------------------------
 
@@ -253,6 +267,7 @@ class GrantService:
             actor_id,
             outcome="partial" if warning else "ok",
             reason="; ".join(part for part in (why, owner, warning) if part),
+            label=grant["label"],
         )
         return warning
 
@@ -270,14 +285,20 @@ class GrantService:
             if refresh:
                 grant = await self._refresher.refreshed(connection, grant, stale)
         except GrantUnusable:
-            raise await self._required(connection, user_id, "needs_reconnect") from None
+            raise await self._required(
+                connection, user_id, "needs_reconnect", _label(connection, grant)
+            ) from None
         tokens = self._store.open(grant)
         if tokens is None:
             await self._store.mark(grant["id"], UNREADABLE)
-            raise await self._required(connection, user_id, "needs_reconnect")
+            raise await self._required(connection, user_id, "needs_reconnect", _label(connection, grant))
         return FreshToken(tokens.access_token, tokens.token_type, tuple(grant["scopes"].split()))
 
-    async def _required(self, connection: Connection, user_id: UUID | None, reason: str) -> DomainError:
+    async def _required(
+        self, connection: Connection, user_id: UUID | None, reason: str, account: str = ""
+    ) -> DomainError:
+        """Who must do what: a builder (shared), or the user with a link that connects their account named
+        ``account`` ('': their default one)."""
         definition = await self._connections.definition_of(connection)
         if connection.mode is Mode.SHARED:
             state = "is not connected" if reason == "not_connected" else "must be connected again"
@@ -286,13 +307,19 @@ class GrantService:
                 "it with Connect on its page in the console (Connections)."
             )
         assert user_id is not None
-        url = await self.connect_link(user_id, connection.id)
+        url = await self.connect_link(user_id, connection.id, label=account)
+        accounts = await self._store.accounts(connection.id, user_id) if account else []
+        if account and reason == "not_connected" and accounts:
+            return await self._unknown_account(connection, definition.name, user_id, account, url)
+        # The account is named when the call asked for it by name, or when the person has several.
+        account = account if reason == "not_connected" or len(accounts) > 1 else ""
         verb = "connect" if reason == "not_connected" else "reconnect"
+        named = f" named {account!r}" if account else ""
         if connection.auth_type in PERSONAL_AUTH_TYPES:
             what = "user name and password" if connection.auth_type == "basic" else "API key"
-            message = f"This tool needs your own {definition.name} {what}. Open {url} to enter it"
+            message = f"This tool needs your own {definition.name} {what}{named}. Open {url} to enter it"
         else:
-            message = f"This tool needs your {definition.name} account. Open {url} to {verb} it"
+            message = f"This tool needs your {definition.name} account{named}. Open {url} to {verb} it"
         return ConnectionRequired(
             f"{message} (the link works once, for 10 minutes), then try again.",
             connect_url=url,
@@ -300,3 +327,24 @@ class GrantService:
             app_name=definition.name,
             reason=reason,
         )
+
+    async def _unknown_account(
+        self, connection: Connection, app_name: str, user_id: UUID, account: str, url: str
+    ) -> DomainError:
+        """The call named an account the user has not connected: say which they have (only theirs) and
+        give the link that connects one under that name."""
+        names = ", ".join(repr(row["label"]) for row in await self._store.accounts(connection.id, user_id))
+        return ConnectionRequired(
+            f"You have no {app_name} account named {account!r} in {connection.name}; yours are {names}. "
+            f"Open {url} to connect one named {account!r} (the link works once, for 10 minutes), then try "
+            "again, or name one of yours.",
+            connect_url=url,
+            connection_name=connection.name,
+            app_name=app_name,
+            reason="unknown_account",
+        )
+
+
+def _label(connection: Connection, grant: Row) -> str:
+    """The name of ``grant``'s account, for a link that connects that account again."""
+    return str(grant["label"]) if connection.is_end_user else ""

@@ -141,8 +141,22 @@ class TokenSet(msgspec.Struct, frozen=True, kw_only=True):
     scope: str | None = None
 
 
+class ConnectedAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """One account a person connected in an end user's connection, by their name for it (``label``)."""
+
+    grant_id: UUID
+    label: str
+    is_default: bool
+    status: GrantStatus
+    account: str = ""
+    reason: str = ""
+    connected_at: datetime | None = None
+    refreshed_at: datetime | None = None
+
+
 class UserConnection(msgspec.Struct, frozen=True, kw_only=True):
-    """One row of "My connections" (and of a connection's "who connected" list)."""
+    """One row of "My connections" (and of a connection's "who connected" list): the status, account and
+    scopes are the person's default account's; ``accounts`` lists each account they connected."""
 
     connection_id: UUID
     connection_name: str
@@ -159,6 +173,7 @@ class UserConnection(msgspec.Struct, frozen=True, kw_only=True):
     refreshed_at: datetime | None = None
     auth_type: str = "oauth2_authorization_code"
     """``api_key`` or ``basic``: the person enters a key or login instead of signing in at the app."""
+    accounts: tuple[ConnectedAccount, ...] = ()
 
 
 class Connected(msgspec.Struct, frozen=True, kw_only=True):
@@ -171,6 +186,7 @@ class Connected(msgspec.Struct, frozen=True, kw_only=True):
     scopes: tuple[str, ...]
     return_to: str = ""
     shared: bool = False  # a builder connected a shared connection, for every caller
+    label: str = ""  # the person's name for the account connected
 
 
 class TestOutcome(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,16 +1,17 @@
 """An API key or login that each person enters once for an end user's connection whose app has no OAuth.
 
-It is kept like an OAuth grant (``grant_store``): one row per (person, connection), the secret sealed with
-the secret key, never shown again. For ``api_key`` the sealed token is the key; for ``basic`` it is
-``user name:password``, and the grant's account is the user name. Only its person sets, replaces or removes
-it; the audit records each of those, never the secret.
+It is kept like an OAuth grant (``grant_store``): one row per account the person named (several keys for
+one connection, say "work" and "personal"), the secret sealed with the secret key, never shown again. For
+``api_key`` the sealed token is the key; for ``basic`` it is ``user name:password``, and the grant's
+account is the user name. Only its person sets, replaces or removes it; the audit records each of those,
+never the secret.
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from switchboard.connectors.connections.grant_store import GrantStore
+from switchboard.connectors.connections.grant_store import GrantStore, clean_label
 from switchboard.connectors.connections.models import PERSONAL_AUTH_TYPES, Connection, TokenSet
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.platform.core.errors import InvalidInput, NotFound
@@ -33,8 +34,11 @@ class PersonalCredentials:
             )
         return connection
 
-    async def save(self, user_id: UUID, connection_id: UUID, *, secret: str, username: str = "") -> None:
-        """Keep ``user_id``'s own key (``api_key``) or user name and password (``basic``)."""
+    async def save(
+        self, user_id: UUID, connection_id: UUID, *, secret: str, username: str = "", label: str = ""
+    ) -> str:
+        """Keep ``user_id``'s own key (``api_key``) or user name and password (``basic``) as their account
+        named ``label`` ('': their default one, or their first); returns the account's name."""
         connection = await self.connection(connection_id)
         secret, username = secret.strip(), username.strip()
         if connection.auth_type == "basic":
@@ -51,27 +55,39 @@ class PersonalCredentials:
             token, username = secret, ""
         if len(token) > MAX_SECRET:
             raise InvalidInput("This is too long for a key or password.", field="api_key")
-        replaced = await self._store.own(connection.id, user_id) is not None
-        await self._store.save(
+        label = clean_label(label) if label else ""
+        replaced = await self._store.own(connection.id, user_id, label) is not None
+        grant = await self._store.save(
             connection,
             user_id,
             TokenSet(access_token=token, token_type=connection.auth_type),
             account=username,
             scopes=(),
             issuer="",
+            label=label,
         )
         action = "connection.credential.replace" if replaced else "connection.credential.set"
-        await self._store.record(action, connection, user_id, reason=_kind(connection))
+        await self._store.record(action, connection, user_id, reason=_kind(connection), label=grant["label"])
+        return str(grant["label"])
 
-    async def remove(self, user_id: UUID, connection_id: UUID) -> None:
-        """Forget ``user_id``'s own key or login (only theirs: nobody else's row is touched)."""
+    async def remove(self, user_id: UUID, connection_id: UUID, grant_id: UUID | None = None) -> None:
+        """Forget ``user_id``'s own key or login (``grant_id``: that account; None: their default one;
+        only theirs: nobody else's row is touched)."""
         connection = await self.connection(connection_id)
-        grant = await self._store.own(connection.id, user_id)
-        if grant is None:
+        grant = (
+            await self._store.own(connection.id, user_id)
+            if grant_id is None
+            else await self._store.by_id(grant_id)
+        )
+        if grant is None or grant["user"] != user_id or grant["connection"] != connection.id:
             raise NotFound(f"You have not entered a key for {connection.name}.", field="connection_id")
         await self._store.delete(grant["id"])
         await self._store.record(
-            "connection.credential.remove", connection, user_id, reason=_kind(connection)
+            "connection.credential.remove",
+            connection,
+            user_id,
+            reason=_kind(connection),
+            label=grant["label"],
         )
 
 

@@ -18,6 +18,8 @@ from switchboard.recipes.validation.scope import ROOTS, USER_FIELDS, Layout, Pla
 def template_fields(step: Step) -> Iterable[tuple[str, str]]:
     """Every builder-written template of the step, with its field name."""
     if isinstance(step, ActionStep):
+        if step.account:
+            yield "account", step.account
         for name, text in step.inputs.items():
             yield f"inputs.{name}", text
     elif isinstance(step, IfStep):

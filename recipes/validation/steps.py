@@ -117,6 +117,8 @@ async def action_problems(
     message = await _connection_problem(step, connector, project_id, lookups)
     if message:
         problem("connection", message)
+    elif step.account.strip() and not await _end_users(step, lookups):
+        problem("account", "only an end user's connection has accounts to choose from: leave Account empty")
     if action is not None:
         for field, message in _input_problems(definition.trigger, step, action):
             problem(field, message)
@@ -144,6 +146,13 @@ async def _connection_problem(
             f"choose a {connector.name} connection"
         )
     return ""
+
+
+async def _end_users(step: ActionStep, lookups: Lookups) -> bool:
+    """Whether the step's (valid) connection is an end user's, whose callers may name an account."""
+    reference = step.connection
+    connection = await lookups.connection(reference.id) if reference and reference.id else None
+    return connection is not None and connection.is_end_user
 
 
 def _input_problems(trigger: ToolTrigger, step: ActionStep, action: Action) -> Iterable[tuple[str, str]]:

@@ -306,8 +306,16 @@ async def test_deleting_a_connection_revokes_every_grant_and_names_who_deleted_i
 
     events = await services.oauth.audit.recent(action="connection.disconnect")
     assert sorted((event.actor, event.subject, event.reason) for event in events) == [
-        ("carol@example.com", "Each user", "the connection was deleted; the grant of alice@example.com"),
-        ("carol@example.com", "Each user", "the connection was deleted; the grant of bob@example.com"),
+        (
+            "carol@example.com",
+            "Each user",
+            "the connection was deleted; the grant of alice@example.com; account 'ops@example.com'",
+        ),
+        (
+            "carol@example.com",
+            "Each user",
+            "the connection was deleted; the grant of bob@example.com; account 'ops@example.com'",
+        ),
     ]
     assert await UserGrant.count() == 0
     assert len(fake.requests_to("revocation")) == 4
@@ -328,5 +336,8 @@ async def test_deleting_a_connection_never_audits_its_grants_owners_as_having_di
 
     (event,) = await services.oauth.audit.recent(action="connection.disconnect")
     assert event.actor != "alice@example.com"
-    assert event.reason == "the connection was deleted; the grant of alice@example.com"
+    assert (
+        event.reason
+        == "the connection was deleted; the grant of alice@example.com; account 'ops@example.com'"
+    )
     assert await UserGrant.count() == 0

@@ -336,7 +336,15 @@ async def test_my_connections_offers_connect_until_connected_then_reconnect_and_
 
     after = await web.client.get("/me/connections")
     assert my_rows(after.text) == [
-        ["🔌 Test App", "Test App Sales tools", ALICE, "tasks:read", "Connected", "Reconnect Disconnect"]
+        [
+            "🔌 Test App",
+            "Test App Sales tools",
+            ALICE,
+            "tasks:read",
+            "Connected",
+            "Reconnect Disconnect Rename Name of this account Save name "
+            "Connect another account Name for the new account Continue to Test App",
+        ]
     ]
 
 
@@ -357,7 +365,7 @@ async def test_a_connection_that_needs_reconnecting_says_why(
 
     (row,) = my_rows(response.text)
     assert row[4] == "Needs reconnect Test App refused the token."
-    assert buttons(response.text) == ["Reconnect", "Disconnect"]
+    assert buttons(response.text) == ["Reconnect", "Disconnect", "Save name", "Continue to Test App"]
 
 
 async def test_disconnecting_revokes_at_the_app_and_says_so(

@@ -367,6 +367,7 @@ async def test_an_action_step_is_saved_with_connector_action_connection_and_mapp
         "connector": "demo-tasks",
         "action": "create_task",
         "connection": str(tasks.id),
+        "account": " work ",
         "inputs.title": "{{ input.title }}",
         "idempotent": "on",
     }
@@ -378,9 +379,12 @@ async def test_an_action_step_is_saved_with_connector_action_connection_and_mapp
         connector="demo-tasks",
         action="create_task",
         connection=ConnectionRef(name="Demo Tasks", id=tasks.id),
+        account="work",
         inputs={"title": "{{ input.title }}"},
         idempotent=True,
     )
+    # An end user's connection: the step may name which of the caller's accounts it uses.
+    assert Page(response.text).label_for(Page(response.text).field("account")) == "Account"
     # The pill of a parameter the trigger does not have is a problem of step 2, listed and beside its field.
     page = Page(response.text)
     assert page.error_next_to(page.field("inputs.title")) == "input.title: the trigger has no parameter title"

@@ -58,18 +58,30 @@ async def start_connecting(
     *,
     return_to: str,
     shared: bool = False,
+    label: str = "",
 ) -> Response[Any]:
     """A link for oneself, spent at once: the console's and My connections' Connect buttons (``shared``:
-    a builder connects a shared connection for everyone)."""
+    a builder connects a shared connection for everyone; ``label``: the person's account of that name,
+    connected again or as another account)."""
     if shared:
         link = await connectors.grants.shared_connect_link(connection_id, principal, return_to=return_to)
     else:
-        link = await connectors.grants.connect_link(principal.user_id, connection_id, return_to=return_to)
+        link = await connectors.grants.connect_link(
+            principal.user_id, connection_id, return_to=return_to, label=label
+        )
     return to_app(await connectors.connect.open_link(link_token(link), principal.user_id))
 
 
 def _kind(auth_type: str) -> str:
     return "user name and password" if auth_type == "basic" else "API key"
+
+
+def _uuid(value: str) -> UUID | None:
+    """The UUID a form sent; one that is not a UUID finds nothing (never the default account)."""
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return UUID(int=0)
 
 
 def _secret(form: Any) -> str:
@@ -210,7 +222,48 @@ class MyConnectionsPages(Controller):
         connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
-        return await start_connecting(connectors, principal, connection_id, return_to=MY_CONNECTIONS)
+        """Connect (again) the person's account named by the form's ``label``, or another account under a
+        new name; no name: their default account (their first, when they have none)."""
+        label = str((await request.form()).get("label", "")).strip()
+        try:
+            return await start_connecting(
+                connectors, principal, connection_id, return_to=MY_CONNECTIONS, label=label
+            )
+        except InvalidInput as exc:
+            return await self._list(request, connectors, principal, error=exc.message, status_code=exc.status)
+
+    @post("/{connection_id:uuid}/accounts/{grant_id:uuid}/rename")
+    async def rename_account(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        grant_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        """Rename one of the person's own accounts (anyone else's is not found)."""
+        label = str((await request.form()).get("label", ""))
+        try:
+            label = await connectors.grants.accounts.rename(principal.user_id, connection_id, grant_id, label)
+        except DomainError as exc:
+            return await self._list(request, connectors, principal, error=exc.message, status_code=exc.status)
+        return redirect(request, MY_CONNECTIONS, f"Renamed the account to {label}.")
+
+    @post("/{connection_id:uuid}/accounts/{grant_id:uuid}/default")
+    async def make_default(
+        self,
+        request: Request[Any, Any, Any],
+        connection_id: FromPath[UUID],
+        grant_id: FromPath[UUID],
+        connectors: NamedDependency[ConnectorServices],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        """Tools that name no account use this one of the person's accounts from now on."""
+        try:
+            label = await connectors.grants.accounts.make_default(principal.user_id, connection_id, grant_id)
+        except DomainError as exc:
+            return await self._list(request, connectors, principal, error=exc.message, status_code=exc.status)
+        return redirect(request, MY_CONNECTIONS, f"{label} is now your default account there.")
 
     @post("/{connection_id:uuid}/disconnect")
     async def disconnect(
@@ -220,17 +273,25 @@ class MyConnectionsPages(Controller):
         connectors: NamedDependency[ConnectorServices],
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
+        """Disconnect one of the person's accounts (the form's ``grant_id``; none: their default one); their
+        other accounts stay."""
+        grant_id = _uuid(str((await request.form()).get("grant_id", "")))
         rows = await connectors.accounts.for_user(principal.user_id)
         row = next((row for row in rows if row.connection_id == connection_id), None)
         app_name = row.app_name if row else "the app"
+        accounts = row.accounts if row else ()
+        gone = next((a for a in accounts if a.grant_id == grant_id), None) if grant_id else None
+        # With several accounts, the notice names the one that went.
+        which = f" ({gone.label})" if gone is not None and len(accounts) > 1 else ""
         try:
             if row is not None and row.auth_type in PERSONAL_AUTH_TYPES:
-                await connectors.connect.personal.remove(principal.user_id, connection_id)
-                return redirect(request, MY_CONNECTIONS, f"Removed your {app_name} {_kind(row.auth_type)}.")
-            warning = await connectors.grants.disconnect(principal.user_id, connection_id)
+                await connectors.connect.personal.remove(principal.user_id, connection_id, grant_id)
+                notice = f"Removed your {app_name} {_kind(row.auth_type)}{which}."
+                return redirect(request, MY_CONNECTIONS, notice)
+            warning = await connectors.grants.disconnect(principal.user_id, connection_id, grant_id)
         except DomainError as exc:
             return await self._list(request, connectors, principal, error=exc.message, status_code=exc.status)
-        return redirect(request, MY_CONNECTIONS, f"Disconnected {app_name}. {warning}".strip())
+        return redirect(request, MY_CONNECTIONS, f"Disconnected {app_name}{which}. {warning}".strip())
 
     @post("/{connection_id:uuid}/credential")
     async def enter_credential(
@@ -244,7 +305,11 @@ class MyConnectionsPages(Controller):
         form = await request.form()
         try:
             await connectors.connect.personal.save(
-                principal.user_id, connection_id, secret=_secret(form), username=str(form.get("username", ""))
+                principal.user_id,
+                connection_id,
+                secret=_secret(form),
+                username=str(form.get("username", "")),
+                label=str(form.get("label", "")),
             )
         except DomainError as exc:
             return await self._list(request, connectors, principal, error=exc.message, status_code=exc.status)

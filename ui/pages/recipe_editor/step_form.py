@@ -45,6 +45,7 @@ def step_from_form(
             connector=connector,
             action=action,
             connection=chosen,
+            account=str(form.get("account", "")).strip(),
             inputs={name: str(value) for name, value in inputs.items() if str(value).strip()},
             idempotent=bool(form.get("idempotent")),
             timeout_seconds=step.timeout_seconds,
