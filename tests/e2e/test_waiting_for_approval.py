@@ -49,6 +49,10 @@ def test_the_waiting_page_continues_to_consent_once_an_admin_approves_the_client
     ).to_be_visible()
 
     admin_page.goto("/console/users")
+    # The closed Admin group shows that clients await approval; opened, MCP clients says how many.
+    admin_group = admin_page.get_by_role("navigation", name="Main").locator("details", has_text="Admin")
+    expect(admin_group.locator("mark.awaiting-approval")).to_be_attached()
+    admin_group.get_by_text("Admin", exact=True).click()
     entry = admin_page.get_by_role("link", name=re.compile(r"^MCP clients"))
     expect(entry.locator("mark")).to_have_text(re.compile(r"^\d+ awaiting approval$"))
     entry.click()
