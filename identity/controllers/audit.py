@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import QueryParameter
 
 from switchboard.identity.audit import OUTCOMES, AuditFilter, AuditRecord
 from switchboard.identity.auth.guards import requires_admin
 from switchboard.identity.oauth.server import AuthorizationServer
 from switchboard.platform.core.errors import InvalidInput
+from switchboard.platform.core.query_times import DateTimeQuery, query_time
 
 _Text = Annotated[str, QueryParameter(max_length=254)]
 
@@ -36,8 +36,8 @@ class AuditEventController(Controller):
         object_type: Annotated[str, QueryParameter(max_length=32)] = "",
         object: _Text = "",
         outcome: Annotated[str, QueryParameter(max_length=16)] = "",
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
+        since: DateTimeQuery = None,
+        until: DateTimeQuery = None,
         before: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[AuditRecord]:
@@ -49,14 +49,7 @@ class AuditEventController(Controller):
             object_type=object_type,
             object=object,
             outcome=outcome,
-            since=_utc(since),
-            until=_utc(until),
+            since=query_time(since, field="since"),
+            until=query_time(until, field="until"),
         )
         return await oauth.audit.search(where, limit=limit, before=before)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """A moment in UTC; one given without an offset is taken as UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

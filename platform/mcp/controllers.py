@@ -13,12 +13,13 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.auth.guards import requires_admin, requires_builder
 from switchboard.identity.principal import Principal
 from switchboard.platform.core.errors import InvalidInput
+from switchboard.platform.core.query_times import DateTimeQuery, query_time
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.mcp.access import server_url
 from switchboard.platform.mcp.audit import OUTCOMES, PAGE_SIZE, ToolCall, ToolCallFilter
@@ -327,17 +328,23 @@ class ToolCallController(Controller):
         server: _Filter = "",
         tool: _Filter = "",
         outcome: _Filter = "",
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
-        before: FromQuery[datetime | None] = None,
+        since: DateTimeQuery = None,
+        until: DateTimeQuery = None,
+        before: DateTimeQuery = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = PAGE_SIZE,
     ) -> list[ToolCall]:
         if outcome and outcome not in OUTCOMES:
             raise InvalidInput(f"outcome is one of {', '.join(OUTCOMES)}.", field="outcome")
         where = ToolCallFilter(
-            user=user, client=client, server=server, tool=tool, outcome=outcome, since=since, until=until
+            user=user,
+            client=client,
+            server=server,
+            tool=tool,
+            outcome=outcome,
+            since=query_time(since, field="since"),
+            until=query_time(until, field="until"),
         )
-        return await mcp.calls.search(where, limit=limit, before=before)
+        return await mcp.calls.search(where, limit=limit, before=query_time(before, field="before"))
 
 
 API_CONTROLLERS = [ServerController, ToolCallController]
