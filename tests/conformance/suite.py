@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
-import threading
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
+
+from tests.support.processes import LineProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "node_modules" / ".bin" / "node"
@@ -44,7 +43,7 @@ class SuiteFailed(AssertionError):
     pass
 
 
-class SuiteRun:
+class SuiteRun(LineProcess):
     """One ``conformance authorization`` process; a context manager that always ends it."""
 
     def __init__(
@@ -57,44 +56,15 @@ class SuiteRun:
         output_dir: Path,
         client_secret: str | None = None,
     ) -> None:
-        self.issuer = issuer
-        self.callback_port = callback_port
-        self.output_dir = output_dir
-        self.command = [
+        command = [
             str(NODE), str(CLI), "authorization", "--url", issuer, "--client-id", client_id,
             "--resource", resource, "-p", str(callback_port), "-o", str(output_dir),
             *(["--client-secret", client_secret] if client_secret else []),
         ]  # fmt: skip
-        self.output: list[str] = []
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._process: subprocess.Popen[str] | None = None
-
-    def __enter__(self) -> SuiteRun:
-        self._process = subprocess.Popen(
-            self.command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "NO_COLOR": "1"},
-        )
-        threading.Thread(target=self._pump, daemon=True).start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def _pump(self) -> None:
-        assert self._process is not None
-        assert self._process.stdout is not None
-        for line in self._process.stdout:
-            self.output.append(line.rstrip("\n"))
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
-
-    def transcript(self) -> str:
-        return "\n".join(self.output)
+        super().__init__(command, env={**os.environ, "NO_COLOR": "1"})
+        self.issuer = issuer
+        self.callback_port = callback_port
+        self.output_dir = output_dir
 
     def authorization_url(self, timeout: float = 30.0) -> str:
         """The URL the suite asks a person to open, once its callback listener is up."""
@@ -104,8 +74,8 @@ class SuiteRun:
         deadline = time.monotonic() + timeout
         while url is None or not ready:
             try:
-                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
+                line = self.next_line(max(deadline - time.monotonic(), 0.01))
+            except TimeoutError:
                 raise SuiteFailed(
                     f"no authorization URL within {timeout:.0f} s:\n{self.transcript()}"
                 ) from None
@@ -117,19 +87,13 @@ class SuiteRun:
 
     def wait(self, timeout: float) -> int:
         """The exit code; the suite is killed when it does not finish in time (it would wait 5 minutes)."""
-        assert self._process is not None
         try:
-            return self._process.wait(timeout=timeout)
+            return super().wait(timeout)
         except subprocess.TimeoutExpired:
             self.stop()
             raise SuiteFailed(
                 f"the suite did not finish within {timeout:.0f} s:\n{self.transcript()}"
             ) from None
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
 
     def checks(self) -> list[dict[str, Any]]:
         """Every check the suite recorded (one checks.json per finished scenario)."""

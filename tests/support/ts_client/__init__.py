@@ -8,12 +8,11 @@ waits for the URL the browser was redirected to on its stdin; its last line is `
 from __future__ import annotations
 
 import json
-import queue
 import subprocess
-import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Any
+
+from tests.support.processes import LineProcess
 
 ROOT = Path(__file__).resolve().parents[3]
 NODE = ROOT / "node_modules" / ".bin" / "node"
@@ -42,51 +41,20 @@ class ClientFailed(AssertionError):
     pass
 
 
-class TypeScriptClient:
+class TypeScriptClient(LineProcess):
     """One run of the client; a context manager that always ends it."""
 
     def __init__(self, server_url: str, redirect_uri: str, client_name: str) -> None:
-        self.command = [str(NODE), str(SCRIPT), server_url, redirect_uri, client_name]
-        self.output: list[str] = []
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._process: subprocess.Popen[str] | None = None
-
-    def __enter__(self) -> TypeScriptClient:
-        self._process = subprocess.Popen(
-            self.command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=ROOT,
+        super().__init__(
+            [str(NODE), str(SCRIPT), server_url, redirect_uri, client_name], stdin=True, cwd=ROOT
         )
-        threading.Thread(target=self._pump, daemon=True).start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-
-    def _pump(self) -> None:
-        assert self._process is not None
-        assert self._process.stdout is not None
-        for line in self._process.stdout:
-            self.output.append(line.rstrip("\n"))
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
-
-    def transcript(self) -> str:
-        return "\n".join(self.output)
 
     def next_message(self, timeout: float = WAIT) -> dict[str, Any]:
         """The script's next JSON line (anything else it prints, such as SDK warnings, is skipped)."""
         while True:
             try:
-                line = self._lines.get(timeout=timeout)
-            except queue.Empty:
+                line = self.next_line(timeout)
+            except TimeoutError:
                 raise ClientFailed(
                     f"the client said nothing within {timeout:.0f} s:\n{self.transcript()}"
                 ) from None
@@ -106,7 +74,4 @@ class TypeScriptClient:
 
     def redirected_to(self, location: str) -> None:
         """Hand the client the URL the person's browser was sent back to."""
-        assert self._process is not None
-        assert self._process.stdin is not None
-        self._process.stdin.write(location + "\n")
-        self._process.stdin.flush()
+        self.send_line(location)
