@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import aiosqlite
@@ -16,6 +16,9 @@ from piccolo.table import Table
 
 from switchboard.platform.core import piccolo_conf
 from switchboard.platform.core.settings import redact_url
+
+if TYPE_CHECKING:
+    import asyncpg
 
 PICCOLO_CONF_MODULE = "switchboard.platform.core.piccolo_conf"
 
@@ -41,6 +44,19 @@ class _PostgresEngine(PostgresEngine):
 
     async def check_version(self) -> None:
         return None
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What a connection goes through on its way back to the pool, beyond asyncpg's own clean-up: nothing.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``
+    after every use, one more round trip for each query Piccolo runs outside a transaction. Switchboard
+    leaves no such state on a session: it takes no advisory locks (grant refreshes lease a row), listens
+    to nothing, changes no setting, and the only cursors (Piccolo's batches) live inside a transaction.
+    Before calling this, the pool still rolls back a transaction left open (a task cancelled mid-way)
+    and drops any listener callbacks (``Connection._reset``), so the next user never inherits one. A
+    setting a query needs belongs in ``SET LOCAL`` inside its transaction, which ends with it.
+    """
 
 
 class _SQLiteEngine(SQLiteEngine):
@@ -149,7 +165,9 @@ class Database:
         try:
             if isinstance(self.engine, PostgresEngine):
                 # A short connect timeout: an unreachable host fails the start in seconds, not a minute.
-                await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size, timeout=10)
+                await self.engine.start_connection_pool(
+                    min_size=1, max_size=self.pool_size, timeout=10, reset=_keep_session
+                )
             else:
                 _sqlite_path(self.url).parent.mkdir(parents=True, exist_ok=True)
                 await self.engine.run_ddl("PRAGMA journal_mode=WAL")
