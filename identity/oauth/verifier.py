@@ -1,8 +1,12 @@
 """Verifying access tokens: what a resource server (the MCP layer) does on every request.
 
-Signature, ``typ``, issuer, audience, expiry and revocation are all checked in memory; the database is
-read only for the signing keys (a new one at once, the others every minute) and, at most twice a second
-or after this process revoked something, for new revocations.
+Checked on every request, in memory: that the key the token names is still one this server verifies
+with (a retired key's tokens fail as soon as this process reads that it has gone), the issuer, the
+audience, expiry and revocation. The signature, ``typ`` and claims are checked once per token per
+process: a token that passed is remembered (``verified_tokens``) with the key that verified it, until it
+expires, and checked again if that key is read anew. The database is read only for the signing keys (a
+new one at once, the others every minute) and, at most twice a second or after this process revoked
+something, for new revocations.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from joserfc.errors import JoseError
 
 from switchboard.identity.oauth.keys import ALGORITHM, SigningKeys
 from switchboard.identity.oauth.revocation_list import RevocationList
+from switchboard.identity.oauth.verified_tokens import Verified, VerifiedTokens
 
 _LEEWAY = 30
 _MAX_TOKEN = 8192
+# Some 10 MB at most: the claims of ten thousand tokens in use at once, about 1 KB each.
+_CACHE_SIZE = 10_000
 
 
 class InvalidToken(Exception):
@@ -34,7 +41,7 @@ class AccessToken(msgspec.Struct, frozen=True):
     expires_at: int
 
 
-class _Claims(msgspec.Struct):
+class _Claims(msgspec.Struct, frozen=True):
     iss: str
     sub: str
     aud: str | list[str]
@@ -50,10 +57,13 @@ _decode_claims = msgspec.json.Decoder(_Claims).decode
 
 
 class TokenVerifier:
-    def __init__(self, issuer: str, keys: SigningKeys, revocations: RevocationList) -> None:
+    def __init__(
+        self, issuer: str, keys: SigningKeys, revocations: RevocationList, *, cache_size: int = _CACHE_SIZE
+    ) -> None:
         self._issuer = issuer
         self._keys = keys
         self._revocations = revocations
+        self._verified: VerifiedTokens[_Claims] = VerifiedTokens(cache_size)
 
     async def verify(self, token: str, *, audience: str | None) -> AccessToken:
         """The token's claims, when it is valid for ``audience``; else ``InvalidToken``.
@@ -62,6 +72,40 @@ class TokenVerifier:
         """
         if len(token) > _MAX_TOKEN:
             raise InvalidToken("the token is not a JWT")
+        now = time.time()
+        verified = self._verified.get(token, now)
+        # The key that verified it must still be one this server verifies with, and the same one.
+        if verified is None or await self._keys.verification_key(verified.kid) is not verified.key:
+            verified = await self._verify_signature(token)
+            self._verified.put(token, verified, now)
+        claims = verified.claims
+        if claims.iss != self._issuer:
+            raise InvalidToken("the token was issued by another server")
+        audiences = [claims.aud] if isinstance(claims.aud, str) else claims.aud
+        if audience is not None and audience not in audiences:
+            raise InvalidToken("the token is meant for another resource")
+        if claims.exp + _LEEWAY < now:
+            raise InvalidToken("the token has expired")
+        await self._revocations.refresh()
+        if self._revocations.is_revoked(
+            jti=claims.jti,
+            grant_id=claims.gid,
+            client_id=claims.client_id,
+            subject=claims.sub,
+            issued_at=claims.iat,
+        ):
+            raise InvalidToken("the token has been revoked")
+        return AccessToken(
+            subject=claims.sub,
+            client_id=claims.client_id,
+            audience=audience if audience is not None else audiences[0],
+            scopes=tuple(claims.scope.split()),
+            token_id=claims.jti,
+            grant_id=claims.gid,
+            expires_at=claims.exp,
+        )
+
+    async def _verify_signature(self, token: str) -> Verified[_Claims]:
         try:
             signed = jws.extract_compact(token.encode())
         except (JoseError, ValueError) as exc:
@@ -85,31 +129,7 @@ class TokenVerifier:
             claims = _decode_claims(signed.payload)
         except msgspec.DecodeError as exc:
             raise InvalidToken("the token's claims are malformed") from exc
-        if claims.iss != self._issuer:
-            raise InvalidToken("the token was issued by another server")
-        audiences = [claims.aud] if isinstance(claims.aud, str) else claims.aud
-        if audience is not None and audience not in audiences:
-            raise InvalidToken("the token is meant for another resource")
-        if claims.exp + _LEEWAY < time.time():
-            raise InvalidToken("the token has expired")
-        await self._revocations.refresh()
-        if self._revocations.is_revoked(
-            jti=claims.jti,
-            grant_id=claims.gid,
-            client_id=claims.client_id,
-            subject=claims.sub,
-            issued_at=claims.iat,
-        ):
-            raise InvalidToken("the token has been revoked")
-        return AccessToken(
-            subject=claims.sub,
-            client_id=claims.client_id,
-            audience=audience if audience is not None else audiences[0],
-            scopes=tuple(claims.scope.split()),
-            token_id=claims.jti,
-            grant_id=claims.gid,
-            expires_at=claims.exp,
-        )
+        return Verified(kid, key, claims, deadline=claims.exp + _LEEWAY)
 
     async def claims_if_valid(self, token: str) -> AccessToken | None:
         """A valid access token's claims whatever its audience, or None: for this server's own
