@@ -16,7 +16,7 @@ help:
 	@echo "make install  install Switchboard and its development tools into $(VENV)"
 	@echo "make test     install what the tests need (PostgreSQL, Chromium) and run every check"
 	@echo "make api-fuzz several hundred generated requests per REST operation, checked against the OpenAPI document"
-	@echo "make bench    start-up, idle memory, token verification and recipe engine overhead against baselines"
+	@echo "make bench    start-up, idle memory, token verification, recipe engine and MCP call overhead against baselines"
 
 # What running needs: Switchboard and its dependencies.
 $(VENV)/.installed-run: pyproject.toml setup.py
@@ -99,11 +99,13 @@ api-fuzz: install
 		-p no:cacheprovider tests/platform/test_api_conformance.py || status=$$?; \
 	echo "make api-fuzz: $$SECONDS s wall time"; exit $$status
 
+# The MCP call benchmark's load client is wrk; MCP_BENCH passes options (e.g. MCP_BENCH=--postgres).
 bench: install
+	scripts/apt-install.sh wrk
 	$(PY) bench/startup.py
 	$(PY) bench/token_verify.py
 	$(PY) bench/recipe_engine.py
-	$(PY) bench/mcp_calls.py
+	$(PY) bench/mcp_calls.py $(MCP_BENCH)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) build dist *.egg-info

@@ -1,294 +1,223 @@
-"""Tool calls through Switchboard against the MCP SDK's own low-level server, same load client, same run.
+"""Tool calls through Switchboard against the MCP SDK's own low-level server, in interleaved rounds.
 
 Switchboard answers ``tools/call whoami`` on the demo server: token check, group check, the recipe engine
 (with its run record), the audit record and the rate-limit count. The baseline is the SDK's low-level
 ``Server`` (stateless streamable HTTP, JSON answers, as Switchboard serves it) answering a trivial tool.
-Both run under uvicorn in their own process on loopback; one load client keeps the same number of calls
-in flight against each, in turn, and the figures are the calls per second and the median latency.
+Both run under uvicorn in their own process on loopback.
 
-Then ``tools/list`` on a server with 500 tools (median of sequential requests).
+A shared machine's speed drifts from one second to the next, so the two are measured in alternating
+short rounds (bare, Switchboard, bare, …, bare) and each Switchboard round is compared with the mean of
+the two bare rounds beside it; the figures are the medians over rounds. CPU per call is the user +
+system time the server's processes spent in a round (read from ``/proc``) over the calls answered in it;
+on a cluster this script starts (``--postgres``) also that of PostgreSQL's processes (the postmaster and
+its children: the backends Switchboard's pool holds, and the background writers). Each cell of the
+matrix (protocol revision by calls in flight) is measured in turn; then ``tools/list`` on a server with
+500 tools (median latency of one call at a time, for one round).
 
-    .venv/bin/python bench/mcp_calls.py [--seconds 5] [--concurrency 4] [--database-url postgresql://…]
+    .venv/bin/python bench/mcp_calls.py [--rounds 6] [--seconds 3] [--concurrency 1,10]
+        [--revisions 2025-11-25,2026-07-28] [--postgres | --database-url postgresql://…] [--check]
 
-Targets: at least 0.7 of the bare server's rate, under 3 ms added median latency, and ``tools/list`` of
-500 tools under 50 ms median.
+Exits 0 whether targets are met or not, unless ``--check`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import textwrap
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Any
 
-import httpx
+from load import Round, Target, check, run_round, wrk_version
+from mcp_setup import free_port, running_servers, seed, throwaway_postgres
 
-TARGET_RATIO = 0.7
-TARGET_ADDED_MS = 3.0
-TARGET_LIST_MS = 50.0
-SECRET = "bench-secret-key-with-at-least-32-characters"
-MCP_HEADERS = {
-    "accept": "application/json, text/event-stream",
-    "content-type": "application/json",
-    "mcp-protocol-version": "2025-11-25",
-}
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-BARE_SERVER = textwrap.dedent(
-    """
-    import sys
-
-    import mcp_types as types
-    import uvicorn
-    from contextlib import asynccontextmanager
-    from mcp.server.lowlevel import Server
-    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-    from mcp.server.transport_security import TransportSecuritySettings
+REVISIONS = ("2025-11-25", "2026-07-28")
+STATELESS_FROM = "2026-07-28"
+TARGET_ADDED_MS = 1.5
+TARGET_LIST_MS = 10.0
 
 
-    async def list_tools(ctx, params):
-        return types.ListToolsResult(tools=[types.Tool(name="whoami", input_schema={"type": "object"})])
+@dataclass(frozen=True)
+class Cell:
+    """The rounds at one protocol revision and concurrency, with each Switchboard round's rate ratio and
+    added median latency against the bare rounds beside it."""
+
+    revision: str
+    concurrency: int
+    bare: list[Round]
+    switchboard: list[Round]
+    ratios: list[float]
+    added_ms: list[float]
 
 
-    async def call_tool(ctx, params):
-        return types.CallToolResult(content=[types.TextContent(text="ok")])
-
-
-    server = Server("bare", on_list_tools=list_tools, on_call_tool=call_tool)
-    manager = StreamableHTTPSessionManager(
-        app=server,
-        json_response=True,
-        stateless=True,
-        security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
-
-
-    async def app(scope, receive, send):
-        if scope["type"] == "lifespan":
-            message = await receive()
-            async with manager.run():
-                await send({"type": "lifespan.startup.complete"})
-                await receive()
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        await manager.handle_request(scope, receive, send)
-
-
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
-    """
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_ready(url: str, headers: dict[str, str] | None = None) -> None:
-    """Wait until ``url`` answers a ping (any answer: a 401 also says the server is up)."""
-    ping = {"jsonrpc": "2.0", "id": 0, "method": "ping"}
-    async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(200):
-            try:
-                await client.post(url, json=ping, headers={**MCP_HEADERS, **(headers or {})})
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not start")
-
-
-async def _load(
-    url: str, body: dict[str, Any], headers: dict[str, str], seconds: float, concurrency: int
-) -> tuple[float, float]:
-    """Calls per second and median latency (ms) with ``concurrency`` calls in flight for ``seconds``."""
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        # Warm up (connections, caches) before measuring.
-        for _ in range(20):
-            response = await client.post(url, json=body, headers=headers)
-            response.raise_for_status()
-        stop = time.perf_counter() + seconds
-
-        async def worker() -> None:
-            while time.perf_counter() < stop:
-                started = time.perf_counter()
-                response = await client.post(url, json=body, headers=headers)
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 200 or '"isError":true' in response.text:
-                    raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:300]}")
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return len(latencies) / elapsed, statistics.median(latencies) * 1000
-
-
-async def _seed(database_url: str, base_url: str) -> tuple[str, str]:
-    """The demo (users, the whoami recipe, server ``demo``), a server ``big`` with 500 tools, and an access
-    token of Alice's for each, from a client registered like any other."""
-    from switchboard.connectors.deps import ConnectorServices
-    from switchboard.identity.deps import IdentityServices
-    from switchboard.identity.oauth.models import StaticClientCreate
-    from switchboard.identity.principal import SystemActor
-    from switchboard.platform.core.database import Database
-    from switchboard.platform.core.migrations import migrate
-    from switchboard.platform.core.settings import Settings
-    from switchboard.platform.demo import DEMO_PROJECT, seed_demo, seed_demo_recipes, seed_demo_server
-    from switchboard.platform.mcp.deps import McpServices
-    from switchboard.platform.mcp.models import ServerCreate, ServerUpdate, ToolAttach
-    from switchboard.recipes.deps import RecipeServices
-    from switchboard.recipes.model import RecipeDefinition, ResultStep, ToolTrigger
-    from switchboard.recipes.schemas import RecipeCreate
-
-    set_up = SystemActor("bench set-up")
-    settings = Settings(secret_key=SECRET, database_url=database_url, base_url=base_url)
-    database = Database(database_url)
-    await migrate(database)
-    await database.connect()
-    identity = IdentityServices.from_settings(settings)
-    connectors = ConnectorServices.from_settings(
-        settings, audit=identity.oauth.audit, sign=identity.oauth.keys.sign_assertion, users=identity.users
-    )
-    try:
-        recipes = RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
-        mcp = McpServices.create()
-        await seed_demo(identity)
-        await seed_demo_recipes(connectors, recipes)
-        await seed_demo_server(mcp, recipes, identity)
-        demo = await mcp.servers.get_by_slug("demo")
-        big = await mcp.servers.create(
-            ServerCreate(slug="big", name="Big", rate_limit_per_minute=0), actor=set_up
-        )
-        await mcp.groups.add(big.id, [group.id for group in demo.groups], actor=set_up)
-        project = await connectors.projects.ensure(DEMO_PROJECT)
-        for n in range(500):
-            definition = RecipeDefinition(
-                trigger=ToolTrigger(name=f"tool_{n:03}", title=f"Tool {n}", description="Answers ok."),
-                steps=(ResultStep(id="result", text="ok"),),
-            )
-            created = await recipes.recipes.create(
-                RecipeCreate(project_id=project.id, name=f"tool_{n:03}"), actor=set_up
-            )
-            await recipes.recipes.save_draft(created.id, definition, actor=set_up)
-            await recipes.recipes.publish(created.id, actor=set_up)
-            await mcp.tools.attach(big.id, ToolAttach(recipe_id=created.id), actor=set_up)
-        # The demo server's limit far above the load: the count is kept (and costs) as in production.
-        await mcp.servers.update(demo.id, ServerUpdate(rate_limit_per_minute=100_000), actor=set_up)
-        client = await identity.oauth.clients.create_static(
-            StaticClientCreate(name="Bench", redirect_uris=["http://127.0.0.1:9/callback"]), actor=set_up
-        )
-        alice = await identity.users.find_by_email("alice@example.com")
-        assert alice is not None
-        tokens = []
-        for slug in ("demo", "big"):
-            now = int(time.time())
-            tokens.append(
-                await identity.oauth.keys.sign(
-                    {
-                        "iss": base_url,
-                        "sub": str(alice.id),
-                        "aud": f"{base_url}/mcp/{slug}",
-                        "client_id": client.client.client_id,
-                        "scope": "mcp:tools:*",
-                        "iat": now,
-                        "exp": now + 3600,
-                        "jti": f"bench-{slug}",
-                        "gid": str(UUID(int=0)),
-                    }
-                )
-            )
-        return tokens[0], tokens[1]
-    finally:
-        await connectors.aclose()
-        await database.close()
-
-
-def main(seconds: float, concurrency: int, database_url: str | None) -> int:
-    with tempfile.TemporaryDirectory() as folder:
-        bare_port, switchboard_port = _free_port(), _free_port()
-        base_url = f"http://127.0.0.1:{switchboard_port}"
-        database_url = database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
-        demo_token, big_token = asyncio.run(_seed(database_url, base_url))
-        env = {
-            **os.environ,
-            "SWITCHBOARD_SECRET_KEY": SECRET,
-            "SWITCHBOARD_DATABASE_URL": database_url,
-            "SWITCHBOARD_BASE_URL": base_url,
-            "SWITCHBOARD_DATA_DIR": folder,
+def request(method: str, params: dict[str, Any], revision: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A JSON-RPC request's body and headers as the SDK's client sends them at ``revision``."""
+    headers = {
+        "accept": "application/json, text/event-stream",
+        "content-type": "application/json",
+        "mcp-protocol-version": revision,
+    }
+    if revision >= STATELESS_FROM:
+        # No initialize: each request declares the revision, the client and its capabilities itself.
+        params = {
+            **params,
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": revision,
+                "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1.0"},
+                "io.modelcontextprotocol/clientCapabilities": {},
+            },
         }
-        switchboard_command = [str(Path(sys.executable).parent / "switchboard"), "serve"]
-        bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port)])
-        switchboard = subprocess.Popen(
-            [*switchboard_command, "--port", str(switchboard_port)], env=env, stdout=subprocess.DEVNULL
-        )
-        try:
-            figures = asyncio.run(
-                _measure(
-                    f"http://127.0.0.1:{bare_port}", base_url, demo_token, big_token, seconds, concurrency
-                )
-            )
-        finally:
-            for process in (bare, switchboard):
-                process.terminate()
-                process.wait(timeout=10)
-    (bare_rate, bare_ms), (ours_rate, ours_ms), listing = figures
-    ratio = ours_rate / bare_rate
-    added = ours_ms - bare_ms
-    print(f"bare SDK server, trivial tool: {bare_rate:.0f} calls/s, median {bare_ms:.2f} ms")
-    print(f"Switchboard whoami:            {ours_rate:.0f} calls/s, median {ours_ms:.2f} ms")
-    print(
-        f"rate ratio: {ratio:.2f} (target at least {TARGET_RATIO}); "
-        f"added median latency: {added:.2f} ms (target under {TARGET_ADDED_MS} ms)"
+        headers["mcp-method"] = method
+        if "name" in params:
+            headers["mcp-name"] = params["name"]
+    body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method}
+    if params:
+        body["params"] = params
+    return body, headers
+
+
+def measure_cell(
+    bare: Target, ours: Target, revision: str, concurrency: int, rounds: int, seconds: int, use_wrk: bool
+) -> Cell:
+    check(bare)
+    check(ours)
+    for target in (bare, ours):  # not counted: connections opened, caches filled, code imported lazily
+        run_round(target, 1, concurrency, use_wrk)
+    bare_rounds = [run_round(bare, seconds, concurrency, use_wrk)]
+    our_rounds: list[Round] = []
+    for _ in range(rounds):
+        our_rounds.append(run_round(ours, seconds, concurrency, use_wrk))
+        bare_rounds.append(run_round(bare, seconds, concurrency, use_wrk))
+    ratios, added = [], []
+    for n, ours_round in enumerate(our_rounds):
+        before, after = bare_rounds[n], bare_rounds[n + 1]
+        ratios.append(ours_round.rate / ((before.rate + after.rate) / 2))
+        added.append(ours_round.median_ms - (before.median_ms + after.median_ms) / 2)
+    return Cell(revision, concurrency, bare_rounds, our_rounds, ratios, added)
+
+
+def median(rounds: list[Round], figure: Callable[[Round], float]) -> float:
+    return statistics.median(figure(one) for one in rounds)
+
+
+def print_cells(cells: list[Cell], postgres: bool) -> None:
+    columns = (
+        f"{'revision':<11} {'in flight':>9}  {'server':<12} {'calls/s':>8} {'p50 ms':>7} {'CPU ms/call':>11}"
     )
-    print(f"tools/list of 500 tools: median {listing:.1f} ms (target under {TARGET_LIST_MS} ms)")
-    met = ratio >= TARGET_RATIO and added < TARGET_ADDED_MS and listing < TARGET_LIST_MS
-    print("targets met" if met else "TARGETS NOT MET")
-    return 0 if met else 1
+    print(columns + (f" {'PG CPU ms/call':>14}" if postgres else ""))
+    for cell in cells:
+        for name, rounds in (("bare SDK", cell.bare), ("Switchboard", cell.switchboard)):
+            line = (
+                f"{cell.revision:<11} {cell.concurrency:>9}  {name:<12} "
+                f"{median(rounds, lambda one: one.rate):>8.0f} "
+                f"{median(rounds, lambda one: one.median_ms):>7.2f} "
+                f"{median(rounds, lambda one: one.cpu_ms_per_call('server')):>11.2f}"
+            )
+            if postgres and name == "Switchboard":
+                line += f" {median(rounds, lambda one: one.cpu_ms_per_call('postgres')):>14.2f}"
+            print(line)
+        print(
+            f"{'':<11} {'':>9}  rate ratio {statistics.median(cell.ratios):.2f} "
+            f"(rounds {min(cell.ratios):.2f} to {max(cell.ratios):.2f}), "
+            f"added p50 {statistics.median(cell.added_ms):+.2f} ms"
+        )
 
 
-async def _measure(
-    bare_url: str, base_url: str, demo_token: str, big_token: str, seconds: float, concurrency: int
-) -> tuple[tuple[float, float], tuple[float, float], float]:
-    await _wait_ready(f"{bare_url}/")
-    await _wait_ready(f"{base_url}/mcp/demo")
-    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
-    bare = await _load(f"{bare_url}/", call, MCP_HEADERS, seconds, concurrency)
-    headers = {**MCP_HEADERS, "authorization": f"Bearer {demo_token}"}
-    ours = await _load(f"{base_url}/mcp/demo", call, headers, seconds, concurrency)
-    listing = await _list_times(f"{base_url}/mcp/big", big_token)
-    return bare, ours, listing
+def targets(cells: list[Cell], listings: dict[str, float], database: str) -> list[tuple[str, str, str, bool]]:
+    """Each target that applies: what, the figure, the target, met."""
+    rows = []
+    for cell in cells:
+        where = f"{cell.revision}, {cell.concurrency} in flight, {database}"
+        ratio, added = statistics.median(cell.ratios), statistics.median(cell.added_ms)
+        wanted = {10: 0.7, 1: 0.7 if database == "SQLite" else 0.5}.get(cell.concurrency)
+        if wanted is not None:
+            rows.append((f"whoami rate ratio ({where})", f"{ratio:.2f}", f">= {wanted}", ratio >= wanted))
+        if cell.concurrency == 1 and database == "SQLite":
+            met = added <= TARGET_ADDED_MS
+            rows.append((f"whoami added p50 ({where})", f"{added:.2f} ms", f"<= {TARGET_ADDED_MS} ms", met))
+    for revision, ms in listings.items():
+        what = f"tools/list of 500 tools, p50 ({revision}, {database})"
+        rows.append((what, f"{ms:.1f} ms", f"<= {TARGET_LIST_MS} ms", ms <= TARGET_LIST_MS))
+    return rows
 
 
-async def _list_times(url: str, token: str, rounds: int = 30) -> float:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
-    headers = {**MCP_HEADERS, "authorization": f"Bearer {token}"}
-    times = []
-    async with httpx.AsyncClient(timeout=30) as client:
-        for _ in range(rounds + 3):
-            started = time.perf_counter()
-            response = await client.post(url, json=body, headers=headers)
-            times.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200 or len(response.json()["result"]["tools"]) != 500:
-                raise RuntimeError(f"tools/list answered {response.status_code}: {response.text[:300]}")
-    return statistics.median(times[3:])
+def authorized(body: dict[str, Any], headers: dict[str, str], url: str, token: str, **pids: int) -> Target:
+    return Target(url, body, {**headers, "authorization": f"Bearer {token}"}, pids)
+
+
+def main(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    version = None if args.client == "httpx" else wrk_version()
+    if args.client == "wrk" and version is None:
+        sys.exit("wrk is not installed (scripts/apt-install.sh wrk)")
+    use_wrk = version is not None
+    with ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        database_url, postmaster = args.database_url, None
+        if args.postgres:
+            database_url, postmaster = stack.enter_context(throwaway_postgres())
+        database = "SQLite" if database_url is None else "PostgreSQL"
+        database_url = database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
+        base_url = f"http://127.0.0.1:{free_port()}"
+        demo_token, big_token = seed(database_url, base_url)
+        bare_url, bare_pid, our_pid = stack.enter_context(running_servers(database_url, base_url, folder))
+        ours = {"server": our_pid} | ({"postgres": postmaster} if postmaster else {})
+        cells, listings = [], {}
+        for revision in args.revisions.split(","):
+            call = request("tools/call", {"name": "whoami", "arguments": {}}, revision)
+            for concurrency in (int(value) for value in args.concurrency.split(",")):
+                print(f"... {revision}, {concurrency} in flight", file=sys.stderr, flush=True)
+                bare = Target(bare_url, *call, {"server": bare_pid})
+                switchboard = authorized(*call, f"{base_url}/mcp/demo", demo_token, **ours)
+                cell = measure_cell(
+                    bare, switchboard, revision, concurrency, args.rounds, args.seconds, use_wrk
+                )
+                cells.append(cell)
+            listing = authorized(
+                *request("tools/list", {}, revision), f"{base_url}/mcp/big", big_token, **ours
+            )
+            check(listing)
+            listings[revision] = run_round(listing, args.seconds, 1, use_wrk).median_ms
+    client = f"{version} (-t 1 -c <in flight>)" if use_wrk else "httpx in this process (wrk is not installed)"
+    print(f"\nMCP tool calls on {database}, {args.rounds} rounds of {args.seconds} s a server and cell")
+    print(f"load client: {client}")
+    print("rate ratio: a Switchboard round's calls/s over the mean of the bare rounds beside it")
+    print("figures: medians over rounds\n")
+    print_cells(cells, postmaster is not None)
+    rows = targets(cells, listings, database)
+    print(f"\n{'target':<58} {'figure':>9} {'target':>10}  met")
+    for what, figure, target, met in rows:
+        print(f"{what:<58} {figure:>9} {target:>10}  {'yes' if met else 'NO'}")
+    missed = sum(not met for *_, met in rows)
+    took = time.perf_counter() - started
+    print(f"\n{len(rows) - missed} of {len(rows)} targets met; the run took {took:.0f} s")
+    return 1 if args.check and missed else 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=6, help="Switchboard rounds a cell (and one more bare)")
+    parser.add_argument("--seconds", type=int, default=3, help="length of a round")
+    parser.add_argument("--concurrency", default="1,10", help="calls in flight, comma-separated")
     parser.add_argument(
+        "--revisions", default=",".join(REVISIONS), help="protocol revisions, comma-separated"
+    )
+    parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto", help="load client")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--database-url", help="an empty PostgreSQL database to use instead of a new SQLite file"
     )
-    args = parser.parse_args()
-    sys.exit(main(args.seconds, args.concurrency, args.database_url))
+    where.add_argument(
+        "--postgres", action="store_true", help="start a throwaway PostgreSQL cluster and use it"
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    sys.exit(main(parser.parse_args()))
