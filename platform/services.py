@@ -20,7 +20,8 @@ from switchboard.identity.oauth.housekeeping import sweep
 from switchboard.identity.oauth.metadata_documents import MetadataFetcher
 from switchboard.identity.oauth.resources import ProtectedResource, ResourceDirectory
 from switchboard.platform.core.database import Database
-from switchboard.platform.core.ratelimit import RateLimiter
+from switchboard.platform.core.group_commit import GroupCommit
+from switchboard.platform.core.ratelimit import BufferedCounts, RateLimiter
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.demo import give_everyone_demo_tasks_accounts
 from switchboard.platform.housekeeping import Housekeeper
@@ -43,7 +44,9 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     recipes: RecipeServices
     mcp: McpServices
     endpoint: McpEndpoint
+    request_counts: BufferedCounts
     housekeeper: Housekeeper
+    writer: GroupCommit
 
     @classmethod
     def build(
@@ -76,6 +79,10 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
             transport=provider_transport,
         )
         recipes = RecipeServices.from_settings(settings, connectors=connectors, users=identity.users)
+        # A tool call's run and audit rows, committed together with those of the calls beside it.
+        writer = GroupCommit()
+        recipes.runs.writer = mcp.calls.writer = writer
+        request_counts = BufferedCounts()
         endpoint = mcp_endpoint(
             settings,
             servers=mcp.servers,
@@ -83,6 +90,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
             recipes=recipes,
             calls=mcp.calls,
             connectors=connectors,
+            request_counts=request_counts,
         )
         housekeeper = Housekeeper(
             {
@@ -101,16 +109,22 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
             recipes=recipes,
             mcp=mcp,
             endpoint=endpoint,
+            request_counts=request_counts,
             housekeeper=housekeeper,
+            writer=writer,
         )
 
     async def start(self) -> None:
         await self.database.connect()
+        await self.writer.start()
         await self.housekeeper.start()
+        await self.request_counts.start()
 
     async def stop(self) -> None:
+        await self.request_counts.stop()  # writes the counts still pending, while the database is open
         await self.housekeeper.stop()
         await self.connectors.aclose()
+        await self.writer.stop()  # what is pending is written before the database closes
         await self.database.close()
 
 

@@ -1,8 +1,10 @@
 """Run history: one row per finished run, written once, read by the editor's history and the recipes list.
 
-A run is written in a single INSERT when it ends: a tool call must cost one database write besides the
-reads it needs, so nothing else (no "last run" column on the recipe) is updated; the recipes list asks
-``last_runs`` instead. What is stored goes through ``mask``: secrets hidden, large values cut, connect
+A run is written as one row when it ends: a tool call must cost one database write besides the reads it
+needs, so nothing else (no "last run" column on the recipe) is updated; the recipes list asks
+``last_runs`` instead. The row goes through the app's group commit (``platform/core/group_commit.py``):
+committed, with the rows arriving at the same moment, before ``save`` returns (a tool call's run and
+audit row together). What is stored goes through ``mask``: secrets hidden, large values cut, connect
 links kept without their token (and read back without it, whatever a row holds). The report the engine
 hands back to its caller is not masked (the caller gets the real tool result and its connect link).
 """
@@ -16,6 +18,7 @@ from uuid import UUID
 import msgspec
 
 from switchboard.platform.core.errors import NotFound
+from switchboard.platform.core.group_commit import GroupCommit
 from switchboard.recipes.masking import mask, secrets_in, without_link_tokens
 from switchboard.recipes.outcomes import Outcome, RunReport, StepRun, ToolResult
 from switchboard.recipes.tables import RecipeRun
@@ -47,16 +50,24 @@ _SUMMARY_COLUMNS = (
 
 
 class RunStore:
-    def __init__(self, *, retention: timedelta = timedelta(days=30)) -> None:
+    # The app's shared writer (``Services.build``); one that is never started writes each row at once.
+    writer: GroupCommit = GroupCommit()
+
+    def __init__(
+        self, *, retention: timedelta = timedelta(days=30), writer: GroupCommit | None = None
+    ) -> None:
         self._retention = retention
+        if writer is not None:
+            self.writer = writer
 
     async def save(self, report: RunReport) -> None:
-        """Store a finished run (one INSERT), its values masked."""
+        """Store a finished run (one row, committed on return), its values masked."""
         secrets = secrets_in(report.input)
         for step in report.steps:
             secrets_in(step.input, secrets)
             secrets_in(step.output, secrets)
-        await RecipeRun.insert(
+        # Within a tool call's held writes, a run that cannot be stored is logged as the engine logs it.
+        await self.writer.write(
             RecipeRun(
                 id=report.id,
                 recipe=report.recipe_id,
@@ -72,7 +83,8 @@ class RunStore:
                 result=_json(_masked_result(report.result, secrets)),
                 steps=_json([_masked_step(step, secrets) for step in report.steps]),
                 steps_omitted=report.steps_omitted,
-            )
+            ),
+            failure_logged_as=f"Recipe run {report.id}: its record could not be saved",
         )
 
     async def get(self, run_id: UUID) -> RunReport:

@@ -4,7 +4,9 @@ One row per ``tools/call`` that reached a tool, or that the server's rate limit 
 are the audit trail's ``mcp.refused`` records), written once when the call ends, with the run's id to
 open its job history. A row keeps where the call came from: the client's name as the registry had it
 then, the caller's address and user agent, and the scopes of the token. Admins read it with filters and
-export it as CSV. A message keeps a connect link without its token, which is its caller's alone.
+export it as CSV. A message keeps a connect link without its token, which is its caller's alone. Rows go
+through the app's group commit (``platform/core/group_commit.py``): ``record`` returns once its row is
+committed, so a call is on record before its answer leaves.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
 from switchboard.identity.audit import csv_text
+from switchboard.platform.core.group_commit import GroupCommit
 from switchboard.recipes.masking import without_link_tokens
 
 PAGE_SIZE = 100
@@ -102,6 +105,13 @@ class ToolCallFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ToolCallLog:
+    # The app's shared writer (``Services.build``); one that is never started writes each row at once.
+    writer: GroupCommit = GroupCommit()
+
+    def __init__(self, *, writer: GroupCommit | None = None) -> None:
+        if writer is not None:
+            self.writer = writer
+
     async def record(self, call: ToolCall) -> None:
         kept = msgspec.structs.replace(
             call,
@@ -110,7 +120,7 @@ class ToolCallLog:
             ip_address=call.ip_address[:64],
             user_agent=call.user_agent[:300],
         )
-        await ToolCallRow.insert(ToolCallRow(**msgspec.structs.asdict(kept)))
+        await self.writer.write(ToolCallRow(**msgspec.structs.asdict(kept)))
 
     async def search(
         self, where: ToolCallFilter, *, limit: int = PAGE_SIZE, before: datetime | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.identity.deps import IdentityServices
 from switchboard.identity.oauth.server_metadata import server_metadata
+from switchboard.platform.core.ratelimit import BufferedCounts
 from switchboard.platform.core.settings import Settings
 from switchboard.platform.mcp.access import AccessGate, ServerLookup
 from switchboard.platform.mcp.audit import ToolCallLog
@@ -26,7 +27,10 @@ def mcp_endpoint(
     recipes: RecipeServices,
     calls: ToolCallLog,
     connectors: ConnectorServices | None = None,
+    request_counts: BufferedCounts | None = None,
 ) -> McpEndpoint:
+    """``request_counts`` counts the requests against rate limits (written out while it runs; without it,
+    each request is counted in the database at once)."""
     grants = server_metadata(settings.base_url)["grant_types_supported"]
     gate = AccessGate(
         base_url=settings.base_url,
@@ -42,6 +46,6 @@ def mcp_endpoint(
         gate=gate,
         tools=tools,
         sessions=SessionIds(settings.secret_key),
-        limits=RequestLimits(),
+        limits=RequestLimits(request_counts),
         refusals=RefusalLog(audit=identity.oauth.audit, names=names),
     )

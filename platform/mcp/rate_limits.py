@@ -3,9 +3,11 @@
 Every JSON-RPC request a verified caller sends counts: ``initialize``, ``ping``, ``tools/list``,
 ``tools/call``, ``resources/*``, ``prompts/*`` and any other method, answered or not. Notifications and
 responses ask for no answer and are not counted. The count is per server, client and person (the client
-alone for a Token server), over fixed one-minute windows kept in the database (``RateLimiter``), so that
-every process behind a load balancer counts the same requests. The limit is the server's, or the one an
-admin gave the client on that server (``server_limits.py``); 0 means none.
+alone for a Token server), over fixed one-minute windows kept in the database, so that every process
+behind a load balancer counts the same requests. Each process counts in memory and writes its counts
+every few milliseconds (``BufferedCounts``, whose docstring bounds how far several processes together may
+pass a limit). The limit is the server's, or the one an admin gave the client on that server
+(``server_limits.py``); 0 means none.
 
 Past the limit the request is answered HTTP 429 with ``Retry-After``, and the body is the JSON-RPC error
 answering it (MCP clients read an error from a non-2xx answer): code ``RATE_LIMITED``, a message naming
@@ -17,7 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from switchboard.platform.core.ratelimit import RateLimiter
+from switchboard.platform.core.ratelimit import BufferedCounts, RateLimiter
 from switchboard.platform.mcp.access import McpCaller, Refusal
 
 RATE_LIMITED = -32019
@@ -56,8 +58,8 @@ class RateLimited(Refusal):
 
 
 class RequestLimits:
-    def __init__(self, limiter: RateLimiter | None = None) -> None:
-        self._limiter = limiter or RateLimiter()
+    def __init__(self, counts: BufferedCounts | RateLimiter | None = None) -> None:
+        self._counts = counts or RateLimiter()
 
     async def count(self, caller: McpCaller, message: dict[str, Any] | None) -> None:
         """Count ``message`` when it is a request; raise ``RateLimited`` once the caller is over its limit."""
@@ -67,7 +69,7 @@ class RequestLimits:
         if limit <= 0:
             return
         key = f"mcp-requests:{caller.server.id}:{caller.client_id}:{caller.user_id or ''}"
-        counted = await self._limiter.count(key, window=WINDOW)
+        counted = await self._counts.count(key, window=WINDOW)
         if counted.hits > limit:
             params = message.get("params")
             tool = (

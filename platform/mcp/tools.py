@@ -139,15 +139,17 @@ class ToolRunner:
         )
         definition = await self._definition(tool)
         assert tool.published_version is not None
-        report = await self._recipes.engine.run(
-            recipe_id=tool.recipe_id,
-            version=tool.published_version,
-            definition=definition,
-            inputs=arguments,
-            caller=run_caller,
-            kind="tool",
-        )
-        await self._record(caller, name, report.outcome.value, report.message, report)
+        # The run's row and the call's audit row, committed together before the answer goes.
+        async with self._calls.writer.held():
+            report = await self._recipes.engine.run(
+                recipe_id=tool.recipe_id,
+                version=tool.published_version,
+                definition=definition,
+                inputs=arguments,
+                caller=run_caller,
+                kind="tool",
+            )
+            await self._record(caller, name, report.outcome.value, report.message, report)
         if report.outcome is Outcome.CONNECTION_REQUIRED and report.connect_url:
             return _connect_first(
                 name, report.message, report.connect_url, str(report.id), url_elicitation=url_elicitation
