@@ -36,7 +36,7 @@ from switchboard.platform.core.errors import NotFound
 from switchboard.platform.core.request_ids import new_request_id
 from switchboard.platform.mcp.access import AccessGate, McpCaller, Refusal, ServerLookup, server_url
 from switchboard.platform.mcp.client_sightings import ClientSightings
-from switchboard.platform.mcp.messages import MAX_BODY_BYTES, read_message
+from switchboard.platform.mcp.messages import MAX_BODY_BYTES, ClientGone, read_message
 from switchboard.platform.mcp.models import McpServer, RemoteTool, ServerTool
 from switchboard.platform.mcp.origins import OriginPolicy
 from switchboard.platform.mcp.rate_limits import RateLimited, RequestLimits
@@ -165,6 +165,9 @@ class McpEndpoint:
         except Refusal as refusal:
             await self._refused(scope, slug, server, refusal, caller)
             await _send_json(send, refusal.status, refusal.body(), refusal.headers)
+            return
+        except ClientGone:  # hung up mid-body: not a fault of ours, and nobody to answer
+            log.debug("a client of /mcp/%s went away before its request had arrived", slug)
             return
         # What the client says of itself (protocol version, capabilities, name), for its diagnostics.
         await self._sightings.seen(caller, message, _header(scope, b"mcp-protocol-version") or "")

@@ -48,11 +48,15 @@ class BadMessage(Refusal):
         return {"jsonrpc": "2.0", "id": None, "error": {"code": self.code, "message": self.description}}
 
 
+class ClientGone(Exception):
+    """The client went away before its request's body had arrived: there is no one to answer."""
+
+
 async def read_message(
     scope: MutableMapping[str, Any], receive: Receive
 ) -> tuple[dict[str, Any] | None, Receive]:
-    """The JSON-RPC message a POST carries (None for any other method, or a request cut short), and a
-    ``receive`` that plays the body again for the SDK.
+    """The JSON-RPC message a POST carries (None for any other method), and a ``receive`` that plays the
+    body again for the SDK. Raises ``ClientGone`` when the client hangs up before the body is complete.
 
     Raises ``BadMessage`` for a body that is not ``application/json`` (415, unread), over
     ``MAX_BODY_BYTES`` (413, before more of it is read), nested deeper than ``MAX_DEPTH`` or not JSON
@@ -83,11 +87,12 @@ async def read_message(
             complete = True
             break
 
+    if not complete:
+        raise ClientGone
+
     async def replay() -> Message:
         return messages.pop(0) if messages else await receive()
 
-    if not complete:  # the client went away: nothing to answer
-        return None, replay
     body = b"".join(chunks)
     if len(body) > _INLINE_BYTES:
         return await anyio.to_thread.run_sync(decode_message, body), replay
