@@ -47,7 +47,7 @@ from tests.support.runner import sqlite_url
 T = TypeVar("T")
 
 BASE_URL = "http://testserver.local"
-EXAMPLES = int(os.environ.get("SWITCHBOARD_API_FUZZ_EXAMPLES", "0")) or 8
+EXAMPLES = int(os.environ.get("SWITCHBOARD_API_FUZZ_EXAMPLES", "0")) or 5
 FULL = "SWITCHBOARD_API_FUZZ_EXAMPLES" in os.environ
 
 CHECKS = [
