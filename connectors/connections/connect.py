@@ -22,7 +22,7 @@ from switchboard.connectors.connections.endpoints import endpoints_for
 from switchboard.connectors.connections.errors import LinkRefused
 from switchboard.connectors.connections.grant_store import GrantStore
 from switchboard.connectors.connections.grants import LINK_LIFETIME, GrantService
-from switchboard.connectors.connections.models import Connected, Connection, union
+from switchboard.connectors.connections.models import PERSONAL_AUTH_TYPES, Connected, Connection, union
 from switchboard.connectors.connections.personal import PersonalCredentials
 from switchboard.connectors.connections.provider import (
     ClientCredentials,
@@ -33,6 +33,7 @@ from switchboard.connectors.connections.provider import (
 from switchboard.connectors.connections.service import ConnectionService
 from switchboard.connectors.tables import ConnectLink
 from switchboard.platform.core.crypto import SecretBox
+from switchboard.platform.core.errors import InvalidInput
 from switchboard.platform.core.tokens import token_hash
 
 
@@ -63,6 +64,10 @@ class ConnectFlow:
         """Spend the link and return the app's authorization URL to send the user to."""
         link = await self._link(token, user_id)
         connection = _asking(await self._connections.get(link["connection"]), link)
+        if connection.auth_type in PERSONAL_AUTH_TYPES:
+            raise LinkRefused(
+                f"{connection.name} takes your own key or login: enter it under My connections."
+            )
         definition = await self._connections.definition_of(connection)
         endpoints = endpoints_for(connection, definition)
         state = secrets.token_urlsafe(32)
@@ -93,17 +98,27 @@ class ConnectFlow:
     async def enter_with_link(
         self, token: str, user_id: UUID, *, secret: str, username: str = ""
     ) -> Connected:
-        """A link to a connection whose people enter their own API key or login: store what the person
-        entered, then spend the link (a refused entry leaves the link usable)."""
+        """A link to a connection whose people enter their own API key or login: spend the link, then store
+        what the person entered (a refused entry gives the link back)."""
         link = await self._link(token, user_id)
         connection = await self.personal.connection(link["connection"])
-        label = await self.personal.save(
-            user_id, connection.id, secret=secret, username=username, label=link["label"]
-        )
         now = datetime.now(UTC)
-        await ConnectLink.update({ConnectLink.opened_at: now, ConnectLink.finished_at: now}).where(
-            ConnectLink.id == link["id"]
+        spent = (
+            await ConnectLink.update({ConnectLink.opened_at: now, ConnectLink.finished_at: now})
+            .where((ConnectLink.id == link["id"]) & ConnectLink.opened_at.is_null())
+            .returning(ConnectLink.id)
         )
+        if not spent:  # two submissions at once: only the first is kept
+            raise LinkRefused("This connect link was already used. Ask your assistant for a new one.")
+        try:
+            label = await self.personal.save(
+                user_id, connection.id, secret=secret, username=username, label=link["label"]
+            )
+        except InvalidInput:
+            await ConnectLink.update({ConnectLink.opened_at: None, ConnectLink.finished_at: None}).where(
+                ConnectLink.id == link["id"]
+            )
+            raise
         definition = await self._connections.definition_of(connection)
         return Connected(
             connection_id=connection.id,

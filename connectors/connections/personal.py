@@ -17,6 +17,7 @@ from switchboard.connectors.connections.service import ConnectionService
 from switchboard.platform.core.errors import InvalidInput, NotFound
 
 MAX_SECRET = 4000
+MAX_USERNAME = 254  # the grant keeps it as the account's name
 
 
 class PersonalCredentials:
@@ -55,6 +56,12 @@ class PersonalCredentials:
             token, username = secret, ""
         if len(token) > MAX_SECRET:
             raise InvalidInput("This is too long for a key or password.", field="api_key")
+        if len(username) > MAX_USERNAME:
+            raise InvalidInput(f"A user name has at most {MAX_USERNAME} characters.", field="username")
+        if any(not character.isprintable() for character in token):
+            # It is sent in a header: a line break or control character would break every call.
+            field = "password" if connection.auth_type == "basic" else "api_key"
+            raise InvalidInput("This holds a line break or control character; paste it again.", field=field)
         label = clean_label(label) if label else ""
         replaced = await self._store.own(connection.id, user_id, label) is not None
         grant = await self._store.save(

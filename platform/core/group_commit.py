@@ -134,7 +134,7 @@ class GroupCommit:
             raise
         held.open = False
         _held.reset(token)
-        await self._write_held(held)
+        await asyncio.shield(self._write_held(held))  # a call cancelled now still stores (or logs) its rows
 
     async def _write_held(self, held: _Held) -> None:
         """A block's rows in one batch; if that fails, each write on its own, so that each fails (raised,
@@ -188,10 +188,14 @@ class GroupCommit:
     async def _write_batch(self, batch: list[_Entry]) -> None:
         try:
             await self._commit([row for entry in batch for row in entry.rows], own_connection=True)
-        except Exception as exc:  # each waiter's write failed, as a lone INSERT's would have
+        except Exception as exc:
+            if len(batch) == 1:  # the waiter's write failed, as a lone INSERT's would have
+                if not batch[0].done.done():
+                    batch[0].done.set_exception(exc)
+                return
+            # One caller's bad row must not fail the others': each entry again, on its own.
             for entry in batch:
-                if not entry.done.done():
-                    entry.done.set_exception(exc)
+                await self._write_batch([entry])
             return
         except BaseException:
             for entry in batch:

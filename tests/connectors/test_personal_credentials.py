@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from switchboard.connectors.connections.credentials import Caller
-from switchboard.connectors.connections.errors import ConnectionRequired
+from switchboard.connectors.connections.errors import ConnectionRequired, LinkRefused
 from switchboard.connectors.connections.models import ConnectionInput, Mode
 from switchboard.connectors.deps import ConnectorServices
 from switchboard.connectors.tables import UserGrant
@@ -16,6 +16,7 @@ from switchboard.identity.deps import IdentityServices
 from switchboard.identity.roles import Role
 from switchboard.platform.core.errors import InvalidInput, NotFound
 from tests.connectors.conftest import principal_of
+from tests.connectors.grant_support import link_token
 from tests.connectors.personal_support import key_definition, personal_connection
 from tests.identity.support import make_user
 
@@ -109,3 +110,43 @@ async def test_an_auth_type_no_person_can_enter_is_refused_for_an_end_users_conn
     with pytest.raises(InvalidInput, match="only a shared connection can use") as refused:
         await connectors.connections.create(data, actor=builder)
     assert refused.value.field == "mode"
+
+
+async def test_a_key_link_keeps_one_entry_and_the_app_sign_in_route_is_refused(
+    connectors: ConnectorServices, services: IdentityServices
+) -> None:
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await make_user(services, "alice@example.com")
+    project = await connectors.projects.ensure("Sales tools")
+    connection = await personal_connection(connectors, project, builder, "http://127.0.0.1:9")
+    url = await connectors.grants.connect_link(alice.id, connection.id)
+
+    # A key with a line break would break every call's header; the refusal leaves the link usable.
+    with pytest.raises(InvalidInput) as broken:
+        await connectors.connect.enter_with_link(link_token(url), alice.id, secret="first\r\nX-Evil: 1")
+    assert broken.value.message == "This holds a line break or control character; paste it again."
+    await connectors.connect.enter_with_link(link_token(url), alice.id, secret="first-key")
+    # The same form sent again (or twice at once) stores nothing more.
+    with pytest.raises(LinkRefused):
+        await connectors.connect.enter_with_link(link_token(url), alice.id, secret="second-key")
+    auth = await connectors.credentials.request_auth(connection.id, Caller(alice.id))
+    assert auth.headers == {"X-API-Key": "first-key"}
+
+    # Such a connection has no app sign-in: its link cannot be spent on one.
+    again = await connectors.grants.connect_link(alice.id, connection.id)
+    with pytest.raises(LinkRefused, match="takes your own key or login"):
+        await connectors.connect.open_link(link_token(again), alice.id)
+
+
+async def test_a_user_name_longer_than_an_account_name_is_refused(
+    connectors: ConnectorServices, services: IdentityServices
+) -> None:
+    builder = principal_of(await make_user(services, "builder@example.com", Role.BUILDER))
+    alice = await make_user(services, "alice@example.com")
+    project = await connectors.projects.ensure("Sales tools")
+    connection = await personal_connection(
+        connectors, project, builder, "http://127.0.0.1:9", auth="{type: basic}", key="basic-app"
+    )
+    with pytest.raises(InvalidInput, match="at most 254 characters"):
+        await connectors.connect.personal.save(alice.id, connection.id, secret="pw", username="a" * 255)
+    assert await UserGrant.select() == []

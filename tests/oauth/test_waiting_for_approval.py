@@ -156,3 +156,21 @@ async def test_a_refused_client_is_told_access_denied_through_the_link_the_perso
     unknown = await oauth.http.get("/oauth/authorize", params=query, follow_redirects=False)
     assert unknown.status_code == 400
     assert not [link for link in Page(unknown.text).all("a") if "data-return-to" in link.attrs]
+
+
+async def test_the_waiting_page_continues_when_the_client_is_deleted_meanwhile(
+    oauth: OAuthClient, alice: Browserless, oauth_server: AuthorizationServer
+) -> None:
+    client_id = (await oauth.registered(client_name="Spam agent", token_endpoint_auth_method="none"))[
+        "client_id"
+    ]
+    waiting = await oauth.authorize(alice, client_id)
+    status_url = _status_url(Page(waiting.response.text))
+    await oauth_server.clients.delete(client_id, actor=SETUP)
+
+    gone = await alice.client.get(status_url, headers={"HX-Request": "true"})
+    assert gone.status_code == 200
+    assert gone.json() == {"status": "deleted"}
+    # The same request again: the person now reads that the app is not known, instead of waiting on.
+    shown = await alice.client.get(gone.headers["HX-Redirect"], follow_redirects=False)
+    assert Page(shown.text).heading == "This app is not known"

@@ -229,7 +229,7 @@ class MyConnectionsPages(Controller):
             return await start_connecting(
                 connectors, principal, connection_id, return_to=MY_CONNECTIONS, label=label
             )
-        except InvalidInput as exc:
+        except DomainError as exc:
             return await self._list(request, connectors, principal, error=exc.message, status_code=exc.status)
 
     @post("/{connection_id:uuid}/accounts/{grant_id:uuid}/rename")

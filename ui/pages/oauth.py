@@ -146,12 +146,12 @@ class AuthorizePages(Controller):
             return nothing
         client_id = parse_qs(query).get("client_id", [""])[0]
         client = await oauth.clients.find(client_id) if client_id else None
-        if client is None:
-            return nothing
         headers = {"Cache-Control": "no-store"}
-        if client.status is not ClientStatus.PENDING:
+        if client is None or client.status is not ClientStatus.PENDING:
+            # Approved, refused or deleted meanwhile: the authorization request says which.
             headers["HX-Redirect"] = f"/oauth/authorize?{query}"
-        return Response(content={"status": client.status.value}, headers=headers)
+        status = client.status.value if client is not None else "deleted"
+        return Response(content={"status": status}, headers=headers)
 
     @get("/console/clients/awaiting-approval", guards=[requires_admin])
     async def awaiting_approval_badge(self, oauth: NamedDependency[AuthorizationServer]) -> Template:
