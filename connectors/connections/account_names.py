@@ -9,15 +9,26 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from switchboard.connectors.connections.grant_store import GrantStore, Row, owned
+from switchboard.connectors.connections.grant_store import GrantStore, Row, clean_label, owned
 from switchboard.connectors.connections.service import ConnectionService
-from switchboard.platform.core.errors import NotFound
+from switchboard.platform.core.errors import InvalidInput, NotFound
 
 
 class AccountNames:
     def __init__(self, *, store: GrantStore, connections: ConnectionService) -> None:
         self._store = store
         self._connections = connections
+
+    async def check_new(self, user_id: UUID, connection_id: UUID, label: str) -> None:
+        """Refuse ``label`` for another account of ``user_id``'s when one of theirs has it already (a new
+        account must never replace an existing one behind their back)."""
+        label = clean_label(label)
+        if await self._store.own(connection_id, user_id, label) is not None:
+            raise InvalidInput(
+                f"You already have an account named {label!r} here: choose another name, or use that "
+                "account's Reconnect.",
+                field="label",
+            )
 
     async def rename(self, user_id: UUID, connection_id: UUID, grant_id: UUID, label: str) -> str:
         """Call ``user_id``'s account ``grant_id`` ``label`` (unique among their accounts in that

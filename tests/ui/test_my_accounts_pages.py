@@ -134,6 +134,21 @@ async def test_a_name_already_taken_is_refused_and_says_so(
     assert refused.status_code == 422
     assert alerts(refused.text) == ["You already have an account named 'work' here."]
 
+    # "Connect another account" under a name already taken replaces nothing: it is refused first.
+    another = await web.client.post(
+        f"{MINE}/{connection.id}/connect",
+        data={"_csrf_token": csrf_from(listed.text), "label": "WORK", "new": "1"},
+        follow_redirects=False,
+    )
+    assert another.status_code == 422
+    assert alerts(another.text) == [
+        "You already have an account named 'WORK' here: choose another name, or use that account's Reconnect."
+    ]
+    assert [row["label"] for row in await UserGrant.select(UserGrant.label).order_by(UserGrant.label)] == [
+        "personal",
+        "work",
+    ]
+
 
 async def test_another_persons_account_and_a_forged_form_are_refused(
     web: Browserless, connection: Connection, alice: UserOut, bob: UserOut

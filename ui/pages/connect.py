@@ -224,8 +224,11 @@ class MyConnectionsPages(Controller):
     ) -> Response[Any]:
         """Connect (again) the person's account named by the form's ``label``, or another account under a
         new name; no name: their default account (their first, when they have none)."""
-        label = str((await request.form()).get("label", "")).strip()
+        form = await request.form()
+        label = str(form.get("label", "")).strip()
         try:
+            if form.get("new"):
+                await connectors.grants.accounts.check_new(principal.user_id, connection_id, label)
             return await start_connecting(
                 connectors, principal, connection_id, return_to=MY_CONNECTIONS, label=label
             )
@@ -304,6 +307,10 @@ class MyConnectionsPages(Controller):
         """Set or replace the person's own API key or login (always their own: the row is theirs)."""
         form = await request.form()
         try:
+            if form.get("new"):
+                await connectors.grants.accounts.check_new(
+                    principal.user_id, connection_id, str(form.get("label", ""))
+                )
             await connectors.connect.personal.save(
                 principal.user_id,
                 connection_id,
